@@ -1,0 +1,74 @@
+import type { ServerResponse } from 'node:http'
+import type { ResponseEffects } from '../core/auth.ts'
+import type { AuthOutcome } from '../core/outcome.ts'
+
+/** What the Node-based adapters need from the auth object. */
+export interface Committable {
+  commit(status: number): ResponseEffects | null
+}
+
+/**
+ * Applies the auth object's cookies and cache headers at the last moment before a Node response
+ * sends its headers, whichever way the app ends the response (`res.end`, `res.send`, a stream).
+ */
+export function applyBeforeHeaders(res: ServerResponse, auth: Committable): void {
+  const original = res.writeHead
+  res.writeHead = function writeHeadWithAuth(this: ServerResponse, ...args: unknown[]) {
+    // Restore first: an error thrown below (an oversized cookie) must not run this twice.
+    res.writeHead = original
+    const status = typeof args[0] === 'number' ? args[0] : res.statusCode
+    const effects = auth.commit(status)
+    if (effects !== null) applyEffects(res, effects)
+    return (original as (...a: unknown[]) => ServerResponse).apply(this, args)
+  } as ServerResponse['writeHead']
+}
+
+/** Appends the cookies and sets `Vary` / `Cache-Control` on a Node response. */
+export function applyEffects(res: ServerResponse, effects: ResponseEffects): void {
+  if (effects.cookies.length > 0) {
+    const previous = res.getHeader('set-cookie')
+    res.setHeader(
+      'set-cookie',
+      previous === undefined
+        ? effects.cookies
+        : [...(Array.isArray(previous) ? previous : [String(previous)]), ...effects.cookies],
+    )
+  }
+  if (effects.vary) {
+    const vary = res.getHeader('vary')
+    const next = addVaryCookie(vary === undefined ? undefined : String(vary))
+    if (next !== undefined) res.setHeader('vary', next)
+  }
+  if (effects.noStore) res.setHeader('cache-control', 'private, no-store')
+}
+
+/** `Vary` with `Cookie` added, or `undefined` when it already covers cookies. */
+export function addVaryCookie(vary: string | undefined): string | undefined {
+  if (vary === undefined || vary.trim() === '') return 'Cookie'
+  const fields = vary.split(',').map((f) => f.trim().toLowerCase())
+  if (fields.includes('*') || fields.includes('cookie')) return undefined
+  return `${vary}, Cookie`
+}
+
+/** Sends a guard's outcome on a bare Node response (Express, node:http). */
+export function sendOutcome(res: ServerResponse, outcome: AuthOutcome): void {
+  if (res.headersSent) return
+  res.statusCode = outcome.status
+  if (outcome.type === 'redirect') {
+    res.setHeader('location', outcome.location)
+    res.setHeader('content-type', 'text/plain; charset=utf-8')
+    res.end(`Redirecting to ${outcome.location}`)
+    return
+  }
+  for (const [name, value] of Object.entries(outcome.headers ?? {})) res.setHeader(name, value)
+  if (outcome.body === undefined || outcome.body === null) {
+    res.end()
+  } else if (typeof outcome.body === 'string') {
+    if (!res.hasHeader('content-type')) res.setHeader('content-type', 'text/plain; charset=utf-8')
+    res.end(outcome.body)
+  } else {
+    if (!res.hasHeader('content-type'))
+      res.setHeader('content-type', 'application/json; charset=utf-8')
+    res.end(JSON.stringify(outcome.body))
+  }
+}

@@ -1,0 +1,675 @@
+import { createHash } from 'node:crypto'
+import { getCookie } from '../cookie/parse.ts'
+import { deletionCookie, serializeCookie } from '../cookie/serialize.ts'
+import type { AuthState, Flash } from '../session/session.ts'
+import { Session } from '../session/session.ts'
+import { drive } from './drive.ts'
+import { LoginManagerError } from './errors.ts'
+import type { CookieRejection } from './events.ts'
+import type { LoginManager } from './login-manager.ts'
+import { loginUrl, makeNextParam, safeNextUrl } from './next-url.ts'
+import { MAX_COOKIE_AGE, type ResolvedOptions } from './options.ts'
+import type { AuthOutcome } from './outcome.ts'
+import { redirect, respond } from './outcome.ts'
+import type { RememberDecoded } from './remember.ts'
+import { RequestInfo } from './request-info.ts'
+import type { RequestAdapter, UserId, UserLike } from './types.ts'
+
+/** Options of {@link RequestAuth.loginUser}. Durations are in seconds. */
+export interface LoginOptions {
+  /** Also set the remember-me cookie, so the login survives the end of the browser session. @default false */
+  remember?: boolean
+  /** Remember-me lifetime for this login, in seconds. @default options.remember.duration */
+  duration?: number
+  /** Log in even an inactive user. @default false */
+  force?: boolean
+  /** Mark the login fresh (interactive). @default true */
+  fresh?: boolean
+}
+
+/** Headers an adapter must add to the response; produced once, just before headers are sent. */
+export interface ResponseEffects {
+  /** `Set-Cookie` values to append. */
+  readonly cookies: string[]
+  /** Add `Cookie` to `Vary`: the response depends on the session. */
+  readonly vary: boolean
+  /** Replace `Cache-Control` with `private, no-store`: the response sets a session cookie. */
+  readonly noStore: boolean
+  /** A store write the response should wait for before it ends (server-side sessions only). */
+  readonly pending?: Promise<void>
+}
+
+/** The auth object after a login guard: `user` is known to be logged in. */
+export type GuardedAuth<User extends object, Id extends UserId = string> = RequestAuth<User, Id> & {
+  readonly user: User
+}
+
+const SKEW_SECONDS = 60
+
+/**
+ * Everything login-manager knows about one request: the session, the current user (loaded lazily,
+ * at most once), and the Flask-Login operations. Adapters create it and put it where their
+ * framework expects (`req.auth`, `c.var.auth`, `ctx.state.auth`, …).
+ */
+export class RequestAuth<User extends object, Id extends UserId = string> {
+  readonly #m: LoginManager<User, Id>
+  readonly #o: ResolvedOptions
+  readonly #adapter: RequestAdapter
+  #request: RequestInfo | undefined
+  #cookieHeader: string | undefined | null = null
+  #session: Session | undefined
+  /** The request's session cookie when it was valid (the previous identity, for stores). */
+  #sessionValue: string | undefined
+  /** The request carried a session cookie we could not use: delete it. */
+  #sessionRejected = false
+  /** The session was opened with an older key: re-seal it. */
+  #sessionKeyRotated = false
+  #userLoaded = false
+  #user: User | null = null
+  #userPromise: Promise<User | null> | undefined
+  #identifier: string | undefined
+  #rememberOp: 'set' | 'clear' | undefined
+  #rememberDuration: number | undefined
+  #rememberDecoded: RememberDecoded | undefined
+  #committed = false
+
+  /** @internal Adapters create this through `LoginManager.createAuth`. */
+  constructor(manager: LoginManager<User, Id>, adapter: RequestAdapter) {
+    this.#m = manager
+    this.#o = manager.options
+    this.#adapter = adapter
+  }
+
+  /** The request as loaders see it (method, path, URL, query, headers, client address, raw). */
+  get request(): RequestInfo {
+    if (this.#request === undefined) this.#request = new RequestInfo(this.#adapter, this.#o.origin)
+    return this.#request
+  }
+
+  // ---------------------------------------------------------------- session
+
+  /**
+   * The session bag, loaded on first access. Cookie sessions load synchronously; store-backed
+   * sessions are loaded by the adapter before the handler runs.
+   * @throws LoginManagerError `ERR_SESSION_NOT_LOADED` when a store session is read before it loaded.
+   */
+  get session(): Session {
+    if (this.#session !== undefined) return this.#session
+    const value = this.#cookie(this.#o.session.name)
+    if (value === undefined) return this.#newSession()
+    const backend = this.#m._backend
+    const loaded = backend.load(value)
+    if (loaded instanceof Promise) {
+      loaded.catch(() => {})
+      throw new LoginManagerError(
+        'ERR_SESSION_NOT_LOADED',
+        'the session store is asynchronous: `await auth.getSession()` first (adapters do this for you)',
+      )
+    }
+    return this.#accept(loaded, value)
+  }
+
+  /** The session bag, loading it from the store first when needed. */
+  async getSession(): Promise<Session> {
+    if (this.#session !== undefined) return this.#session
+    const value = this.#cookie(this.#o.session.name)
+    if (value === undefined) return this.#newSession()
+    const loaded = await this.#m._backend.load(value)
+    return this.#session ?? this.#accept(loaded, value)
+  }
+
+  /** @internal Adapters call this for asynchronous backends before running the handler. */
+  async prepare(): Promise<void> {
+    if (!this.#m._backend.sync && this.#cookie(this.#o.session.name) !== undefined) {
+      await this.getSession()
+    }
+  }
+
+  /** Queues a flash message in the session (Flask's `flash`). @default category 'message' */
+  flash(message: string, category = 'message'): void {
+    this.session.flash(message, category)
+  }
+
+  /** Returns and removes flashed messages, optionally only one category's. */
+  consumeFlashes(category?: string): Flash[] {
+    return this.session.consumeFlashes(category)
+  }
+
+  /** The user id stored in the session (not loaded, not verified against the loader). */
+  get sessionUserId(): UserId | undefined {
+    return this.session._auth.userId
+  }
+
+  // ---------------------------------------------------------------- user
+
+  /**
+   * The current user, loaded at most once per request: from the session, else the remember-me
+   * cookie, else the request loader. `null` when nobody is logged in.
+   * @throws LoginManagerError `ERR_NO_USER_LOADER` when neither loader is configured.
+   */
+  getUser(): Promise<User | null> {
+    if (this.#userLoaded) return Promise.resolve(this.#user)
+    if (this.#userPromise === undefined) {
+      const result = this.#startLoad()
+      if (!(result instanceof Promise)) return Promise.resolve(result)
+    }
+    return this.#userPromise as Promise<User | null>
+  }
+
+  /**
+   * The current user, synchronously: available once loaded (after a guard or `getUser()`), or
+   * straight away when the user loader is synchronous and the session is a cookie.
+   * @throws LoginManagerError `ERR_USER_NOT_LOADED` while an asynchronous loader is still running.
+   */
+  get user(): User | null {
+    if (this.#userLoaded) return this.#user
+    if (this.#userPromise === undefined) {
+      const result = this.#startLoad()
+      if (!(result instanceof Promise)) return result
+    }
+    throw new LoginManagerError(
+      'ERR_USER_NOT_LOADED',
+      'the user loader is asynchronous: use `await auth.getUser()`, or put a loginRequired() guard before this handler',
+    )
+  }
+
+  /** Flask's `current_user`: the user, or the anonymous user object when nobody is logged in. */
+  async currentUser(): Promise<User | UserLike> {
+    return (await this.getUser()) ?? (this.#m._anonymousUser() as UserLike)
+  }
+
+  /** True when a user is loaded and authenticated (an inactive `UserMixin` is not). */
+  async isAuthenticated(): Promise<boolean> {
+    return isAuthenticated(await this.getUser())
+  }
+
+  /** True when the current login was interactive (not restored from remember-me or demoted by session protection). */
+  isFresh(): boolean {
+    return this.session._auth.fresh === true
+  }
+
+  /**
+   * True when the request carries a valid remember-me cookie for the session's user (Flask's
+   * `login_remembered`, bound to the user — quirk Q6 fixed).
+   */
+  isRemembered(): boolean {
+    if (this.#rememberOp === 'clear') return false
+    const decoded = this.#decodeRemember()
+    if (decoded === undefined || !decoded.ok) return false
+    const id = this.session._auth.userId
+    return id !== undefined && String(id) === String(decoded.userId)
+  }
+
+  /**
+   * Logs a user in: a new session identity, the user id, freshness and the session-protection
+   * identifier; optionally a remember-me cookie. Inactive users are refused unless `force`.
+   * @returns `false` when the user is inactive and not forced; otherwise `true`.
+   * @throws TypeError for an invalid `duration` (seconds expected).
+   */
+  async loginUser(user: User, options: LoginOptions = {}): Promise<boolean> {
+    const { remember = false, duration, force = false, fresh = true } = options
+    if (duration !== undefined && !isSeconds(duration)) {
+      throw new TypeError(
+        `duration must be a number of seconds between 1 and ${MAX_COOKIE_AGE}, instead got: ${String(duration)}`,
+      )
+    }
+    if (!force && (user as UserLike).isActive === false) return false
+    const id = this.#m._userIdOf(user)
+    const session = await this.getSession()
+    const previous = session._auth
+    if (previous.userId !== undefined && String(previous.userId) !== String(id)) {
+      // Another user logged in on this browser: nothing of theirs carries over.
+      session._data = Object.create(null)
+    }
+    session._rotate = true
+    session._createdAt = this.#nowSeconds()
+    session._setAuth(
+      compact<AuthState>({
+        userId: id,
+        fresh: fresh !== false,
+        identifier: this.#currentIdentifier(),
+        rememberSeconds: remember ? duration : undefined,
+        version: this.#m._versionOf(user),
+        next: previous.next,
+      }),
+    )
+    if (remember) {
+      this.#rememberOp = 'set'
+      this.#rememberDuration = duration ?? this.#o.remember.duration
+    } else if (this.#cookie(this.#o.remember.name) !== undefined) {
+      // A remember cookie left by an earlier login must not outlive this one (or restore another user).
+      this.#rememberOp = 'clear'
+    }
+    this.#setUser(user)
+    this.#m.emit('userLoggedIn', { auth: this, user })
+    return true
+  }
+
+  /**
+   * Logs the current user out: drops the login from the session (app data stays), gives the
+   * session a new identity and deletes the remember-me cookie.
+   */
+  async logoutUser(): Promise<true> {
+    const user = await this.currentUser()
+    const session = await this.getSession()
+    if (Object.keys(session._auth).length > 0) session._setAuth({})
+    session._rotate = true
+    this.#rememberOp = 'clear'
+    this.#m.emit('userLoggedOut', { auth: this, user })
+    this.#setUser(null)
+    return true
+  }
+
+  /** Marks the login fresh again after the user re-entered a password (Flask's `confirm_login`). */
+  confirmLogin(): void {
+    const session = this.session
+    if (session._auth.userId !== undefined) {
+      session._patchAuth({ fresh: true, identifier: this.#currentIdentifier() })
+      session._rotate = true
+    }
+    this.#m.emit('userLoginConfirmed', { auth: this })
+  }
+
+  // ---------------------------------------------------------------- guards and redirects
+
+  /**
+   * What `loginRequired` decides: `null` to let the request through (logged in, or an exempt
+   * method), otherwise the outcome of {@link unauthorized}.
+   */
+  async checkLogin(): Promise<AuthOutcome | null> {
+    if (this.#o.exemptMethods.has(this.#adapter.method)) return null
+    if (isAuthenticated(await this.getUser())) return null
+    return this.unauthorized()
+  }
+
+  /** What `freshLoginRequired` decides: like {@link checkLogin}, then {@link needsRefresh} when not fresh. */
+  async checkFreshLogin(): Promise<AuthOutcome | null> {
+    if (this.#o.exemptMethods.has(this.#adapter.method)) return null
+    if (!isAuthenticated(await this.getUser())) return this.unauthorized()
+    if (!this.isFresh()) return this.needsRefresh()
+    return null
+  }
+
+  /**
+   * Flask's `unauthorized()`: fires `userUnauthorized`, then runs the custom handler, or flashes
+   * the login message and redirects to the login view with a `next`, or answers 401.
+   */
+  async unauthorized(): Promise<AuthOutcome> {
+    this.#m.emit('userUnauthorized', { auth: this })
+    const handler = this.#m._handlers.unauthorized
+    if (handler !== undefined) return handler(this)
+    const view = this.#m._loginViewFor(this.request)
+    return this.#redirectToView(view, this.#o.loginMessage, this.#o.loginMessageCategory)
+  }
+
+  /** Flask's `needs_refresh()`: like {@link unauthorized} with the refresh view and message. */
+  async needsRefresh(): Promise<AuthOutcome> {
+    this.#m.emit('userNeedsRefresh', { auth: this })
+    const handler = this.#m._handlers.needsRefresh
+    if (handler !== undefined) return handler(this)
+    const view = this.#m._refreshViewFor(this.request)
+    return this.#redirectToView(view, this.#o.refreshMessage, this.#o.refreshMessageCategory)
+  }
+
+  /**
+   * Where a login handler should send the user after logging in: the `next` query parameter (or
+   * the one kept in the session), if it is a safe same-origin target, else `fallback`. A session
+   * `next` is consumed.
+   * @example `res.redirect(req.auth.nextUrl('/dashboard'))`
+   */
+  nextUrl(fallback = '/'): string {
+    let candidate: string | null = this.request.query(this.#o.nextField)
+    if (candidate === null && this.#cookie(this.#o.session.name) !== undefined) {
+      const session = this.session
+      if (session._auth.next !== undefined) {
+        candidate = session._auth.next
+        session._patchAuth({ next: undefined })
+      }
+    }
+    if (candidate === null) return fallback
+    const safe = safeNextUrl(candidate, { allowedOrigins: this.#o.allowedRedirectOrigins })
+    if (safe === null) {
+      this.#m.emit('redirectRejected', {
+        auth: this,
+        target: JSON.stringify(candidate.slice(0, 200)),
+      })
+      return fallback
+    }
+    return safe
+  }
+
+  #redirectToView(view: string | null, message: string | null, category: string): AuthOutcome {
+    if (view === null) return unauthorizedResponse(401, this.#wantsJson())
+    if (this.#o.negotiate && this.#isApiRequest())
+      return unauthorizedResponse(401, this.#wantsJson())
+    if (message !== null) this.flash(this.#m._localize(message), category)
+    const forceHost = this.#o.forceHost
+    if (this.#o.useSessionForNext) {
+      this.session._patchAuth({ next: makeNextParam(view, this.request.url.href) })
+      return redirect(loginUrl(view, undefined, this.#o.nextField, { forceHost }))
+    }
+    return redirect(loginUrl(view, this.request.url.href, this.#o.nextField, { forceHost }))
+  }
+
+  #isApiRequest(): boolean {
+    if (this.#adapter.header('x-requested-with')?.toLowerCase() === 'xmlhttprequest') return true
+    return this.#wantsJson()
+  }
+
+  #wantsJson(): boolean {
+    const accept = this.#adapter.header('accept')
+    return accept?.includes('json') === true && !accept.includes('text/html')
+  }
+
+  // ---------------------------------------------------------------- loading internals
+
+  #startLoad(): User | null | Promise<User | null> {
+    const result = drive(this.#loadUser())
+    if (result instanceof Promise) {
+      this.#userPromise = result.then(
+        (user) => {
+          if (!this.#userLoaded) this.#setUser(user)
+          return this.#user
+        },
+        (error) => {
+          this.#userPromise = undefined
+          throw error
+        },
+      )
+      return this.#userPromise
+    }
+    this.#setUser(result)
+    return result
+  }
+
+  #setUser(user: User | null): void {
+    this.#user = user
+    this.#userLoaded = true
+    this.#userPromise = undefined
+  }
+
+  *#loadUser(): Generator<unknown, User | null, unknown> {
+    const m = this.#m
+    if (m.userCallback === undefined && m.requestCallback === undefined) {
+      throw new LoginManagerError(
+        'ERR_NO_USER_LOADER',
+        'Missing user_loader or request_loader: pass `userLoader` (or `requestLoader`) to new LoginManager(), or call manager.userLoader(fn) before handling requests',
+      )
+    }
+    m.emit('userAccessed', { auth: this })
+    const session = this.session
+    let user: User | null = null
+    if (session._auth.userId !== undefined) {
+      if (!this.#protect(session)) return null
+      const loader = m.userCallback
+      if (loader !== undefined) {
+        user = ((yield loader(session._auth.userId as Id)) as User | null | undefined) ?? null
+        if (user === null) {
+          this.#dropLogin(session, 'unknown-user')
+        } else if (!m._versionMatches(user, session._auth.version)) {
+          user = null
+          this.#dropLogin(session, 'revoked')
+          this.#rememberOp = 'clear'
+        }
+      }
+    }
+    if (user === null && this.#rememberOp !== 'clear') {
+      user = (yield* this.#loadFromRemember(session)) ?? null
+    }
+    const requestLoader = m.requestCallback
+    if (user === null && requestLoader !== undefined) {
+      user = ((yield requestLoader(this.request, this)) as User | null | undefined) ?? null
+      if (user !== null) m.emit('userLoadedFromRequest', { auth: this, user })
+    }
+    return user
+  }
+
+  *#loadFromRemember(session: Session): Generator<unknown, User | null, unknown> {
+    const decoded = this.#decodeRemember()
+    if (decoded === undefined) return null
+    if (!decoded.ok) {
+      this.#reject('remember', decoded.reason)
+      this.#rememberOp = 'clear'
+      return null
+    }
+    const loader = this.#m.userCallback
+    if (loader === undefined) return null
+    const user = ((yield loader(decoded.userId as Id)) as User | null | undefined) ?? null
+    if (user === null || !this.#m._versionMatches(user, decoded.version)) {
+      this.#reject('remember', user === null ? 'unknown-user' : 'revoked')
+      this.#rememberOp = 'clear'
+      return null
+    }
+    // A restore is a new login: new session identity, not fresh, bound to this client (Q1 fixed).
+    session._rotate = true
+    session._createdAt = this.#nowSeconds()
+    session._setAuth(
+      compact<AuthState>({
+        userId: decoded.userId,
+        fresh: false,
+        identifier: this.#currentIdentifier(),
+        rememberSeconds:
+          decoded.duration === this.#o.remember.duration ? undefined : decoded.duration,
+        version: decoded.version,
+        next: session._auth.next,
+      }),
+    )
+    if (decoded.rotated) {
+      this.#rememberOp = 'set'
+      this.#rememberDuration = decoded.duration ?? this.#o.remember.duration
+    }
+    this.#m.emit('userLoadedFromCookie', { auth: this, user })
+    return user
+  }
+
+  #decodeRemember(): RememberDecoded | undefined {
+    if (this.#rememberDecoded !== undefined) return this.#rememberDecoded
+    const value = this.#cookie(this.#o.remember.name)
+    if (value === undefined) return undefined
+    this.#rememberDecoded = this.#m._remember.decode(value, this.#nowSeconds())
+    return this.#rememberDecoded
+  }
+
+  /** Session protection (Flask's `_session_protection_failed`); returns false when the login was dropped. */
+  #protect(session: Session): boolean {
+    const mode = this.#o.sessionProtection
+    if (mode === null) return true
+    const stored = session._auth.identifier
+    const current = this.#currentIdentifier()
+    if (stored === null) {
+      // Sessions made by the testing helper bind to the first client that uses them.
+      session._patchAuth({ identifier: current })
+      return true
+    }
+    if (stored === current) return true
+    if (mode === 'basic' || session.permanent) {
+      if (session._auth.fresh !== false) session._patchAuth({ fresh: false })
+      this.#m.emit('sessionProtected', { auth: this, mode })
+      return true
+    }
+    session._setAuth({})
+    session._rotate = true
+    this.#rememberOp = 'clear'
+    this.#m.emit('sessionProtected', { auth: this, mode })
+    return false
+  }
+
+  #dropLogin(session: Session, reason: CookieRejection): void {
+    // Quirk Q2 fixed: an id the loader no longer knows is removed from the session.
+    const { next } = session._auth
+    session._setAuth(compact<AuthState>({ next }))
+    session._rotate = true
+    this.#reject('session', reason)
+  }
+
+  #currentIdentifier(): string {
+    if (this.#identifier === undefined) {
+      const address = this.#adapter.clientAddress ?? ''
+      const agent = this.#adapter.header('user-agent') ?? ''
+      this.#identifier = createHash('sha256')
+        .update(`${address}|${agent}`)
+        .digest('base64url')
+        .slice(0, 22)
+    }
+    return this.#identifier
+  }
+
+  #newSession(): Session {
+    const now = this.#nowSeconds()
+    this.#session = new Session({ createdAt: now, lastActive: now, isNew: true })
+    return this.#session
+  }
+
+  #accept(
+    loaded: Awaited<ReturnType<LoginManager<object, UserId>['_backend']['load']>>,
+    value: string,
+  ) {
+    if (!loaded.ok) {
+      this.#sessionRejected = true
+      this.#reject('session', loaded.reason)
+      return this.#newSession()
+    }
+    const { init } = loaded
+    const now = this.#nowSeconds()
+    const { idleTimeout, absoluteTimeout } = this.#o.session
+    let reason: CookieRejection | undefined
+    if (init.createdAt > now + SKEW_SECONDS || init.lastActive > now + SKEW_SECONDS) {
+      reason = 'future-dated'
+    } else if (now - init.lastActive > idleTimeout) reason = 'idle-timeout'
+    else if (now - init.createdAt > absoluteTimeout) reason = 'absolute-timeout'
+    if (reason !== undefined) {
+      this.#sessionRejected = true
+      this.#sessionValue = value
+      this.#reject('session', reason)
+      return this.#newSession()
+    }
+    this.#sessionValue = value
+    this.#sessionKeyRotated = loaded.rotated
+    this.#session = new Session({ ...init, isNew: false })
+    return this.#session
+  }
+
+  #reject(cookie: 'session' | 'remember', reason: CookieRejection): void {
+    this.#m.emit('cookieRejected', { auth: this, cookie, reason })
+  }
+
+  #cookie(name: string): string | undefined {
+    if (this.#cookieHeader === null) this.#cookieHeader = this.#adapter.header('cookie')
+    if (this.#cookieHeader === undefined) return undefined
+    const value = getCookie(this.#cookieHeader, name)
+    return value === '' ? undefined : value
+  }
+
+  #nowSeconds(): number {
+    return Math.floor(this.#o.now() / 1000)
+  }
+
+  // ---------------------------------------------------------------- response
+
+  /**
+   * @internal Adapters call this once, right before the response headers go out, and apply the
+   * result. Returns `null` when the request touched nothing (the common case for static files).
+   * Responses with a 5xx status persist no session changes.
+   */
+  commit(status: number): ResponseEffects | null {
+    if (this.#committed) return null
+    this.#committed = true
+    const session = this.#session
+    const op = this.#rememberOp
+    if (session === undefined && op === undefined) return null
+    const cookies: string[] = []
+    let pending: Promise<void> | undefined
+    if (status < 500) {
+      if (session !== undefined) pending = this.#commitSession(session, cookies)
+      this.#commitRemember(session, op, cookies)
+    }
+    const effects: ResponseEffects = {
+      cookies,
+      vary: session !== undefined || cookies.length > 0,
+      noStore: cookies.length > 0,
+    }
+    return pending === undefined ? effects : { ...effects, pending }
+  }
+
+  #commitSession(session: Session, cookies: string[]): Promise<void> | undefined {
+    const o = this.#o.session
+    const backend = this.#m._backend
+    const previous = this.#sessionValue
+    if (session.isEmpty) {
+      if (previous !== undefined || this.#sessionRejected) {
+        cookies.push(deletionCookie(o.name, o.attributes))
+        if (previous !== undefined) return settle(backend.destroy(previous))
+      }
+      return undefined
+    }
+    const now = this.#nowSeconds()
+    const touchDue = !session._isNew && now - session._lastActive >= o.touchInterval
+    if (!session._modified && !session._rotate && !this.#sessionKeyRotated && !touchDue) {
+      return undefined
+    }
+    const saved = backend.save(session, now, previous, session._rotate)
+    const maxAge = session.permanent
+      ? Math.max(0, Math.min(now + o.idleTimeout, session._createdAt + o.absoluteTimeout) - now)
+      : undefined
+    cookies.push(serializeCookie(o.name, saved.value, { ...o.attributes, maxAge }, this.#o.now()))
+    return saved.pending
+  }
+
+  #commitRemember(
+    session: Session | undefined,
+    op: 'set' | 'clear' | undefined,
+    cookies: string[],
+  ) {
+    const r = this.#o.remember
+    if (op === 'clear') {
+      cookies.push(deletionCookie(r.name, r.attributes))
+      return
+    }
+    const userId = session?._auth.userId
+    if (userId === undefined || session === undefined) return
+    let duration: number
+    if (op === 'set') {
+      duration = this.#rememberDuration ?? r.duration
+    } else if (r.refreshEachRequest && this.#cookie(r.name) !== undefined) {
+      // Flask-Login PR #899: refresh only a cookie the request carried.
+      duration = session._auth.rememberSeconds ?? r.duration
+    } else {
+      return
+    }
+    const value = this.#m._remember.encode(
+      userId,
+      duration,
+      session._auth.version,
+      this.#nowSeconds(),
+    )
+    cookies.push(
+      serializeCookie(r.name, value, { ...r.attributes, maxAge: duration }, this.#o.now()),
+    )
+  }
+}
+
+function settle(value: void | Promise<void>): Promise<void> | undefined {
+  return value instanceof Promise ? value : undefined
+}
+
+function isAuthenticated(user: unknown): boolean {
+  return user !== null && user !== undefined && (user as UserLike).isAuthenticated !== false
+}
+
+function isSeconds(value: unknown): value is number {
+  return (
+    typeof value === 'number' && Number.isFinite(value) && value >= 1 && value <= MAX_COOKIE_AGE
+  )
+}
+
+/** Drops `undefined` fields, so optional login fields are absent rather than undefined. */
+function compact<T extends object>(input: { [K in keyof T]: T[K] | undefined }): T {
+  for (const key of Object.keys(input) as (keyof T)[]) {
+    if (input[key] === undefined) delete input[key]
+  }
+  return input as T
+}
+
+function unauthorizedResponse(status: number, json: boolean): AuthOutcome {
+  return json ? respond(status, { error: 'Unauthorized' }) : respond(status, 'Unauthorized')
+}

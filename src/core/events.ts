@@ -1,0 +1,91 @@
+import type { RequestAuth } from './auth.ts'
+import type { UserId, UserLike } from './types.ts'
+
+/** Why an incoming cookie was ignored; carried by the `cookieRejected` event. */
+export type CookieRejection =
+  | 'oversized'
+  | 'malformed'
+  | 'unknown-key'
+  | 'decrypt'
+  | 'signature'
+  | 'expired'
+  | 'idle-timeout'
+  | 'absolute-timeout'
+  | 'future-dated'
+  | 'unknown-user'
+  | 'revoked'
+
+/**
+ * Every event a {@link LoginManager} emits, with its payload. The first nine are Flask-Login's
+ * signals under their DESIGN.md names; the last two are security events Flask-Login lacks.
+ */
+export interface LoginManagerEvents<User extends object, Id extends UserId> {
+  /** `loginUser` succeeded (Flask `user_logged_in`). */
+  userLoggedIn: { auth: RequestAuth<User, Id>; user: User }
+  /** `logoutUser` ran; `user` is the anonymous user when nobody was logged in (`user_logged_out`). */
+  userLoggedOut: { auth: RequestAuth<User, Id>; user: User | UserLike }
+  /** A remember-me cookie restored the login (`user_loaded_from_cookie`). */
+  userLoadedFromCookie: { auth: RequestAuth<User, Id>; user: User }
+  /** The request loader returned a user (`user_loaded_from_request`). */
+  userLoadedFromRequest: { auth: RequestAuth<User, Id>; user: User }
+  /** `confirmLogin` marked the login fresh (`user_login_confirmed`). */
+  userLoginConfirmed: { auth: RequestAuth<User, Id> }
+  /** `unauthorized()` ran, custom handler or not (`user_unauthorized`). */
+  userUnauthorized: { auth: RequestAuth<User, Id> }
+  /** `needsRefresh()` ran (`user_needs_refresh`). */
+  userNeedsRefresh: { auth: RequestAuth<User, Id> }
+  /** The current user was first read in this request (`user_accessed`). */
+  userAccessed: { auth: RequestAuth<User, Id> }
+  /** Session protection saw a different client (`session_protected`). */
+  sessionProtected: { auth: RequestAuth<User, Id>; mode: 'basic' | 'strong' }
+  /** A session or remember cookie was ignored; the request went on as anonymous. */
+  cookieRejected: {
+    auth: RequestAuth<User, Id>
+    cookie: 'session' | 'remember'
+    reason: CookieRejection
+  }
+  /** A `next` value was refused by the safe-redirect check. `target` is JSON-escaped for logs. */
+  redirectRejected: { auth: RequestAuth<User, Id>; target: string }
+}
+
+type Listener<T> = (payload: T) => void
+
+/**
+ * A small typed, synchronous event emitter. Emitting with no listeners costs one map lookup, so
+ * events are free on the hot path unless someone listens.
+ */
+export class TypedEvents<Events extends object> {
+  readonly #listeners = new Map<keyof Events, Listener<never>[]>()
+
+  /**
+   * Subscribes to an event; returns a function that unsubscribes.
+   * @example `const off = manager.on('userLoggedIn', ({ user }) => audit(user)); off()`
+   */
+  on<K extends keyof Events>(event: K, listener: Listener<Events[K]>): () => void {
+    const list = this.#listeners.get(event) ?? []
+    list.push(listener as Listener<never>)
+    this.#listeners.set(event, list)
+    return () => this.off(event, listener)
+  }
+
+  /** Removes a listener added with {@link on}. */
+  off<K extends keyof Events>(event: K, listener: Listener<Events[K]>): void {
+    const list = this.#listeners.get(event)
+    if (list === undefined) return
+    const index = list.indexOf(listener as Listener<never>)
+    if (index >= 0) list.splice(index, 1)
+    if (list.length === 0) this.#listeners.delete(event)
+  }
+
+  /** True when at least one listener is subscribed (lets callers skip building a payload). */
+  hasListeners(event: keyof Events): boolean {
+    return this.#listeners.has(event)
+  }
+
+  /** Calls every listener in subscription order; a listener's exception propagates, as in Flask. */
+  emit<K extends keyof Events>(event: K, payload: Events[K]): void {
+    const list = this.#listeners.get(event)
+    if (list === undefined) return
+    for (const listener of [...list]) (listener as Listener<Events[K]>)(payload)
+  }
+}

@@ -1,0 +1,307 @@
+import { KeyRing } from '../crypto/keys.ts'
+import type { SessionBackend } from '../session/backend.ts'
+import { CookieSessionBackend } from '../session/cookie-backend.ts'
+import { RequestAuth } from './auth.ts'
+import { LoginManagerError } from './errors.ts'
+import { type LoginManagerEvents, TypedEvents } from './events.ts'
+import { AnonymousUser } from './mixins.ts'
+import { loginUrl as buildLoginUrl } from './next-url.ts'
+import {
+  type LoginManagerOptions,
+  type LoginView,
+  type ResolvedOptions,
+  resolveOptions,
+} from './options.ts'
+import type { AuthOutcome } from './outcome.ts'
+import { RememberCodec } from './remember.ts'
+import type { RequestInfo } from './request-info.ts'
+import type { MaybePromise, RequestAdapter, UserId, UserLike } from './types.ts'
+
+type UserLoader<User, Id> = (id: Id) => MaybePromise<User | null | undefined>
+type RequestLoader<User extends object, Id extends UserId> = (
+  request: RequestInfo,
+  auth: RequestAuth<User, Id>,
+) => MaybePromise<User | null | undefined>
+type Handler<User extends object, Id extends UserId> = (
+  auth: RequestAuth<User, Id>,
+) => MaybePromise<AuthOutcome>
+
+/**
+ * The heart of login-manager (Flask-Login's `LoginManager`): configuration, the user and request
+ * loaders, handlers and events. Framework adapters turn it into middleware; one manager may serve
+ * several apps.
+ *
+ * @typeParam User - your user type; guards narrow `auth.user` to it.
+ * @typeParam Id - the type `getId()` returns and `userLoader` receives.
+ * @throws LoginManagerError `ERR_SECRET_MISSING`, `ERR_SECRET_WEAK` or `ERR_INVALID_OPTION` for bad options.
+ *
+ * @example
+ * ```ts
+ * const manager = new LoginManager<User>({
+ *   secret: process.env.SESSION_SECRET!,
+ *   userLoader: (id) => users.get(id) ?? null,
+ *   loginView: '/login',
+ * })
+ * manager.on('userLoggedIn', ({ user }) => console.log('hello', user.name))
+ * ```
+ */
+export class LoginManager<User extends object, Id extends UserId = string> extends TypedEvents<
+  LoginManagerEvents<User, Id>
+> {
+  /** The options after defaults and validation. */
+  readonly options: ResolvedOptions
+  /** @internal */ readonly _backend: SessionBackend
+  /** @internal */ readonly _remember: RememberCodec
+  /** @internal */ readonly _keys: KeyRing
+  /** @internal */ readonly _handlers: {
+    unauthorized?: Handler<User, Id> | undefined
+    needsRefresh?: Handler<User, Id> | undefined
+  }
+  #userLoader: UserLoader<User, Id> | undefined
+  #requestLoader: RequestLoader<User, Id> | undefined
+  #loginView: LoginView | undefined
+  #loginViews: [prefix: string, view: LoginView | null | false][] = []
+  #refreshView: LoginView | undefined
+  readonly #resolveEndpoint: ((name: string) => string) | undefined
+  readonly #localize: ((message: string) => string) | undefined
+  readonly #anonymousUser: () => object
+  readonly #getUserId: ((user: User) => Id) | undefined
+  readonly #sessionVersion: ((user: User) => string | number | null | undefined) | undefined
+
+  constructor(options: LoginManagerOptions<User, Id>) {
+    super()
+    this.options = resolveOptions(options)
+    this._keys = new KeyRing(this.options.secrets)
+    this._backend = new CookieSessionBackend(
+      this._keys.forPurpose('session'),
+      this.options.session.name,
+    )
+    this._remember = new RememberCodec(
+      this.options.remember.format,
+      this._keys.forPurpose('remember'),
+      this.options.secrets,
+      this.options.remember.name,
+    )
+    this._handlers = { unauthorized: options.onUnauthorized, needsRefresh: options.onNeedsRefresh }
+    this.#userLoader = options.userLoader
+    this.#requestLoader = options.requestLoader
+    this.#resolveEndpoint = options.resolveEndpoint
+    this.#localize = options.localize
+    this.#anonymousUser = options.anonymousUser ?? (() => new AnonymousUser())
+    this.#getUserId = options.getUserId
+    this.#sessionVersion = options.sessionVersion
+    this.#loginView = this.#checkView('loginView', options.loginView)
+    this.#refreshView = this.#checkView('refreshView', options.refreshView)
+    for (const [prefix, view] of Object.entries(options.loginViews ?? {})) {
+      this.setLoginView(view, prefix)
+    }
+  }
+
+  /** Sets the user loader (Flask's `@login_manager.user_loader`); returns it. */
+  userLoader<F extends UserLoader<User, Id>>(loader: F): F {
+    if (typeof loader !== 'function') throw new TypeError('userLoader: expected a function')
+    this.#userLoader = loader
+    return loader
+  }
+
+  /** Sets the request loader (Flask's `@login_manager.request_loader`); returns it. */
+  requestLoader<F extends RequestLoader<User, Id>>(loader: F): F {
+    if (typeof loader !== 'function') throw new TypeError('requestLoader: expected a function')
+    this.#requestLoader = loader
+    return loader
+  }
+
+  /** The configured user loader, if any (Flask's `user_callback`). */
+  get userCallback(): UserLoader<User, Id> | undefined {
+    return this.#userLoader
+  }
+
+  /** The configured request loader, if any (Flask's `request_callback`). */
+  get requestCallback(): RequestLoader<User, Id> | undefined {
+    return this.#requestLoader
+  }
+
+  /** Replaces what `unauthorized()` does (Flask's `unauthorized_handler`); returns the handler. */
+  unauthorizedHandler<F extends Handler<User, Id>>(handler: F): F {
+    this._handlers.unauthorized = handler
+    return handler
+  }
+
+  /** Replaces what `needsRefresh()` does (Flask's `needs_refresh_handler`); returns the handler. */
+  needsRefreshHandler<F extends Handler<User, Id>>(handler: F): F {
+    this._handlers.needsRefresh = handler
+    return handler
+  }
+
+  /**
+   * Sets the login view, for the whole app or for requests under a path prefix (Flask's
+   * `set_login_view` with a blueprint). Under a prefix, `null` falls back to the app's login view
+   * and `false` answers 401.
+   */
+  setLoginView(view: LoginView | null | false, prefix?: string): void {
+    if (prefix === undefined) {
+      this.#loginView =
+        view === false || view === null ? undefined : this.#checkView('loginView', view)
+      return
+    }
+    if (typeof prefix !== 'string' || !prefix.startsWith('/')) {
+      throw new LoginManagerError(
+        'ERR_INVALID_OPTION',
+        `loginViews: prefix ${JSON.stringify(prefix)} must be a path starting with '/'`,
+      )
+    }
+    const key = prefix.length > 1 && prefix.endsWith('/') ? prefix.slice(0, -1) : prefix
+    const checked = view === null || view === false ? view : this.#checkView('loginViews', view)
+    this.#loginViews = this.#loginViews.filter(([p]) => p !== key)
+    this.#loginViews.push([key, checked ?? null])
+    // Longest prefix first, so the most specific router wins.
+    this.#loginViews.sort((a, b) => b[0].length - a[0].length)
+  }
+
+  /** Sets the refresh view used by `needsRefresh()`. */
+  setRefreshView(view: LoginView | null): void {
+    this.#refreshView = view === null ? undefined : this.#checkView('refreshView', view)
+  }
+
+  /**
+   * Flask's `login_url`: the login view's URL with a `next` parameter (or the given view's).
+   * @example `manager.loginUrl('http://localhost/protected') // '/login?next=%2Fprotected'`
+   */
+  loginUrl(nextUrl?: string, view: string | undefined = undefined): string {
+    const target =
+      view === undefined ? this.#expand(this.#loginView, undefined) : this.#expandString(view)
+    if (target === null) {
+      throw new LoginManagerError('ERR_INVALID_OPTION', 'loginUrl: no login view is configured')
+    }
+    return buildLoginUrl(target, nextUrl, this.options.nextField, {
+      forceHost: this.options.forceHost,
+    })
+  }
+
+  /**
+   * Creates the per-request auth object. Adapters call this; apps normally do not.
+   */
+  createAuth(adapter: RequestAdapter): RequestAuth<User, Id> {
+    return new RequestAuth<User, Id>(this, adapter)
+  }
+
+  /**
+   * Throws unless a user or request loader is configured. Adapters call it when they are created,
+   * so a forgotten loader fails at start-up rather than on the first request.
+   * @throws LoginManagerError `ERR_NO_USER_LOADER`
+   */
+  assertReady(): void {
+    if (this.#userLoader === undefined && this.#requestLoader === undefined) {
+      throw new LoginManagerError(
+        'ERR_NO_USER_LOADER',
+        'Missing user_loader or request_loader: pass `userLoader` (or `requestLoader`) to new LoginManager() before creating the middleware',
+      )
+    }
+  }
+
+  /** @internal The login view for a request: the longest matching prefix entry, else the app's. */
+  _loginViewFor(request: RequestInfo): string | null {
+    const path = request.path
+    for (const [prefix, view] of this.#loginViews) {
+      if (path === prefix || path.startsWith(prefix === '/' ? '/' : `${prefix}/`)) {
+        if (view === false) return null
+        if (view !== null) return this.#expand(view, request)
+        break
+      }
+    }
+    return this.#expand(this.#loginView, request)
+  }
+
+  /** @internal */
+  _refreshViewFor(request: RequestInfo): string | null {
+    return this.#expand(this.#refreshView, request)
+  }
+
+  /** @internal */
+  _localize(message: string): string {
+    return this.#localize === undefined ? message : this.#localize(message)
+  }
+
+  /** @internal */
+  _anonymousUser(): object {
+    return this.#anonymousUser()
+  }
+
+  /** @internal The id to store for a user, checked. */
+  _userIdOf(user: User): Id {
+    const id =
+      this.#getUserId !== undefined
+        ? this.#getUserId(user)
+        : typeof (user as UserLike).getId === 'function'
+          ? (user as UserLike).getId?.()
+          : (user as { id?: unknown }).id
+    if (typeof id === 'number' ? !Number.isFinite(id) : typeof id !== 'string') {
+      throw new LoginManagerError(
+        'ERR_USER_ID',
+        `loginUser: the user's id must be a string or a finite number, got ${typeof id}; give users an \`id\` or \`getId()\`, or pass \`getUserId\``,
+      )
+    }
+    if (typeof id === 'string' && (id === '' || id.length > 1024 || !isWellFormed(id))) {
+      throw new LoginManagerError(
+        'ERR_USER_ID',
+        'loginUser: a string id must be non-empty, at most 1024 characters and valid Unicode',
+      )
+    }
+    return id as Id
+  }
+
+  /** @internal */
+  _versionOf(user: User): string | number | undefined {
+    return this.#sessionVersion?.(user) ?? undefined
+  }
+
+  /** @internal */
+  _versionMatches(user: User, stored: string | number | undefined): boolean {
+    return this.#sessionVersion === undefined || this._versionOf(user) === stored
+  }
+
+  #checkView(label: string, view: LoginView | undefined): LoginView | undefined {
+    if (view === undefined || view === null) return undefined
+    if (typeof view === 'function') return view
+    if (typeof view !== 'string' || view === '') {
+      throw new TypeError(`${label}: expected a path, a URL, an endpoint name or a function`)
+    }
+    if (!isUrlOrPath(view) && this.#resolveEndpoint === undefined) {
+      throw new LoginManagerError(
+        'ERR_INVALID_OPTION',
+        `${label}: '${view}' is neither a path ('/login') nor a URL; use a path, or pass resolveEndpoint to map endpoint names to paths`,
+      )
+    }
+    return view
+  }
+
+  #expand(view: LoginView | undefined, request: RequestInfo | undefined): string | null {
+    if (view === undefined) return null
+    if (typeof view === 'function') {
+      if (request === undefined) return null
+      const result = view(request)
+      return typeof result === 'string' && result !== '' ? this.#expandString(result) : null
+    }
+    return this.#expandString(view)
+  }
+
+  #expandString(view: string): string {
+    if (isUrlOrPath(view)) return view
+    if (this.#resolveEndpoint === undefined) {
+      throw new LoginManagerError(
+        'ERR_INVALID_OPTION',
+        `login view '${view}' is neither a path nor a URL and no resolveEndpoint is configured`,
+      )
+    }
+    return this.#resolveEndpoint(view)
+  }
+}
+
+function isUrlOrPath(view: string): boolean {
+  return view.startsWith('/') || /^https?:\/\//i.test(view)
+}
+
+// String.prototype.isWellFormed is not in the ES2023 typings; lone surrogates cannot be encoded.
+function isWellFormed(value: string): boolean {
+  return !/\p{Surrogate}/u.test(value)
+}

@@ -1,0 +1,398 @@
+import type { CookieAttributes, SameSite } from '../cookie/serialize.ts'
+import { validateCookieOptions } from '../cookie/serialize.ts'
+import type { RequestAuth } from './auth.ts'
+import { LoginManagerError } from './errors.ts'
+import type { AuthOutcome } from './outcome.ts'
+import type { RequestInfo } from './request-info.ts'
+import type { MaybePromise, UserId } from './types.ts'
+
+/**
+ * Where to send an anonymous (or not fresh) visitor: a path (`/login`), an absolute URL
+ * (`https://auth.example.com/login`), an endpoint name resolved by `resolveEndpoint`, or a
+ * function of the request. `null`/`undefined` means "no view" (401); per-prefix entries may also
+ * be `false` to force a 401 under that prefix.
+ */
+export type LoginView = string | ((request: RequestInfo) => string | null | undefined | false)
+
+/** Attributes shared by the session and remember cookies. Every duration is in **seconds**. */
+export interface CookieOptions {
+  /** Cookie name. */
+  name?: string
+  /** `Domain` attribute. @default undefined (host-only) */
+  domain?: string
+  /** `Path` attribute. @default '/' */
+  path?: string
+  /** `Secure` attribute. Browsers and curl accept Secure cookies on http://localhost and 127.0.0.1, so local development works with the default. @default true */
+  secure?: boolean
+  /** `HttpOnly` attribute. @default true */
+  httpOnly?: boolean
+  /** `SameSite` attribute. @default 'lax' */
+  sameSite?: SameSite
+}
+
+/** Options of the session cookie and its timeouts (seconds). */
+export interface SessionOptions extends CookieOptions {
+  /** @default '__Host-session' */
+  name?: string
+  /** Seconds without activity after which the server refuses the session. @default 3600 (1 hour) */
+  idleTimeout?: number
+  /** Seconds after creation (login) after which the server refuses the session, however active. @default 43200 (12 hours) */
+  absoluteTimeout?: number
+  /** The session's last-activity stamp is renewed (one re-seal) at most this often, in seconds. @default 60 */
+  touchInterval?: number
+}
+
+/** Options of the remember-me cookie (Flask-Login's `REMEMBER_COOKIE_*`). Durations in seconds. */
+export interface RememberOptions extends CookieOptions {
+  /** @default '__Host-remember' */
+  name?: string
+  /** Lifetime of a remember-me login, in seconds; checked on the server. @default 2592000 (30 days) */
+  duration?: number
+  /** Re-issue the cookie (new expiry) on each request that carried it and used the session (Flask-Login PR #899 semantics). @default false */
+  refreshEachRequest?: boolean
+  /**
+   * `'sealed'`: encrypted token with server-checked expiry and `sessionVersion` (revocable).
+   * `'flask'`: Flask-Login's exact `id|HMAC-SHA512` format, for apps sharing cookies with a Flask app.
+   * @default 'sealed'
+   */
+  format?: 'sealed' | 'flask'
+}
+
+/** Everything a {@link LoginManager} can be configured with. Durations are in seconds. */
+export interface LoginManagerOptions<User extends object, Id extends UserId = string> {
+  /**
+   * Secret(s) keys are derived from (HKDF, one key per purpose). At least 32 bytes each. A list
+   * rotates keys: the first seals and signs, every one verifies, and cookies sealed with an older
+   * secret are re-sealed with the first. Generate one with `npx login-manager secret`.
+   */
+  secret: string | readonly string[]
+  /** Loads a user from the id stored in the session or remember cookie (Flask `user_loader`). */
+  userLoader?: (id: Id) => MaybePromise<User | null | undefined>
+  /** Loads a user from the request itself, e.g. an API key header (Flask `request_loader`). Not persisted in the session. */
+  requestLoader?: (
+    request: RequestInfo,
+    auth: RequestAuth<User, Id>,
+  ) => MaybePromise<User | null | undefined>
+  /** Builds the anonymous user that `currentUser()` returns. @default () => new AnonymousUser() */
+  anonymousUser?: () => object
+  /** How to get a user's id. @default user.getId() when present, else user.id */
+  getUserId?: (user: User) => Id
+  /**
+   * A per-user value (a counter, a password-hash fragment) stored with each login and remember
+   * token. When it changes, every existing session and remember cookie of that user stops working:
+   * "log out everywhere" even for cookie sessions.
+   */
+  sessionVersion?: (user: User) => string | number | null | undefined
+  /** Where unauthorized visitors are redirected. @default undefined (401) */
+  loginView?: LoginView
+  /** Login views per path prefix (Flask's `blueprint_login_views`); `null` falls back to `loginView`, `false` gives a 401. */
+  loginViews?: Readonly<Record<string, LoginView | null | false>>
+  /** Where non-fresh logins are sent by `freshLoginRequired`. @default undefined (401) */
+  refreshView?: LoginView
+  /** Resolves endpoint names (views that are neither a path nor a URL) to a path. */
+  resolveEndpoint?: (name: string) => string
+  /** Flashed by `unauthorized()`; `null` flashes nothing. @default 'Please log in to access this page.' */
+  loginMessage?: string | null
+  /** @default 'message' */
+  loginMessageCategory?: string
+  /** Flashed by `needsRefresh()`; `null` flashes nothing. @default 'Please reauthenticate to access this page.' */
+  refreshMessage?: string | null
+  /** @default 'message' */
+  refreshMessageCategory?: string
+  /** Translates messages before they are flashed (Flask's `localize_callback`). */
+  localize?: (message: string) => string
+  /** Keep the return URL in the session instead of the `next` query parameter. @default false */
+  useSessionForNext?: boolean
+  /** Name of the query parameter carrying the return URL. @default 'next' */
+  nextField?: string
+  /** Host placed in every generated login URL (Flask `FORCE_HOST_FOR_REDIRECTS`). */
+  forceHostForRedirects?: string
+  /** Public origin of the app (`https://app.example`), used instead of the request's Host to build full URLs. */
+  origin?: string
+  /** Absolute origins a `next` may point to besides relative paths. @default [] */
+  allowedRedirectOrigins?: readonly string[]
+  /** Methods the guards let through (CORS preflight). @default ['OPTIONS'] */
+  exemptMethods?: Iterable<string>
+  /** Flask's `SESSION_PROTECTION`. @default 'basic' */
+  sessionProtection?: null | 'basic' | 'strong'
+  /** Answer 401 instead of redirecting when the request asks for JSON or is an XHR. @default true */
+  negotiate?: boolean
+  /** Replaces the flash-and-redirect of `unauthorized()` (Flask's `unauthorized_handler`). */
+  onUnauthorized?: (auth: RequestAuth<User, Id>) => MaybePromise<AuthOutcome>
+  /** Replaces the flash-and-redirect of `needsRefresh()` (Flask's `needs_refresh_handler`). */
+  onNeedsRefresh?: (auth: RequestAuth<User, Id>) => MaybePromise<AuthOutcome>
+  /** Session cookie and timeouts. */
+  session?: SessionOptions
+  /** Remember-me cookie. */
+  remember?: RememberOptions
+  /** Clock, in milliseconds since the epoch (tests inject one). @default Date.now */
+  now?: () => number
+}
+
+/** A cookie configuration after defaults and validation. */
+export interface ResolvedCookie {
+  readonly name: string
+  readonly attributes: Readonly<CookieAttributes>
+}
+
+/** Options after defaults are applied and everything is checked; built once per manager. */
+export interface ResolvedOptions {
+  readonly secrets: readonly string[]
+  readonly loginMessage: string | null
+  readonly loginMessageCategory: string
+  readonly refreshMessage: string | null
+  readonly refreshMessageCategory: string
+  readonly useSessionForNext: boolean
+  readonly nextField: string
+  readonly forceHost: string | undefined
+  readonly origin: string | undefined
+  readonly allowedRedirectOrigins: readonly string[]
+  readonly exemptMethods: ReadonlySet<string>
+  readonly sessionProtection: null | 'basic' | 'strong'
+  readonly negotiate: boolean
+  readonly session: ResolvedCookie & {
+    readonly idleTimeout: number
+    readonly absoluteTimeout: number
+    readonly touchInterval: number
+  }
+  readonly remember: ResolvedCookie & {
+    readonly duration: number
+    readonly refreshEachRequest: boolean
+    readonly format: 'sealed' | 'flask'
+  }
+  readonly now: () => number
+}
+
+/** The most a browser keeps a cookie (RFC 6265bis), so the longest remember-me duration. */
+export const MAX_COOKIE_AGE = 400 * 24 * 3600
+
+/** Default values, frozen; every field is documented on {@link LoginManagerOptions}. */
+export const DEFAULTS = Object.freeze({
+  loginMessage: 'Please log in to access this page.',
+  loginMessageCategory: 'message',
+  refreshMessage: 'Please reauthenticate to access this page.',
+  refreshMessageCategory: 'message',
+  nextField: 'next',
+  sessionProtection: 'basic' as const,
+  exemptMethods: Object.freeze(['OPTIONS']),
+  session: Object.freeze({
+    name: '__Host-session',
+    path: '/',
+    secure: true,
+    httpOnly: true,
+    sameSite: 'lax' as SameSite,
+    idleTimeout: 3600,
+    absoluteTimeout: 12 * 3600,
+    touchInterval: 60,
+  }),
+  remember: Object.freeze({
+    name: '__Host-remember',
+    path: '/',
+    secure: true,
+    httpOnly: true,
+    sameSite: 'lax' as SameSite,
+    duration: 30 * 24 * 3600,
+    refreshEachRequest: false,
+    format: 'sealed' as const,
+  }),
+})
+
+// Secrets that appear in tutorials and default configs; attackers try these first
+// (Superset CVE-2023-27524).
+const WELL_KNOWN_SECRETS = new Set([
+  'secret',
+  'changeme',
+  'change-me',
+  'keyboard cat',
+  'your-secret-key',
+  'supersecret',
+  'CHANGE_ME_TO_A_COMPLEX_RANDOM_SECRET',
+  'this is a very long secret that is at least 32 bytes',
+  'complex_password_at_least_32_characters_long',
+  '0000000000000000000000000000000000000000000000000000000000000000',
+])
+
+const MIN_SECRET_BYTES = 32
+const MIN_DISTINCT_CHARS = 10
+
+/** Checks the secret option; returns the secrets as a list, the sealing one first. */
+export function resolveSecrets(input: unknown): string[] {
+  if (input === undefined || input === null || input === '') {
+    throw new LoginManagerError(
+      'ERR_SECRET_MISSING',
+      'secret: a secret of at least 32 bytes is required; read it from the environment (e.g. process.env.SESSION_SECRET) and generate one with `npx login-manager secret`',
+    )
+  }
+  const list = typeof input === 'string' ? [input] : input
+  if (!Array.isArray(list) || list.length === 0) {
+    throw new TypeError('secret: expected a string or a non-empty array of strings')
+  }
+  list.forEach((secret: unknown, index) => {
+    const where = list.length > 1 ? `secret[${index}]` : 'secret'
+    if (typeof secret !== 'string') throw new TypeError(`${where}: expected a string`)
+    if (Buffer.byteLength(secret) < MIN_SECRET_BYTES) {
+      throw new LoginManagerError(
+        'ERR_SECRET_WEAK',
+        `${where}: need at least ${MIN_SECRET_BYTES} bytes, got ${Buffer.byteLength(secret)}; generate one with \`npx login-manager secret\``,
+      )
+    }
+    if (WELL_KNOWN_SECRETS.has(secret) || new Set(secret).size < MIN_DISTINCT_CHARS) {
+      throw new LoginManagerError(
+        'ERR_SECRET_WEAK',
+        `${where}: this value is well known or too repetitive to be secret; generate one with \`npx login-manager secret\``,
+      )
+    }
+  })
+  return [...list]
+}
+
+function seconds(label: string, value: unknown, fallback: number, min: number, max: number) {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw new LoginManagerError(
+      'ERR_INVALID_OPTION',
+      `${label}: expected a number of seconds between ${min} and ${max}, got ${String(value)}`,
+    )
+  }
+  return value
+}
+
+function resolveCookie(label: string, defaults: CookieOptions, input: CookieOptions | undefined) {
+  const merged = { ...defaults, ...definedOnly(input ?? {}) }
+  const name = merged.name as string
+  const attributes: CookieAttributes = {
+    domain: merged.domain,
+    path: merged.path,
+    secure: merged.secure,
+    httpOnly: merged.httpOnly,
+    sameSite: merged.sameSite,
+  }
+  validateCookieOptions(label, name, attributes)
+  return { name, attributes: Object.freeze(attributes) }
+}
+
+function definedOnly<T extends object>(input: T): Partial<T> {
+  const out: Partial<T> = {}
+  for (const key of Object.keys(input) as (keyof T)[]) {
+    if (input[key] !== undefined) out[key] = input[key]
+  }
+  return out
+}
+
+function checkOrigin(label: string, value: string): string {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw new LoginManagerError('ERR_INVALID_OPTION', `${label}: '${value}' is not an absolute URL`)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new LoginManagerError('ERR_INVALID_OPTION', `${label}: only http(s) origins are allowed`)
+  }
+  return url.origin
+}
+
+/** Applies defaults and validates everything once, at construction; never mutates `input`. */
+export function resolveOptions<User extends object, Id extends UserId>(
+  input: LoginManagerOptions<User, Id>,
+): ResolvedOptions {
+  if (typeof input !== 'object' || input === null) {
+    throw new TypeError('LoginManager: expected an options object with at least `secret`')
+  }
+  const secrets = resolveSecrets(input.secret)
+  const protection = input.sessionProtection === undefined ? 'basic' : input.sessionProtection
+  if (protection !== null && protection !== 'basic' && protection !== 'strong') {
+    // Flask-Login silently disables protection for unknown values; a typo should not do that.
+    throw new LoginManagerError(
+      'ERR_INVALID_OPTION',
+      `sessionProtection: expected null, 'basic' or 'strong', got ${JSON.stringify(protection)}`,
+    )
+  }
+  const sessionIn = input.session ?? {}
+  const rememberIn = input.remember ?? {}
+  const sessionCookie = resolveCookie('session', DEFAULTS.session, sessionIn)
+  const rememberCookie = resolveCookie('remember', DEFAULTS.remember, rememberIn)
+  if (sessionCookie.name === rememberCookie.name) {
+    throw new LoginManagerError(
+      'ERR_INVALID_OPTION',
+      'remember.name: must differ from session.name',
+    )
+  }
+  const idleTimeout = seconds(
+    'session.idleTimeout',
+    sessionIn.idleTimeout,
+    DEFAULTS.session.idleTimeout,
+    1,
+    MAX_COOKIE_AGE,
+  )
+  const absoluteTimeout = seconds(
+    'session.absoluteTimeout',
+    sessionIn.absoluteTimeout,
+    DEFAULTS.session.absoluteTimeout,
+    1,
+    MAX_COOKIE_AGE,
+  )
+  const touchInterval = seconds(
+    'session.touchInterval',
+    sessionIn.touchInterval,
+    Math.min(DEFAULTS.session.touchInterval, idleTimeout / 2),
+    0,
+    idleTimeout,
+  )
+  const format = rememberIn.format ?? DEFAULTS.remember.format
+  if (format !== 'sealed' && format !== 'flask') {
+    throw new LoginManagerError(
+      'ERR_INVALID_OPTION',
+      `remember.format: expected 'sealed' or 'flask', got ${JSON.stringify(format)}`,
+    )
+  }
+  const nextField = input.nextField ?? DEFAULTS.nextField
+  if (typeof nextField !== 'string' || !/^[A-Za-z0-9_.~-]+$/.test(nextField)) {
+    throw new LoginManagerError(
+      'ERR_INVALID_OPTION',
+      'nextField: expected a plain query parameter name',
+    )
+  }
+  const forceHost = input.forceHostForRedirects
+  if (forceHost !== undefined && !/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(forceHost)) {
+    throw new LoginManagerError(
+      'ERR_INVALID_OPTION',
+      `forceHostForRedirects: expected a host name such as 'app.example.com', got ${JSON.stringify(forceHost)}`,
+    )
+  }
+  return Object.freeze({
+    secrets,
+    loginMessage:
+      input.loginMessage === undefined ? DEFAULTS.loginMessage : input.loginMessage || null,
+    loginMessageCategory: input.loginMessageCategory ?? DEFAULTS.loginMessageCategory,
+    refreshMessage:
+      input.refreshMessage === undefined ? DEFAULTS.refreshMessage : input.refreshMessage || null,
+    refreshMessageCategory: input.refreshMessageCategory ?? DEFAULTS.refreshMessageCategory,
+    useSessionForNext: input.useSessionForNext === true,
+    nextField,
+    forceHost,
+    origin: input.origin === undefined ? undefined : checkOrigin('origin', input.origin),
+    allowedRedirectOrigins: (input.allowedRedirectOrigins ?? []).map((o) =>
+      checkOrigin('allowedRedirectOrigins', o),
+    ),
+    exemptMethods: new Set(
+      [...(input.exemptMethods ?? DEFAULTS.exemptMethods)].map((m) => m.toUpperCase()),
+    ),
+    sessionProtection: protection,
+    negotiate: input.negotiate !== false,
+    session: Object.freeze({ ...sessionCookie, idleTimeout, absoluteTimeout, touchInterval }),
+    remember: Object.freeze({
+      ...rememberCookie,
+      duration: seconds(
+        'remember.duration',
+        rememberIn.duration,
+        DEFAULTS.remember.duration,
+        1,
+        MAX_COOKIE_AGE,
+      ),
+      refreshEachRequest: rememberIn.refreshEachRequest === true,
+      format,
+    }),
+    now: input.now ?? Date.now,
+  })
+}

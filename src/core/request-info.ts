@@ -1,0 +1,63 @@
+import type { RequestAdapter } from './types.ts'
+
+/**
+ * The request as loaders and view functions see it: the adapter's facts plus lazily parsed URL
+ * and query. Built at most once per request, and only when something asks.
+ */
+export class RequestInfo {
+  readonly #adapter: RequestAdapter
+  readonly #origin: string | undefined
+  #url: URL | undefined
+
+  constructor(adapter: RequestAdapter, origin?: string) {
+    this.#adapter = adapter
+    this.#origin = origin
+  }
+
+  /** Upper-case HTTP method. */
+  get method(): string {
+    return this.#adapter.method
+  }
+  /** Path and query string as requested, e.g. `/protected?x=1`. */
+  get pathWithQuery(): string {
+    return this.#adapter.pathWithQuery
+  }
+  /** Path without the query string. */
+  get path(): string {
+    const p = this.#adapter.pathWithQuery
+    const q = p.indexOf('?')
+    return q === -1 ? p : p.slice(0, q)
+  }
+  /** The full URL, built from the configured `origin` (or the request's own) and the path. */
+  get url(): URL {
+    if (this.#url === undefined) {
+      const base = this.#origin ?? this.#adapter.origin
+      const path = this.#adapter.pathWithQuery
+      // Concatenate rather than resolve: resolving '//evil.com/x' against the origin would
+      // change the host. An absolute-form or '*' request target is treated as '/'.
+      try {
+        this.#url = new URL(path.startsWith('/') ? base + path : `${base}/`)
+      } catch {
+        this.#url = new URL('http://invalid.invalid/')
+      }
+    }
+    return this.#url
+  }
+  /** The first value of a query parameter, or `null`. */
+  query(name: string): string | null {
+    if (this.#adapter.pathWithQuery.indexOf('?') === -1) return null
+    return this.url.searchParams.get(name)
+  }
+  /** A request header by name (case-insensitive), first value when repeated. */
+  header(name: string): string | undefined {
+    return this.#adapter.header(name.toLowerCase())
+  }
+  /** The client address the framework trusts (never a raw X-Forwarded-For). */
+  get clientAddress(): string | undefined {
+    return this.#adapter.clientAddress
+  }
+  /** The framework's own request object. */
+  get raw(): unknown {
+    return this.#adapter.raw
+  }
+}

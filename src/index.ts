@@ -1,0 +1,26 @@
+export type { SameSite } from './cookie/serialize.ts'
+export type { GuardedAuth, LoginOptions, ResponseEffects } from './core/auth.ts'
+export { RequestAuth } from './core/auth.ts'
+export type { ErrorCode } from './core/errors.ts'
+export { LoginManagerError } from './core/errors.ts'
+export type { CookieRejection, LoginManagerEvents } from './core/events.ts'
+export { LoginManager } from './core/login-manager.ts'
+export { AnonymousUser, UserMixin } from './core/mixins.ts'
+export { formEncode, loginUrl, makeNextParam, safeNextUrl, splitUrl } from './core/next-url.ts'
+export type {
+  CookieOptions,
+  LoginManagerOptions,
+  LoginView,
+  RememberOptions,
+  ResolvedOptions,
+  SessionOptions,
+} from './core/options.ts'
+export { DEFAULTS, MAX_COOKIE_AGE } from './core/options.ts'
+export type { AuthOutcome } from './core/outcome.ts'
+export { isAuthOutcome, redirect, respond } from './core/outcome.ts'
+export { RequestInfo } from './core/request-info.ts'
+export type { MaybePromise, RequestAdapter, UserId, UserLike } from './core/types.ts'
+export { decodeCookie, encodeCookie } from './crypto/flask-cookie.ts'
+export type { LoadResult, SaveResult, SessionBackend } from './session/backend.ts'
+export type { Flash } from './session/session.ts'
+export { Session } from './session/session.ts'

@@ -1,0 +1,37 @@
+import type { CookieRejection } from '../core/events.ts'
+import type { SessionInit } from './payload.ts'
+import type { Session } from './session.ts'
+
+/** The outcome of reading a session cookie. */
+export type LoadResult =
+  | { readonly ok: true; readonly init: SessionInit; readonly rotated: boolean }
+  | { readonly ok: false; readonly reason: CookieRejection }
+
+/** What saving a session produced: the new cookie value, and for stores the pending write. */
+export interface SaveResult {
+  readonly value: string
+  readonly pending?: Promise<void>
+}
+
+/**
+ * Where sessions live. The sealed cookie keeps the whole session in the cookie; a store keeps it
+ * on the server and the cookie carries a signed id. The core treats both alike.
+ */
+export interface SessionBackend {
+  /** `true` when `load` never returns a promise, so the session can be read lazily on first access. */
+  readonly sync: boolean
+  /** Reads the session a cookie value points to. Never throws for untrusted input. */
+  load(cookieValue: string): LoadResult | Promise<LoadResult>
+  /**
+   * Writes a session and returns the cookie value for it. `previous` is the cookie value the
+   * request carried, if valid; `rotate` asks for a new identity (after login or logout).
+   */
+  save(
+    session: Session<object>,
+    lastActive: number,
+    previous: string | undefined,
+    rotate: boolean,
+  ): SaveResult
+  /** Forgets the session behind a cookie value (a no-op for the sealed cookie). */
+  destroy(previous: string): void | Promise<void>
+}

@@ -1,0 +1,89 @@
+import { LoginManagerError } from '../core/errors.ts'
+import type { PurposeKeys } from '../crypto/keys.ts'
+import { seal, unseal } from '../crypto/seal.ts'
+import type { LoadResult, SaveResult, SessionBackend } from './backend.ts'
+import { decodePayload, encodePayload } from './payload.ts'
+import type { Session } from './session.ts'
+
+/** Browsers ignore a cookie whose name and value pass this many bytes (RFC 6265bis). */
+export const MAX_COOKIE_BYTES = 4096
+
+// Browsers send back the same cookie value until it is re-sealed, so remembering recently opened
+// values saves the AES-GCM work on most requests. Only plaintexts of seals opened with the current
+// key are kept; timeouts are still checked on every request because they live in the plaintext.
+const CACHE_LIMIT = 10_000
+
+/**
+ * The default backend: the whole session sealed (AES-256-GCM) into the cookie, bound to the
+ * cookie's name. Nothing to run, nothing stored on the server.
+ */
+export class CookieSessionBackend implements SessionBackend {
+  readonly sync = true
+  readonly #keys: PurposeKeys
+  readonly #name: string
+  readonly #cache = new Map<string, string>()
+
+  constructor(keys: PurposeKeys, cookieName: string) {
+    this.#keys = keys
+    this.#name = cookieName
+  }
+
+  load(cookieValue: string): LoadResult {
+    // Checked before any cryptography: an oversized value is refused cheaply.
+    if (cookieValue.length + this.#name.length + 1 > MAX_COOKIE_BYTES) {
+      return { ok: false, reason: 'oversized' }
+    }
+    let plaintext = this.#cache.get(cookieValue)
+    let rotated = false
+    if (plaintext === undefined) {
+      const opened = unseal(this.#keys, cookieValue, this.#name)
+      if (!opened.ok) return { ok: false, reason: opened.reason }
+      plaintext = opened.plaintext
+      rotated = opened.rotated
+      if (!rotated) this.#remember(cookieValue, plaintext)
+    }
+    const init = decodePayload(plaintext)
+    if (init === null) return { ok: false, reason: 'malformed' }
+    return { ok: true, init, rotated }
+  }
+
+  save(session: Session<object>, lastActive: number): SaveResult {
+    const plaintext = encodePayload(session, lastActive)
+    const value = seal(this.#keys, plaintext, this.#name)
+    const size = this.#name.length + 1 + value.length
+    if (size > MAX_COOKIE_BYTES) {
+      throw new LoginManagerError(
+        'ERR_COOKIE_TOO_LARGE',
+        `the session cookie would be ${size} bytes, over the ${MAX_COOKIE_BYTES}-byte limit browsers keep; largest entries: ${largestEntries(session)}. Store big values server-side (a session store, or your database) and keep only ids in the session.`,
+      )
+    }
+    this.#remember(value, plaintext)
+    return { value }
+  }
+
+  destroy(): void {}
+
+  #remember(value: string, plaintext: string): void {
+    if (this.#cache.size >= CACHE_LIMIT) {
+      const oldest = this.#cache.keys().next().value
+      if (oldest !== undefined) this.#cache.delete(oldest)
+    }
+    this.#cache.set(value, plaintext)
+  }
+}
+
+function largestEntries(session: Session<object>): string {
+  const sizes: [string, number][] = Object.keys(session._data).map((key) => [
+    key,
+    JSON.stringify(session._data[key])?.length ?? 0,
+  ])
+  if (session._flashes.length > 0)
+    sizes.push(['(flashes)', JSON.stringify(session._flashes).length])
+  sizes.sort((x, y) => y[1] - x[1])
+  return (
+    sizes
+      .slice(0, 3)
+      .map(([key, n]) => `'${key}' (${n} bytes)`)
+      .join(', ') || '(none)'
+  )
+}

@@ -1,0 +1,95 @@
+import type { UserId } from '../core/types.ts'
+import type { AuthState, Flash, Session } from './session.ts'
+
+/** What a stored session decodes to, before timeouts are checked. */
+export interface SessionInit {
+  data: Record<string, unknown>
+  auth: AuthState
+  flashes: Flash[]
+  permanent: boolean
+  /** Seconds since the epoch. */
+  createdAt: number
+  /** Seconds since the epoch. */
+  lastActive: number
+}
+
+/**
+ * Serialises a session to compact JSON. Short field names keep sealed cookies small:
+ * c created, t last active, p permanent, a login state, d data, f flashes.
+ */
+export function encodePayload(session: Session<object>, lastActive: number): string {
+  const out: Record<string, unknown> = { c: session._createdAt, t: lastActive }
+  if (session._permanent) out.p = 1
+  const a = session._auth
+  const auth: Record<string, unknown> = {}
+  if (a.userId !== undefined) auth.u = a.userId
+  if (a.fresh !== undefined) auth.f = a.fresh ? 1 : 0
+  if (a.identifier !== undefined) auth.i = a.identifier
+  if (a.rememberSeconds !== undefined) auth.r = a.rememberSeconds
+  if (a.version !== undefined) auth.v = a.version
+  if (a.next !== undefined) auth.n = a.next
+  for (const _ in auth) {
+    out.a = auth
+    break
+  }
+  for (const _ in session._data) {
+    out.d = session._data
+    break
+  }
+  if (session._flashes.length > 0) out.f = session._flashes.map((f) => [f.category, f.message])
+  return JSON.stringify(out)
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v)
+const isId = (v: unknown): v is UserId =>
+  (typeof v === 'string' && v !== '') || (typeof v === 'number' && Number.isFinite(v))
+
+/**
+ * Parses what {@link encodePayload} wrote. The input was authenticated before this runs, but the
+ * shape is still checked so that a format change can never crash a request: anything unexpected
+ * returns `null` (the request goes on as anonymous).
+ */
+export function decodePayload(json: string): SessionInit | null {
+  let raw: unknown
+  try {
+    raw = JSON.parse(json)
+  } catch {
+    return null
+  }
+  if (!isObject(raw)) return null
+  const { c, t, p, a, d, f } = raw
+  if (typeof c !== 'number' || typeof t !== 'number') return null
+  const auth: AuthState = {}
+  if (a !== undefined) {
+    if (!isObject(a)) return null
+    if (a.u !== undefined) {
+      if (!isId(a.u)) return null
+      auth.userId = a.u
+    }
+    if (a.f !== undefined) auth.fresh = a.f === 1
+    if (a.i !== undefined) {
+      if (typeof a.i !== 'string' && a.i !== null) return null
+      auth.identifier = a.i
+    }
+    if (typeof a.r === 'number') auth.rememberSeconds = a.r
+    if (typeof a.v === 'string' || typeof a.v === 'number') auth.version = a.v
+    if (typeof a.n === 'string') auth.next = a.n
+  }
+  let data: Record<string, unknown> = Object.create(null)
+  if (d !== undefined) {
+    if (!isObject(d)) return null
+    data = Object.setPrototypeOf(d, null) as Record<string, unknown>
+  }
+  const flashes: Flash[] = []
+  if (f !== undefined) {
+    if (!Array.isArray(f)) return null
+    for (const item of f) {
+      if (!Array.isArray(item) || typeof item[0] !== 'string' || typeof item[1] !== 'string') {
+        return null
+      }
+      flashes.push({ category: item[0], message: item[1] })
+    }
+  }
+  return { data, auth, flashes, permanent: p === 1, createdAt: c, lastActive: t }
+}

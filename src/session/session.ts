@@ -1,0 +1,202 @@
+import type { UserId } from '../core/types.ts'
+
+/** One flashed message. */
+export interface Flash {
+  readonly category: string
+  readonly message: string
+}
+
+/**
+ * Login state kept beside (never inside) the app's data, so app code cannot clobber it by
+ * accident and strong session protection can drop it while keeping the app's keys.
+ * @internal
+ */
+export interface AuthState {
+  userId?: UserId
+  fresh?: boolean
+  /** Session-protection identifier; `null` binds to the first client that uses the session (test helper). */
+  identifier?: string | null
+  /** A per-login remember duration, in seconds. */
+  rememberSeconds?: number
+  /** The user's `sessionVersion` at login. */
+  version?: string | number
+  /** Return URL kept by `useSessionForNext`. */
+  next?: string
+}
+
+const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
+
+function checkKey(key: unknown): asserts key is string {
+  if (typeof key !== 'string' || key === '') {
+    throw new TypeError('session key: expected a non-empty string')
+  }
+  if (RESERVED_KEYS.has(key)) throw new TypeError(`session key: '${key}' is reserved`)
+}
+
+function checkValue(key: string, value: unknown): void {
+  const type = typeof value
+  if (type === 'function' || type === 'symbol' || type === 'bigint') {
+    throw new TypeError(`session value for '${key}': ${type}s cannot be stored (values are JSON)`)
+  }
+}
+
+/**
+ * The per-request session bag (Flask's `session`): JSON values by key, a `permanent` flag, change
+ * tracking and flash messages. Changes are written back only when something changed: reading,
+ * or removing a key that is absent, leaves the response without a `Set-Cookie`.
+ *
+ * @example
+ * ```ts
+ * const session = req.auth.session
+ * session.set('theme', 'dark')
+ * session.flash('Saved!', 'success')
+ * ```
+ */
+export class Session<Data extends object = Record<string, unknown>> {
+  /** @internal */ _data: Record<string, unknown>
+  /** @internal */ _auth: AuthState
+  /** @internal */ _flashes: Flash[]
+  /** @internal */ _permanent: boolean
+  /** @internal */ _modified = false
+  /** @internal Seconds since the epoch. */ _createdAt: number
+  /** @internal Seconds since the epoch. */ _lastActive: number
+  /** @internal True when no valid cookie backed this session. */ _isNew: boolean
+  /** @internal Set when login, logout or re-authentication asks for a new session (new id / seal). */ _rotate = false
+
+  /** @internal */
+  constructor(init: {
+    data?: Record<string, unknown>
+    auth?: AuthState
+    flashes?: Flash[]
+    permanent?: boolean
+    createdAt: number
+    lastActive: number
+    isNew: boolean
+  }) {
+    this._data = Object.assign(Object.create(null), init.data)
+    this._auth = init.auth ?? {}
+    this._flashes = init.flashes ?? []
+    this._permanent = init.permanent === true
+    this._createdAt = init.createdAt
+    this._lastActive = init.lastActive
+    this._isNew = init.isNew
+  }
+
+  /** The value stored under `key`, or `undefined`. Mutating a returned object needs {@link markModified}. */
+  get<K extends keyof Data & string>(key: K): Data[K] | undefined {
+    return this._data[key] as Data[K] | undefined
+  }
+
+  /**
+   * Stores a JSON value; `undefined` deletes the key.
+   * @throws TypeError for a reserved key (`__proto__`, `constructor`, `prototype`) or a function, symbol or bigint value.
+   */
+  set<K extends keyof Data & string>(key: K, value: Data[K]): void {
+    checkKey(key)
+    if (value === undefined) {
+      this.delete(key)
+      return
+    }
+    checkValue(key, value)
+    this._data[key] = value
+    this._modified = true
+  }
+
+  /** True when `key` is stored. */
+  has(key: string): boolean {
+    return key in this._data
+  }
+
+  /** Removes `key`; returns whether it was there. Removing an absent key changes nothing. */
+  delete(key: string): boolean {
+    if (!(key in this._data)) return false
+    delete this._data[key]
+    this._modified = true
+    return true
+  }
+
+  /** Every stored key. */
+  keys(): string[] {
+    return Object.keys(this._data)
+  }
+
+  /** Empties the session entirely — app data, flashes and the login (like Flask's `session.clear()`). */
+  clear(): void {
+    if (this.isEmpty) return
+    this._data = Object.create(null)
+    this._auth = {}
+    this._flashes = []
+    this._modified = true
+  }
+
+  /** True when nothing at all is stored (no data, no login, no flashes). */
+  get isEmpty(): boolean {
+    for (const _ in this._data) return false
+    for (const _ in this._auth) return false
+    return this._flashes.length === 0
+  }
+
+  /** A permanent session survives a browser restart until its timeouts; otherwise the cookie lasts the browser session. */
+  get permanent(): boolean {
+    return this._permanent
+  }
+  set permanent(value: boolean) {
+    if (value === this._permanent) return
+    this._permanent = value === true
+    this._modified = true
+  }
+
+  /** True once something changed in this request. */
+  get modified(): boolean {
+    return this._modified
+  }
+
+  /** Marks the session changed after mutating an object obtained from {@link get}. */
+  markModified(): void {
+    this._modified = true
+  }
+
+  /** Queues a message for the next page (Flask's `flash`). @default category 'message' */
+  flash(message: string, category = 'message'): void {
+    if (typeof message !== 'string') throw new TypeError('flash: message must be a string')
+    this._flashes.push({ category: String(category), message })
+    this._modified = true
+  }
+
+  /**
+   * Returns and removes the queued messages — all of them, or those of one category (others stay
+   * queued). Flask's `get_flashed_messages(with_categories=True)`.
+   */
+  consumeFlashes(category?: string): Flash[] {
+    if (this._flashes.length === 0) return []
+    if (category === undefined) {
+      const all = this._flashes
+      this._flashes = []
+      this._modified = true
+      return all
+    }
+    const taken = this._flashes.filter((f) => f.category === category)
+    if (taken.length > 0) {
+      this._flashes = this._flashes.filter((f) => f.category !== category)
+      this._modified = true
+    }
+    return taken
+  }
+
+  /** @internal Replaces the login state, marking the session changed. */
+  _setAuth(next: AuthState): void {
+    this._auth = next
+    this._modified = true
+  }
+
+  /** @internal Updates some login fields, marking the session changed only if a value differs. */
+  _patchAuth(patch: { [K in keyof AuthState]?: AuthState[K] | undefined }): void {
+    for (const key of Object.keys(patch) as (keyof AuthState)[]) {
+      const value = patch[key]
+      if (this._auth[key] === value) continue
+      if (value === undefined) delete this._auth[key]
+      else (this._auth as Record<string, unknown>)[key] = value
+      this._modified = true
+    }
+  }
+}
