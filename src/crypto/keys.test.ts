@@ -108,7 +108,7 @@ describe('KeyRing', () => {
 })
 
 describe('isCanonicalBase64url', () => {
-  const check = (s: string) => isCanonicalBase64url(s, 0, s.length)
+  const check = isCanonicalBase64url
 
   it('accepts canonical encodings of every length class', () => {
     for (let n = 0; n < 40; n++) {
@@ -118,7 +118,18 @@ describe('isCanonicalBase64url', () => {
   })
 
   it('rejects padding, foreign characters and impossible lengths', () => {
-    for (const s of ['QQ==', 'A+B/', 'AB CD', 'A', 'ABCDE', 'Zm9v\u00e9', 'Zm9v\u0000', 'Zm.v']) {
+    for (const s of [
+      'QQ==',
+      'A+B/',
+      'AB CD',
+      'A',
+      'ABCDE',
+      'Zm9v\u00e9',
+      'Zm9v\u0000',
+      'Zm.v',
+      'QUJ\n',
+      'QUJD\n',
+    ]) {
       assert.equal(check(s), false, s)
     }
   })
@@ -129,10 +140,5 @@ describe('isCanonicalBase64url', () => {
     assert.equal(check('QR'), false)
     assert.ok(check('QUI'))
     assert.equal(check('QUJ'), false)
-  })
-
-  it('checks only the given range', () => {
-    assert.ok(isCanonicalBase64url('..QUJD..', 2, 6))
-    assert.equal(isCanonicalBase64url('..QUJD..', 1, 6), false)
   })
 })

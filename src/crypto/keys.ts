@@ -105,39 +105,24 @@ function deriveKey(ikm: Buffer, info: Buffer): DerivedKey {
   return Object.freeze({ id, raw, key: createSecretKey(raw) })
 }
 
-/**
- * For each char code below 128: 1 when it belongs to the base64url alphabet (RFC 4648 §5).
- * A lookup table keeps the check branch-light and free of regex engines on the hot path.
- */
-const BASE64URL_CHARS = new Uint8Array(128)
-for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_') {
-  BASE64URL_CHARS[c.charCodeAt(0)] = 1
-}
-/** Values of base64url characters, so the unused low bits of a final character can be checked. */
-const BASE64URL_VALUES = new Uint8Array(128)
-for (let i = 0; i < 64; i++) {
-  BASE64URL_VALUES[
-    'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.charCodeAt(i)
-  ] = i
-}
+/** RFC 4648 §5 base64url alphabet, unpadded. One character class, so no backtracking is possible. */
+const BASE64URL = /^[A-Za-z0-9_-]*$/
+/** The alphabet in value order, to read the value of a final character. */
+const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
 
 /**
- * Whether `s.slice(start, end)` is canonical unpadded base64url: only alphabet characters, a length
- * that some byte string encodes to, and zero unused bits in the last character. Rejecting the
- * non-canonical spellings (which Node's lenient decoder would accept) means each value has exactly
- * one accepted encoding.
+ * Whether `s` is canonical unpadded base64url: only alphabet characters, a length that some byte
+ * string encodes to, and zero unused bits in the last character. Rejecting the non-canonical
+ * spellings (which Node's lenient decoder would accept) means each value has exactly one accepted
+ * encoding.
  *
  * @internal Shared by `seal.ts` and `sign.ts`; not part of the package's API.
  */
-export function isCanonicalBase64url(s: string, start: number, end: number): boolean {
-  const rem = (end - start) & 3
-  if (rem === 1) return false
-  for (let i = start; i < end; i++) {
-    const c = s.charCodeAt(i)
-    if (c >= 128 || BASE64URL_CHARS[c] === 0) return false
-  }
+export function isCanonicalBase64url(s: string): boolean {
+  const rem = s.length & 3
+  if (rem === 1 || !BASE64URL.test(s)) return false
   if (rem === 0) return true
   // 2 trailing chars carry 1 byte (4 spare bits); 3 carry 2 bytes (2 spare bits).
-  const last = BASE64URL_VALUES[s.charCodeAt(end - 1)]!
+  const last = BASE64URL_ALPHABET.indexOf(s[s.length - 1]!)
   return (last & (rem === 2 ? 0x0f : 0x03)) === 0
 }

@@ -64,7 +64,10 @@ export function seal(keys: PurposeKeys, plaintext: string, aad: string): string 
  * @example
  * ```ts
  * const result = unseal(keys, cookieValue, 'session')
- * if (result.ok) data = parseJson(result.plaintext); if (result.ok && result.rotated) reseal()
+ * if (result.ok) {
+ *   data = JSON.parse(result.plaintext) // after the tag check, never before
+ *   if (result.rotated) needsReseal = true // opened with an old key: re-issue with the new one
+ * }
  * ```
  */
 export function unseal(keys: PurposeKeys, sealed: string, aad: string): UnsealResult {
@@ -73,23 +76,23 @@ export function unseal(keys: PurposeKeys, sealed: string, aad: string): UnsealRe
     typeof sealed !== 'string' ||
     sealed.length < MIN_SEALED_CHARS ||
     !sealed.startsWith(PREFIX) ||
-    sealed.charCodeAt(ID_END) !== 0x2e /* '.' */ ||
-    !isCanonicalBase64url(sealed, PREFIX.length, ID_END) ||
-    !isCanonicalBase64url(sealed, ID_END + 1, sealed.length)
+    sealed.charCodeAt(ID_END) !== 0x2e /* '.' */
   ) {
     return MALFORMED
   }
   const id = sealed.slice(PREFIX.length, ID_END)
+  const body = sealed.slice(ID_END + 1)
+  if (!isCanonicalBase64url(id) || !isCanonicalBase64url(body)) return MALFORMED
   // The id only selects among configured keys; an unknown one is refused without trying others.
   const derived = keys.byId.get(id)
   if (derived === undefined) return UNKNOWN_KEY
   try {
-    const body = Buffer.from(sealed.slice(ID_END + 1), 'base64url')
-    const tagStart = body.length - TAG_BYTES
-    const decipher = createDecipheriv(CIPHER, derived.key, body.subarray(0, IV_BYTES), GCM_OPTIONS)
+    const bytes = Buffer.from(body, 'base64url')
+    const tagStart = bytes.length - TAG_BYTES
+    const decipher = createDecipheriv(CIPHER, derived.key, bytes.subarray(0, IV_BYTES), GCM_OPTIONS)
     decipher.setAAD(Buffer.from(`${PREFIX}${id}.${aad}`, 'utf8'))
-    decipher.setAuthTag(body.subarray(tagStart))
-    let plaintext = decipher.update(body.subarray(IV_BYTES, tagStart), undefined, 'utf8')
+    decipher.setAuthTag(bytes.subarray(tagStart))
+    let plaintext = decipher.update(bytes.subarray(IV_BYTES, tagStart), undefined, 'utf8')
     // final() verifies the tag and throws on any mismatch; nothing above escapes before it.
     plaintext += decipher.final('utf8')
     return { ok: true, plaintext, rotated: derived !== keys.current }

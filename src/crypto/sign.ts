@@ -54,23 +54,22 @@ export function verify(keys: PurposeKeys, signed: string): VerifyResult {
   const valueEnd = signed.length - SUFFIX_CHARS
   const idStart = valueEnd + 1
   const macStart = idStart + KEY_ID_LENGTH + 1
-  if (
-    signed.charCodeAt(valueEnd) !== 0x2e /* '.' */ ||
-    signed.charCodeAt(macStart - 1) !== 0x2e ||
-    !isCanonicalBase64url(signed, idStart, macStart - 1) ||
-    !isCanonicalBase64url(signed, macStart, signed.length)
-  ) {
+  if (signed.charCodeAt(valueEnd) !== 0x2e /* '.' */ || signed.charCodeAt(macStart - 1) !== 0x2e) {
     return MALFORMED
   }
+  const id = signed.slice(idStart, macStart - 1)
+  const mac = signed.slice(macStart)
   const value = signed.slice(0, valueEnd)
   // sign() never produces a '.' in the value, so one here means a spliced or re-shaped input.
-  if (value.includes('.')) return MALFORMED
-  const derived = keys.byId.get(signed.slice(idStart, macStart - 1))
+  if (!isCanonicalBase64url(id) || !isCanonicalBase64url(mac) || value.includes('.')) {
+    return MALFORMED
+  }
+  const derived = keys.byId.get(id)
   if (derived === undefined) return UNKNOWN_KEY
   const expected = createHmac('sha256', derived.key).update(value, 'utf8').digest()
   // Canonical 43-character base64url always decodes to exactly 32 bytes, so timingSafeEqual
   // (which throws on unequal lengths) is safe here without a try/catch.
-  const given = Buffer.from(signed.slice(macStart), 'base64url')
+  const given = Buffer.from(mac, 'base64url')
   if (!timingSafeEqual(expected, given)) return SIGNATURE
   return { ok: true, value, rotated: derived !== keys.current }
 }
