@@ -35,10 +35,12 @@ export class RequestInfo {
       const path = this.#adapter.pathWithQuery
       // Concatenate rather than resolve: resolving '//evil.com/x' against the origin would
       // change the host. An absolute-form or '*' request target is treated as '/'.
+      const rooted = path.startsWith('/') ? path : '/'
       try {
-        this.#url = new URL(path.startsWith('/') ? base + path : `${base}/`)
+        this.#url = new URL(base + rooted)
       } catch {
-        this.#url = new URL('http://invalid.invalid/')
+        // An origin the framework could not describe (no Host header): keep at least the path.
+        this.#url = new URL(`http://localhost${rooted}`)
       }
     }
     return this.#url

@@ -1,0 +1,142 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import os from 'node:os'
+import { dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** The repository root: servers are started from here. */
+export const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))))
+
+const READY_TIMEOUT_MS = 30_000
+
+export interface Pinning {
+  /** Core of the load generator (this process), or null when not pinned. */
+  readonly client: number | null
+  /** Core of the servers, or null when not pinned. */
+  readonly server: number | null
+}
+
+/**
+ * Pins this process (autocannon) to core 0 and reserves core 1 for the servers, when on Linux with
+ * `taskset` and at least two cores. `BENCH_PIN=0` turns pinning off.
+ */
+export function choosePinning(): Pinning {
+  const off: Pinning = { client: null, server: null }
+  if (process.env.BENCH_PIN === '0') return off
+  if (process.platform !== 'linux' || os.availableParallelism() < 2) return off
+  if (spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status !== 0) return off
+  // -a: every thread of this process (libuv pool, V8 helpers), not just the main one.
+  const self = spawnSync('taskset', ['-a', '-cp', '0', String(process.pid)], { stdio: 'ignore' })
+  return { client: self.status === 0 ? 0 : null, server: 1 }
+}
+
+export interface ServerProcess {
+  readonly child: ChildProcess
+  readonly url: string
+  /** Everything the server wrote to stderr so far. */
+  stderr: string
+}
+
+const children = new Set<ChildProcess>()
+
+/**
+ * Starts `node --conditions=login-manager-source --import tsx <file>` (under `taskset -c <pin>`
+ * when pinned) and resolves once it prints `ready <port>`. Rejects, with its stderr, when it
+ * exits or stays silent first.
+ */
+export function startServer(
+  file: string,
+  env: Record<string, string>,
+  pin: number | null,
+  nodeFlags: readonly string[] = [],
+): Promise<ServerProcess> {
+  const nodeArgs = [...nodeFlags, '--conditions=login-manager-source', '--import', 'tsx', file]
+  const [command, args] =
+    pin === null
+      ? [process.execPath, nodeArgs]
+      : ['taskset', ['-c', String(pin), process.execPath, ...nodeArgs]]
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    env: { ...process.env, NODE_ENV: 'production', PORT: '0', ...env },
+    // stdin stays open: the server exits when it closes, even if this process dies abruptly.
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
+  children.add(child)
+  child.once('exit', () => children.delete(child))
+
+  return new Promise((resolve, reject) => {
+    let stdout = ''
+    let stderr = ''
+    let settled = false
+    const fail = (why: string) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      stopServer(child)
+      reject(new Error(`${file}: ${why}${stderr === '' ? '' : `\n--- stderr ---\n${stderr}`}`))
+    }
+    const timer = setTimeout(
+      () => fail(`no "ready" line within ${READY_TIMEOUT_MS} ms`),
+      READY_TIMEOUT_MS,
+    )
+    child.stderr?.setEncoding('utf8')
+    child.stderr?.on('data', (chunk: string) => {
+      stderr += chunk
+    })
+    child.once('error', (error) => fail(`could not start: ${error.message}`))
+    child.once('exit', (code, signal) => fail(`exited early (code ${code}, signal ${signal})`))
+    child.stdout?.setEncoding('utf8')
+    child.stdout?.on('data', function onData(chunk: string) {
+      stdout += chunk
+      const match = /^ready (\d+)$/m.exec(stdout)
+      if (match === null || settled) return
+      settled = true
+      clearTimeout(timer)
+      child.stdout?.off('data', onData)
+      child.stdout?.resume()
+      const server: ServerProcess = { child, url: `http://127.0.0.1:${match[1]}`, stderr }
+      child.stderr?.on('data', (more: string) => {
+        server.stderr += more
+      })
+      resolve(server)
+    })
+  })
+}
+
+/** Asks a server to exit (SIGTERM, and its stdin closed). */
+export function stopServer(child: ChildProcess): void {
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+  child.stdin?.destroy()
+}
+
+/** Stops a server and waits until it has exited (e.g. so that a CPU profile is written). */
+export function stopServerAndWait(child: ChildProcess, timeoutMs = 15_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      resolve()
+    }, timeoutMs)
+    child.once('exit', () => {
+      clearTimeout(timer)
+      resolve()
+    })
+    stopServer(child)
+  })
+}
+
+/** Stops every server this process started. */
+export function stopAllServers(): void {
+  for (const child of children) stopServer(child)
+}
+
+/** Stops every server when this process exits, including on Ctrl-C and SIGTERM. */
+export function stopServersOnExit(): void {
+  process.once('exit', stopAllServers)
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      console.error(`\n${signal}: stopping servers`)
+      stopAllServers()
+      process.exit(130)
+    })
+  }
+}

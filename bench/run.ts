@@ -1,0 +1,227 @@
+/**
+ * `npm run bench`: throughput of the basic example's protected route under login-manager, against
+ * bare Express and against passport + express-session, in one run. See bench/README.md.
+ *
+ * Each server runs in its own child process (pinned to one core with `taskset` when available);
+ * autocannon runs here, on the other core. Results go to stdout and bench/results/latest.json.
+ */
+import { randomBytes } from 'node:crypto'
+import { mkdir, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import { join } from 'node:path'
+import { type ContenderKey, contenders, PATH, USER_AGENT, verify } from './lib/contenders.ts'
+import { measure, type RunResult } from './lib/measure.ts'
+import {
+  choosePinning,
+  ROOT,
+  type ServerProcess,
+  startServer,
+  stopAllServers,
+  stopServersOnExit,
+} from './lib/processes.ts'
+
+const RESULTS_FILE = join(ROOT, 'bench', 'results', 'latest.json')
+
+/** login-manager must keep at least this share of bare Express's throughput. */
+const BUDGET = 0.95
+
+function intFromEnv(name: string, fallback: number, min: number): number {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < min) {
+    throw new Error(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(raw)}`)
+  }
+  return value
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+function fmt(value: number, digits = 0): string {
+  return value.toLocaleString('en-US', {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  })
+}
+
+function table(rows: readonly (readonly string[])[], rightAligned: readonly boolean[]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)))
+  const line = (row: readonly string[]) =>
+    row
+      .map((cell, i) => (rightAligned[i] ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .join('  ')
+  const [head, ...body] = rows
+  return [line(head!), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n')
+}
+
+async function main(): Promise<void> {
+  const settings = {
+    path: PATH,
+    connections: intFromEnv('BENCH_CONNECTIONS', 10, 1),
+    pipelining: 1,
+    durationSeconds: intFromEnv('BENCH_DURATION', 10, 1),
+    warmupSeconds: intFromEnv('BENCH_WARMUP', 2, 0),
+    rounds: intFromEnv('BENCH_ROUNDS', 2, 1),
+  }
+  stopServersOnExit()
+  const pinning = choosePinning()
+  const secret = randomBytes(32).toString('base64url')
+  const list = contenders(secret)
+  const cpus = os.cpus()
+  const loadBefore = os.loadavg()
+
+  console.log(
+    `login-manager bench: GET ${settings.path}, ${settings.connections} connections, ` +
+      `${settings.warmupSeconds} s warm-up + ${settings.durationSeconds} s per run, ` +
+      `${settings.rounds} round(s); node ${process.version}, ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}`,
+  )
+  console.log(
+    pinning.server === null
+      ? 'CPU pinning: off (needs Linux, taskset and 2 cores; BENCH_PIN=0 turns it off)'
+      : `CPU pinning: servers on core ${pinning.server}, autocannon on core ${pinning.client ?? 'any'}`,
+  )
+  if (loadBefore[0]! > 0.5) {
+    console.log(
+      `Warning: load average is ${fmt(loadBefore[0]!, 2)} before starting; other processes ` +
+        'compete for the cores, so expect noisy numbers.',
+    )
+  }
+
+  const servers = new Map<ContenderKey, ServerProcess>()
+  for (const contender of list) {
+    servers.set(
+      contender.key,
+      await startServer(contender.file, { BENCH_SECRET: secret }, pinning.server),
+    )
+  }
+
+  const runs = new Map<ContenderKey, RunResult[]>(list.map((c) => [c.key, []]))
+  for (let round = 1; round <= settings.rounds; round++) {
+    // Alternate the order so that no contender always runs first (or last) in a round.
+    const order = round % 2 === 1 ? list : [...list].reverse()
+    for (const contender of order) {
+      const server = servers.get(contender.key)!
+      const headers = await contender.prepare(server.url)
+      await verify(contender, server.url, headers)
+      if (settings.warmupSeconds > 0) {
+        await measure(server.url, headers, { ...settings, durationSeconds: settings.warmupSeconds })
+      }
+      const run = await measure(server.url, headers, settings)
+      if (run.non2xx > 0 || run.errors > 0 || run.timeouts > 0) {
+        throw new Error(
+          `${contender.label}: ${run.non2xx} non-2xx responses, ${run.errors} errors and ` +
+            `${run.timeouts} timeouts in round ${round}; the numbers would be meaningless` +
+            (server.stderr === '' ? '' : `\n--- server stderr ---\n${server.stderr}`),
+        )
+      }
+      // Still logged in after the run, and still not re-issuing cookies.
+      await verify(contender, server.url, headers)
+      runs.get(contender.key)!.push(run)
+      console.log(
+        `  round ${round}/${settings.rounds}  ${contender.label.padEnd(26)} ` +
+          `${fmt(run.requestsPerSecond).padStart(7)} req/s   p50 ${run.latencyP50Ms} ms   p99 ${run.latencyP99Ms} ms`,
+      )
+    }
+  }
+  const loadAfter = os.loadavg()
+
+  const perRequestUs = (rps: number) => 1e6 / rps
+  const medians = list.map((contender) => {
+    const rs = runs.get(contender.key)!
+    return {
+      key: contender.key,
+      label: contender.label,
+      requestsPerSecond: median(rs.map((r) => r.requestsPerSecond)),
+      latencyP50Ms: median(rs.map((r) => r.latencyP50Ms)),
+      latencyP99Ms: median(rs.map((r) => r.latencyP99Ms)),
+      non2xx: rs.reduce((n, r) => n + r.non2xx, 0),
+      largerResponses: rs.reduce((n, r) => n + r.largerResponses, 0),
+      runs: rs,
+    }
+  })
+  const rpsOf = (key: ContenderKey) => medians.find((m) => m.key === key)!.requestsPerSecond
+  const bare = rpsOf('bare')
+  const results = medians.map((m) => ({
+    ...m,
+    percentOfBare: (100 * m.requestsPerSecond) / bare,
+    microsecondsPerRequest: perRequestUs(m.requestsPerSecond),
+    addedMicrosecondsPerRequest: perRequestUs(m.requestsPerSecond) - perRequestUs(bare),
+  }))
+  const ratios = {
+    loginManagerToBare: rpsOf('login-manager') / bare,
+    loginManagerToPassport: rpsOf('login-manager') / rpsOf('passport'),
+    passportToBare: rpsOf('passport') / bare,
+  }
+  const budget = {
+    minimumRatioToBare: BUDGET,
+    ratio: ratios.loginManagerToBare,
+    /** Added time per request the budget allows at the measured bare throughput. */
+    allowedAddedMicroseconds: perRequestUs(bare) * (1 / BUDGET - 1),
+    met: ratios.loginManagerToBare >= BUDGET,
+  }
+
+  console.log('')
+  console.log(
+    table(
+      [
+        ['contender', 'req/s', '% of bare', '+µs/req', 'p50 ms', 'p99 ms'],
+        ...results.map((r) => [
+          r.label,
+          fmt(r.requestsPerSecond),
+          `${fmt(r.percentOfBare, 1)}%`,
+          r.key === 'bare' ? '—' : fmt(r.addedMicrosecondsPerRequest, 1),
+          String(r.latencyP50Ms),
+          String(r.latencyP99Ms),
+        ]),
+      ],
+      [false, true, true, true, true, true],
+    ),
+  )
+  console.log('')
+  console.log(`login-manager / bare Express:               ${fmt(ratios.loginManagerToBare, 3)}`)
+  console.log(
+    `login-manager / passport + express-session: ${fmt(ratios.loginManagerToPassport, 3)}`,
+  )
+  const verdict =
+    `login-manager keeps ${fmt(100 * budget.ratio, 1)}% of bare Express's throughput; the budget ` +
+    `is ≥ ${100 * BUDGET}% (≤ ${fmt(budget.allowedAddedMicroseconds, 1)} µs added per request here)`
+  console.log(budget.met ? `Budget MET: ${verdict}.` : `Budget MISSED: ${verdict}.`)
+  const resealed = results.find((r) => r.key === 'login-manager')!.largerResponses
+  if (resealed > 0) {
+    console.log(`Note: ${resealed} login-manager responses were larger than the rest (cookies?).`)
+  }
+
+  const report = {
+    date: new Date().toISOString(),
+    node: process.version,
+    os: {
+      platform: process.platform,
+      release: os.release(),
+      arch: process.arch,
+      cpuModel: cpus[0]?.model ?? null,
+      cpuCount: cpus.length,
+      loadAverageBefore: loadBefore,
+      loadAverageAfter: loadAfter,
+    },
+    settings: { ...settings, pinning, userAgent: USER_AGENT },
+    results: Object.fromEntries(results.map(({ key, ...rest }) => [key, rest])),
+    ratios,
+    budget,
+  }
+  await mkdir(join(ROOT, 'bench', 'results'), { recursive: true })
+  await writeFile(RESULTS_FILE, `${JSON.stringify(report, null, 2)}\n`)
+  console.log('\nWrote bench/results/latest.json')
+}
+
+try {
+  await main()
+} catch (error) {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error)
+  process.exitCode = 1
+} finally {
+  stopAllServers()
+}

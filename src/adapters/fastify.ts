@@ -1,0 +1,163 @@
+import type {
+  FastifyInstance,
+  FastifyPluginAsync,
+  FastifyReply,
+  FastifyRequest,
+  preHandlerAsyncHookHandler,
+} from 'fastify'
+import type { GuardedAuth, RequestAuth } from '../core/auth.ts'
+import { LoginManagerError } from '../core/errors.ts'
+import type { LoginManager } from '../core/login-manager.ts'
+import type { AuthOutcome } from '../core/outcome.ts'
+import type { RequestAdapter, UserId } from '../core/types.ts'
+import { addVaryCookie } from './node.ts'
+
+/** The Fastify integration of one {@link LoginManager}. */
+export interface FastifyLogin<User extends object, Id extends UserId = string> {
+  /** `await app.register(login.plugin)`: decorates every request with `auth`. */
+  readonly plugin: FastifyPluginAsync
+  /** The typed auth object of a request (no declaration merging needed). */
+  auth(request: FastifyRequest): RequestAuth<User, Id>
+  /** The auth object after a guard ran: `user` is `User`. */
+  guarded(request: FastifyRequest): GuardedAuth<User, Id>
+  /** `preHandler` guard: redirect to the login view (or 401) unless logged in. */
+  readonly loginRequired: preHandlerAsyncHookHandler
+  /** `preHandler` guard: logged in and fresh. */
+  readonly freshLoginRequired: preHandlerAsyncHookHandler
+  /** Sends an outcome of `auth.unauthorized()` / `auth.needsRefresh()`. */
+  send(reply: FastifyReply, outcome: AuthOutcome): FastifyReply
+}
+
+class FastifyRequestAdapter implements RequestAdapter {
+  readonly #request: FastifyRequest
+  constructor(request: FastifyRequest) {
+    this.#request = request
+  }
+  get method() {
+    return this.#request.method
+  }
+  get pathWithQuery() {
+    return this.#request.url
+  }
+  header(name: string): string | undefined {
+    const value = this.#request.headers[name]
+    return Array.isArray(value) ? value[0] : value
+  }
+  get clientAddress() {
+    // Honours Fastify's `trustProxy` option.
+    return this.#request.ip
+  }
+  get origin() {
+    return `${this.#request.protocol}://${this.#request.host}`
+  }
+  get raw() {
+    return this.#request
+  }
+}
+
+const AUTH = Symbol('login-manager.auth')
+
+// What fastify-plugin does, without depending on it: the plugin's hooks and decorator apply to the
+// whole app (not only its own encapsulation context), and Fastify checks the version range.
+function skipOverride(plugin: FastifyPluginAsync): FastifyPluginAsync {
+  const marked = plugin as FastifyPluginAsync & Record<symbol, unknown>
+  marked[Symbol.for('skip-override')] = true
+  marked[Symbol.for('fastify.display-name')] = 'login-manager'
+  marked[Symbol.for('plugin-meta')] = { fastify: '5.x', name: 'login-manager' }
+  return plugin
+}
+type WithAuth = { [AUTH]?: RequestAuth<object, UserId> | null }
+
+function sendOutcome(reply: FastifyReply, outcome: AuthOutcome): FastifyReply {
+  if (outcome.type === 'redirect') {
+    return reply
+      .code(outcome.status)
+      .header('location', outcome.location)
+      .type('text/plain; charset=utf-8')
+      .send(`Redirecting to ${outcome.location}`)
+  }
+  reply.code(outcome.status)
+  for (const [name, value] of Object.entries(outcome.headers ?? {})) reply.header(name, value)
+  if (outcome.body === undefined || outcome.body === null) return reply.send()
+  if (typeof outcome.body === 'string') {
+    if (!reply.hasHeader('content-type')) reply.type('text/plain; charset=utf-8')
+  }
+  return reply.send(outcome.body)
+}
+
+/**
+ * Creates the Fastify (v5) integration: a plugin (encapsulation-free, like other auth plugins)
+ * and `preHandler` guards.
+ * @throws LoginManagerError `ERR_NO_USER_LOADER` when the manager has no loader yet.
+ * @example
+ * ```ts
+ * const login = fastifyLogin(manager)
+ * await app.register(login.plugin)
+ * app.get('/protected', { preHandler: login.loginRequired }, (req) =>
+ *   `Logged in as: ${login.guarded(req).user.id}`)
+ * ```
+ */
+export function fastifyLogin<User extends object, Id extends UserId = string>(
+  manager: LoginManager<User, Id>,
+): FastifyLogin<User, Id> {
+  manager.assertReady()
+
+  const authOf = (request: FastifyRequest): RequestAuth<User, Id> => {
+    const auth = (request as unknown as WithAuth)[AUTH]
+    if (auth === undefined || auth === null) {
+      throw new LoginManagerError(
+        'ERR_INVALID_OPTION',
+        'request.auth is missing: register login.plugin before the routes that use login-manager',
+      )
+    }
+    return auth as unknown as RequestAuth<User, Id>
+  }
+
+  const plugin = skipOverride(async function loginManagerPlugin(app: FastifyInstance) {
+    app.decorateRequest('auth', {
+      getter(this: FastifyRequest) {
+        return (this as unknown as WithAuth)[AUTH] ?? null
+      },
+    })
+    app.addHook('onRequest', async (request) => {
+      const auth = manager.createAuth(new FastifyRequestAdapter(request))
+      ;(request as unknown as WithAuth)[AUTH] = auth as unknown as RequestAuth<object, UserId>
+      if (!manager._backend.sync) await auth.prepare()
+    })
+    app.addHook('onSend', async (request, reply, payload) => {
+      const auth = (request as unknown as WithAuth)[AUTH]
+      const effects = auth?.commit(reply.statusCode) ?? null
+      if (effects === null) return payload
+      if (effects.cookies.length > 0) {
+        const previous = reply.getHeader('set-cookie')
+        const list =
+          previous === undefined ? [] : Array.isArray(previous) ? previous : [String(previous)]
+        reply.header('set-cookie', [...list, ...effects.cookies])
+      }
+      if (effects.vary) {
+        const vary = reply.getHeader('vary')
+        const next = addVaryCookie(vary === undefined ? undefined : String(vary))
+        if (next !== undefined) reply.header('vary', next)
+      }
+      if (effects.noStore) reply.header('cache-control', 'private, no-store')
+      await effects.pending
+      return payload
+    })
+  })
+
+  const guard = (fresh: boolean): preHandlerAsyncHookHandler =>
+    async function loginGuard(request, reply) {
+      const auth = authOf(request)
+      const outcome = await (fresh ? auth.checkFreshLogin() : auth.checkLogin())
+      if (outcome !== null) return sendOutcome(reply, outcome)
+    }
+
+  return {
+    plugin,
+    auth: authOf,
+    guarded: (request) => authOf(request) as GuardedAuth<User, Id>,
+    loginRequired: guard(false),
+    freshLoginRequired: guard(true),
+    send: sendOutcome,
+  }
+}

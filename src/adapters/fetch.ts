@@ -1,0 +1,99 @@
+import type { GuardedAuth, RequestAuth } from '../core/auth.ts'
+import type { LoginManager } from '../core/login-manager.ts'
+import type { AuthOutcome } from '../core/outcome.ts'
+import type { UserId } from '../core/types.ts'
+import { applyEffectsToResponse, FetchRequestAdapter, outcomeToResponse } from './web.ts'
+
+/** Per-request facts a Fetch server knows besides the `Request`. */
+export interface FetchRequestContext {
+  /** The client address the server vouches for (Bun: `server.requestIP(req)?.address`, Deno: `info.remoteAddr.hostname`). */
+  clientAddress?: string | undefined
+}
+
+/** A handler that receives the auth object and returns a Response. */
+export type FetchAuthHandler<User extends object, Id extends UserId = string> = (
+  request: Request,
+  auth: RequestAuth<User, Id>,
+) => Response | Promise<Response>
+
+/** A handler behind a login guard: `auth.user` is `User`. */
+export type FetchGuardedHandler<User extends object, Id extends UserId = string> = (
+  request: Request,
+  auth: GuardedAuth<User, Id>,
+) => Response | Promise<Response>
+
+/** The Fetch-API integration of one {@link LoginManager} (Bun.serve, Deno.serve, Next.js route handlers, …). */
+export interface FetchLogin<User extends object, Id extends UserId = string> {
+  /** The auth object for a request (the session is loaded for asynchronous stores). */
+  auth(request: Request, context?: FetchRequestContext): Promise<RequestAuth<User, Id>>
+  /** Returns `response` with the auth object's cookies and cache headers applied. */
+  apply(auth: RequestAuth<User, Id>, response: Response): Promise<Response>
+  /** Wraps a handler: creates the auth object, runs the handler, applies the cookies. */
+  handle(
+    handler: FetchAuthHandler<User, Id>,
+  ): (request: Request, context?: FetchRequestContext) => Promise<Response>
+  /** Like {@link handle}, behind `loginRequired`. */
+  loginRequired(
+    handler: FetchGuardedHandler<User, Id>,
+  ): (request: Request, context?: FetchRequestContext) => Promise<Response>
+  /** Like {@link handle}, behind `freshLoginRequired`. */
+  freshLoginRequired(
+    handler: FetchGuardedHandler<User, Id>,
+  ): (request: Request, context?: FetchRequestContext) => Promise<Response>
+  /** A Response for an outcome of `auth.unauthorized()` / `auth.needsRefresh()`. */
+  render(outcome: AuthOutcome): Response
+}
+
+/**
+ * Creates the Fetch-API integration, for any `(Request) => Response` server on Node, Bun or Deno.
+ * @throws LoginManagerError `ERR_NO_USER_LOADER` when the manager has no loader yet.
+ * @example
+ * ```ts
+ * const login = fetchLogin(manager)
+ * Bun.serve({
+ *   fetch: login.loginRequired((req, auth) => new Response(`Logged in as: ${auth.user.id}`)),
+ * })
+ * ```
+ */
+export function fetchLogin<User extends object, Id extends UserId = string>(
+  manager: LoginManager<User, Id>,
+): FetchLogin<User, Id> {
+  manager.assertReady()
+
+  const auth = async (request: Request, context: FetchRequestContext = {}) => {
+    const result = manager.createAuth(new FetchRequestAdapter(request, context.clientAddress))
+    if (!manager._backend.sync) await result.prepare()
+    return result
+  }
+
+  const apply = async (a: RequestAuth<User, Id>, response: Response) => {
+    const effects = a.commit(response.status)
+    if (effects === null) return response
+    const result = applyEffectsToResponse(response, effects)
+    await effects.pending
+    return result
+  }
+
+  const handle =
+    (handler: FetchAuthHandler<User, Id>) =>
+    async (request: Request, context?: FetchRequestContext) => {
+      const a = await auth(request, context)
+      return apply(a, await handler(request, a))
+    }
+
+  const guarded = (fresh: boolean, handler: FetchGuardedHandler<User, Id>) =>
+    handle(async (request, a) => {
+      const outcome = await (fresh ? a.checkFreshLogin() : a.checkLogin())
+      if (outcome !== null) return outcomeToResponse(outcome)
+      return handler(request, a as GuardedAuth<User, Id>)
+    })
+
+  return {
+    auth,
+    apply,
+    handle,
+    loginRequired: (handler) => guarded(false, handler),
+    freshLoginRequired: (handler) => guarded(true, handler),
+    render: outcomeToResponse,
+  }
+}

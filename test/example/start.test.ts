@@ -1,0 +1,214 @@
+// The README's first command: `npm start` serves the basic example, and the basic flow works
+// against that real process over HTTP (no SESSION_SECRET set, as on a fresh clone).
+import assert from 'node:assert/strict'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { createServer } from 'node:net'
+import { after, describe, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const START_ARGS = ['--conditions=login-manager-source', '--import', 'tsx', 'examples/start.ts']
+const STARTUP_MS = 20_000
+
+interface Started {
+  readonly child: ChildProcess
+  readonly output: () => string
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+}
+
+const children = new Set<ChildProcess>()
+
+/** Spawns the start script in its own process group, as `npm start` would run it. */
+function start(env: Record<string, string>): Started {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env }
+  delete childEnv.SESSION_SECRET
+  delete childEnv.NODE_TEST_CONTEXT
+  if (env.FRAMEWORK === undefined) delete childEnv.FRAMEWORK
+  const child = spawn(process.execPath, START_ARGS, {
+    cwd: ROOT,
+    env: childEnv,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  children.add(child)
+  let output = ''
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    output += chunk
+  })
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    output += chunk
+  })
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => {
+      children.delete(child)
+      resolve({ code, signal })
+    })
+  })
+  return { child, output: () => output, exited }
+}
+
+/** Ends the child's whole process group: SIGTERM, then SIGKILL if it lingers. */
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return
+  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, signal)
+    } catch {
+      // Already gone.
+    }
+  }
+  signalGroup('SIGTERM')
+  const timer = setTimeout(() => signalGroup('SIGKILL'), 3_000)
+  await gone
+  clearTimeout(timer)
+}
+
+after(async () => {
+  await Promise.all([...children].map(stop))
+})
+
+/** A port nobody listens on right now: bind port 0, read it, release it. */
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => resolve())
+  })
+  const address = server.address()
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  assert.ok(address !== null && typeof address === 'object')
+  return address.port
+}
+
+/** Just enough of a cookie jar for one host: Set-Cookie in, Cookie out. */
+class CookieJar {
+  readonly #cookies = new Map<string, string>()
+
+  store(response: Response): void {
+    for (const line of response.headers.getSetCookie()) {
+      const [pair = '', ...attributes] = line.split(';')
+      const eq = pair.indexOf('=')
+      if (eq <= 0) continue
+      const name = pair.slice(0, eq).trim()
+      const value = pair.slice(eq + 1).trim()
+      const expired = attributes.some((attribute) => {
+        const [key = '', val = ''] = attribute.split('=', 2).map((s) => s.trim())
+        if (key.toLowerCase() === 'max-age') return Number(val) <= 0
+        if (key.toLowerCase() === 'expires') return Date.parse(val) <= Date.now()
+        return false
+      })
+      if (expired || value === '') this.#cookies.delete(name)
+      else this.#cookies.set(name, value)
+    }
+  }
+
+  header(): string {
+    return [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ')
+  }
+}
+
+/** Waits until the server answers HTTP, or fails (with its output) when it exits or times out. */
+async function waitUntilServing(base: string, started: Started): Promise<void> {
+  let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined
+  void started.exited.then((e) => {
+    exit = e
+  })
+  const deadline = Date.now() + STARTUP_MS
+  for (;;) {
+    if (exit !== undefined) {
+      assert.fail(`npm start exited (${JSON.stringify(exit)}) before serving:\n${started.output()}`)
+    }
+    try {
+      const response = await fetch(`${base}/`, { signal: AbortSignal.timeout(1_000) })
+      await response.arrayBuffer()
+      return
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) {
+      assert.fail(
+        `npm start did not answer on ${base} within ${STARTUP_MS} ms:\n${started.output()}`,
+      )
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+describe('npm start (examples/start.ts)', { timeout: 45_000 }, () => {
+  test('serves the basic example and the login flow works over HTTP', async () => {
+    const port = await freePort()
+    const base = `http://127.0.0.1:${port}`
+    const started = start({ PORT: String(port) })
+    try {
+      await waitUntilServing(base, started)
+      assert.match(started.output(), new RegExp(`http://127\\.0\\.0\\.1:${port}/`))
+
+      const jar = new CookieJar()
+      const request = async (path: string, init: RequestInit = {}) => {
+        const headers = new Headers(init.headers)
+        const cookie = jar.header()
+        if (cookie !== '') headers.set('cookie', cookie)
+        const response = await fetch(base + path, { ...init, headers, redirect: 'manual' })
+        jar.store(response)
+        return { response, text: await response.text() }
+      }
+      const postLogin = (password: string) =>
+        request('/login', {
+          method: 'POST',
+          body: new URLSearchParams({ email: 'leafstorm', password }),
+        })
+
+      const anonymous = await request('/protected')
+      assert.equal(anonymous.response.status, 302)
+      assert.match(anonymous.response.headers.get('location') ?? '', /next=%2Fprotected/)
+
+      const wrong = await postLogin('wrong')
+      assert.notEqual(wrong.response.status, 303)
+      assert.equal(wrong.text, 'Bad login')
+      const stillAnonymous = await request('/protected')
+      assert.equal(stillAnonymous.response.status, 302, 'a wrong password does not log in')
+
+      const right = await postLogin('secret')
+      assert.equal(right.response.status, 303)
+      assert.equal(right.response.headers.get('location'), '/protected')
+
+      const protectedPage = await request('/protected')
+      assert.equal(protectedPage.response.status, 200)
+      assert.equal(protectedPage.text, 'Logged in as: leafstorm')
+
+      const logout = await request('/logout')
+      assert.equal(logout.response.status, 200)
+      assert.equal(logout.text, 'Logged out')
+
+      const afterLogout = await request('/protected')
+      assert.notEqual(afterLogout.response.status, 200, '/protected is refused after logout')
+    } finally {
+      await stop(started.child)
+    }
+  })
+
+  test('FRAMEWORK=nosuch exits non-zero and names FRAMEWORK', async () => {
+    const port = await freePort()
+    const started = start({ PORT: String(port), FRAMEWORK: 'nosuch' })
+    let timer: NodeJS.Timeout | undefined
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), STARTUP_MS)
+    })
+    try {
+      const result = await Promise.race([started.exited, timedOut])
+      assert.notEqual(
+        result,
+        'timeout',
+        `still running after ${STARTUP_MS} ms:\n${started.output()}`,
+      )
+      if (result === 'timeout') return
+      assert.equal(result.signal, null, `killed by ${result.signal}:\n${started.output()}`)
+      assert.notEqual(result.code, 0)
+      assert.match(started.output(), /FRAMEWORK/)
+    } finally {
+      clearTimeout(timer)
+      await stop(started.child)
+    }
+  })
+})
