@@ -1,21 +1,21 @@
 // An audit log fed by every login-manager event.
-import type { LoginManager, UserId } from 'login-manager'
+import type { LoginManager, UserMixin } from 'login-manager'
 
-export function attachAuditLog<User extends object, Id extends UserId>(
-  manager: LoginManager<User, Id>,
+export function attachAuditLog<User extends UserMixin>(
+  manager: LoginManager<User>,
   write: (entry: Record<string, unknown>) => void = (entry) => console.log(JSON.stringify(entry)),
 ): () => void {
   const offs = [
-    manager.on('userLoggedIn', ({ auth }) =>
-      write({ event: 'login', user: auth.sessionUserId, ip: auth.request.clientAddress }),
+    manager.on('userLoggedIn', ({ auth, user }) =>
+      write({ event: 'login', user: user.getId(), ip: auth.request.clientAddress }),
     ),
-    // Fires before the login is dropped, so the id is still readable here.
-    manager.on('userLoggedOut', ({ auth }) => write({ event: 'logout', user: auth.sessionUserId })),
-    manager.on('userLoadedFromCookie', ({ auth }) =>
-      write({ event: 'remembered', user: auth.sessionUserId }),
+    // `user` is the anonymous user (getId() → null) when nobody was logged in.
+    manager.on('userLoggedOut', ({ user }) => write({ event: 'logout', user: user.getId?.() })),
+    manager.on('userLoadedFromCookie', ({ user }) =>
+      write({ event: 'remembered', user: user.getId() }),
     ),
-    manager.on('userLoadedFromRequest', ({ auth }) =>
-      write({ event: 'api-login', path: auth.request.path }),
+    manager.on('userLoadedFromRequest', ({ auth, user }) =>
+      write({ event: 'api-call', user: user.getId(), path: auth.request.path }),
     ),
     manager.on('userLoginConfirmed', ({ auth }) =>
       write({ event: 'reauthenticated', user: auth.sessionUserId }),
@@ -24,7 +24,7 @@ export function attachAuditLog<User extends object, Id extends UserId>(
       write({ event: 'unauthorized', path: auth.request.path }),
     ),
     manager.on('userNeedsRefresh', ({ auth }) =>
-      write({ event: 'needs-refresh', path: auth.request.path }),
+      write({ event: 'needs-refresh', user: auth.sessionUserId, path: auth.request.path }),
     ),
     manager.on('sessionProtected', ({ auth, mode }) =>
       write({ event: 'session-protected', mode, ip: auth.request.clientAddress }),
@@ -33,7 +33,7 @@ export function attachAuditLog<User extends object, Id extends UserId>(
       write({ event: 'cookie-rejected', cookie, reason }),
     ),
     manager.on('redirectRejected', ({ target }) => write({ event: 'redirect-rejected', target })),
-    // userAccessed fires on the first read of the user in a request: a busy, debug-level event.
+    // The first read of the user in a request: frequent, so only when debugging.
     manager.on('userAccessed', ({ auth }) => {
       if (process.env.DEBUG_AUTH === '1') write({ event: 'accessed', path: auth.request.path })
     }),

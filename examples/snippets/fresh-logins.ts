@@ -12,16 +12,19 @@ export class User extends UserMixin {
   }
 }
 
-export function createApp(users: Map<string, User>) {
+export function createManager(users: Map<string, User>) {
   const secret = process.env.SESSION_SECRET
   if (secret === undefined) throw new Error('set SESSION_SECRET (npx login-manager secret)')
-  const manager = new LoginManager<User>({
+  return new LoginManager<User>({
     secret,
     userLoader: (id) => users.get(id) ?? null,
     loginView: '/login',
     refreshView: '/reauthenticate', // where freshLoginRequired sends non-fresh logins
     refreshMessage: 'Please enter your password again to continue.',
   })
+}
+
+export function createApp(manager: LoginManager<User>) {
   const login = expressLogin(manager)
   const app = express()
   app.use(express.urlencoded({ extended: false }))

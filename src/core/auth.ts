@@ -183,8 +183,12 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     return isAuthenticated(await this.getUser())
   }
 
-  /** True when the current login was interactive (not restored from remember-me or demoted by session protection). */
-  isFresh(): boolean {
+  /**
+   * True when the current login was interactive: not restored from remember-me and not demoted by
+   * session protection. Loads the user first, so the answer does not depend on what ran before.
+   */
+  async isFresh(): Promise<boolean> {
+    await this.getUser()
     return this.session._auth.fresh === true
   }
 
@@ -192,7 +196,8 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
    * True when the request carries a valid remember-me cookie for the session's user (Flask's
    * `login_remembered`, bound to the user — quirk Q6 fixed).
    */
-  isRemembered(): boolean {
+  async isRemembered(): Promise<boolean> {
+    await this.getUser()
     if (this.#rememberOp === 'clear') return false
     const decoded = this.#decodeRemember()
     if (decoded === undefined || !decoded.ok) return false
@@ -260,8 +265,12 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     return true
   }
 
-  /** Marks the login fresh again after the user re-entered a password (Flask's `confirm_login`). */
-  confirmLogin(): void {
+  /**
+   * Marks the login fresh again after the user re-entered a password (Flask's `confirm_login`).
+   * Loads the user first, so a login restored from remember-me in this request is confirmed too.
+   */
+  async confirmLogin(): Promise<void> {
+    await this.getUser()
     const session = this.session
     if (session._auth.userId !== undefined) {
       session._patchAuth({ fresh: true, identifier: this.#currentIdentifier() })
@@ -286,7 +295,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
   async checkFreshLogin(): Promise<AuthOutcome | null> {
     if (this.#o.exemptMethods.has(this.#adapter.method)) return null
     if (!isAuthenticated(await this.getUser())) return this.unauthorized()
-    if (!this.isFresh()) return this.needsRefresh()
+    if (this.session._auth.fresh !== true) return this.needsRefresh()
     return null
   }
 

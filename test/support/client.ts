@@ -255,7 +255,11 @@ export class TestClient {
   }
 
   /** POSTs `form` as `application/x-www-form-urlencoded`. */
-  post(path: string, form?: Record<string, string>, init: ClientRequestInit = {}): Promise<ClientResponse> {
+  post(
+    path: string,
+    form?: Record<string, string>,
+    init: ClientRequestInit = {},
+  ): Promise<ClientResponse> {
     if (form === undefined) return this.request('POST', path, init)
     return this.request('POST', path, {
       ...init,
@@ -264,10 +268,15 @@ export class TestClient {
     })
   }
 
-  async request(method: string, path: string, init: ClientRequestInit = {}): Promise<ClientResponse> {
+  async request(
+    method: string,
+    path: string,
+    init: ClientRequestInit = {},
+  ): Promise<ClientResponse> {
     const url = new URL(path, `${this.baseUrl}/`)
     const headers: Record<string, string> = { 'user-agent': this.#userAgent }
-    for (const [name, value] of Object.entries(init.headers ?? {})) headers[name.toLowerCase()] = value
+    for (const [name, value] of Object.entries(init.headers ?? {}))
+      headers[name.toLowerCase()] = value
     const cookie = this.jar.header(url.pathname)
     if (cookie !== undefined && headers.cookie === undefined) headers.cookie = cookie
 
@@ -276,9 +285,7 @@ export class TestClient {
         ? await viaFetch(method, url, headers, init.body)
         : await viaNodeHttp(method, url, headers, init.body)
 
-    const setCookies = raw.headers
-      .getSetCookie()
-      .flatMap((line) => parseSetCookie(line) ?? [])
+    const setCookies = raw.headers.getSetCookie().flatMap((line) => parseSetCookie(line) ?? [])
     const now = Date.now()
     for (const setCookie of setCookies) this.jar.receive(setCookie, url.pathname, now)
     if (raw.status === 404 && this.#throwOn404) {

@@ -94,7 +94,10 @@ export function listen<
       if (calls.length > 1) assert.fail(`${name}: ${calls.length} events were fired`)
       const payload = calls[0] as Payload
       if (predicate !== undefined) {
-        assert.ok(predicate(payload), message ?? `${name}: one event was heard, with the wrong payload`)
+        assert.ok(
+          predicate(payload),
+          message ?? `${name}: one event was heard, with the wrong payload`,
+        )
       }
       return payload
     },
