@@ -515,10 +515,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     if (this.#identifier === undefined) {
       const address = this.#adapter.clientAddress ?? ''
       const agent = this.#adapter.header('user-agent') ?? ''
-      this.#identifier = createHash('sha256')
-        .update(`${address}|${agent}`)
-        .digest('base64url')
-        .slice(0, 22)
+      this.#identifier = clientIdentifier(`${address}|${agent}`)
     }
     return this.#identifier
   }
@@ -655,6 +652,21 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
       serializeCookie(r.name, value, { ...r.attributes, maxAge: duration }, this.#o.now()),
     )
   }
+}
+
+// The same clients come back request after request; hashing each (address, user agent) pair once
+// keeps SHA-256 off the hot path. Bounded: cleared when full.
+const identifierCache = new Map<string, string>()
+
+/** Session-protection identifier: SHA-256 of "address|user agent", 128 bits in base64url. */
+function clientIdentifier(client: string): string {
+  let id = identifierCache.get(client)
+  if (id === undefined) {
+    id = createHash('sha256').update(client).digest('base64url').slice(0, 22)
+    if (identifierCache.size >= 10_000) identifierCache.clear()
+    identifierCache.set(client, id)
+  }
+  return id
 }
 
 function settle(value: void | Promise<void>): Promise<void> | undefined {

@@ -17,45 +17,45 @@ export type LoginView = string | ((request: RequestInfo) => string | null | unde
 /** Attributes shared by the session and remember cookies. Every duration is in **seconds**. */
 export interface CookieOptions {
   /** Cookie name. */
-  name?: string
+  name?: string | undefined
   /** `Domain` attribute. @default undefined (host-only) */
-  domain?: string
+  domain?: string | undefined
   /** `Path` attribute. @default '/' */
-  path?: string
+  path?: string | undefined
   /** `Secure` attribute. Browsers and curl accept Secure cookies on http://localhost and 127.0.0.1, so local development works with the default. @default true */
-  secure?: boolean
+  secure?: boolean | undefined
   /** `HttpOnly` attribute. @default true */
-  httpOnly?: boolean
+  httpOnly?: boolean | undefined
   /** `SameSite` attribute. @default 'lax' */
-  sameSite?: SameSite
+  sameSite?: SameSite | undefined
 }
 
 /** Options of the session cookie and its timeouts (seconds). */
 export interface SessionOptions extends CookieOptions {
   /** @default '__Host-session' */
-  name?: string
+  name?: string | undefined
   /** Seconds without activity after which the server refuses the session. @default 3600 (1 hour) */
-  idleTimeout?: number
+  idleTimeout?: number | undefined
   /** Seconds after creation (login) after which the server refuses the session, however active. @default 43200 (12 hours) */
-  absoluteTimeout?: number
+  absoluteTimeout?: number | undefined
   /** The session's last-activity stamp is renewed (one re-seal) at most this often, in seconds. @default 60 */
-  touchInterval?: number
+  touchInterval?: number | undefined
 }
 
 /** Options of the remember-me cookie (Flask-Login's `REMEMBER_COOKIE_*`). Durations in seconds. */
 export interface RememberOptions extends CookieOptions {
   /** @default '__Host-remember' */
-  name?: string
+  name?: string | undefined
   /** Lifetime of a remember-me login, in seconds; checked on the server. @default 2592000 (30 days) */
-  duration?: number
+  duration?: number | undefined
   /** Re-issue the cookie (new expiry) on each request that carried it and used the session (Flask-Login PR #899 semantics). @default false */
-  refreshEachRequest?: boolean
+  refreshEachRequest?: boolean | undefined
   /**
    * `'sealed'`: encrypted token with server-checked expiry and `sessionVersion` (revocable).
    * `'flask'`: Flask-Login's exact `id|HMAC-SHA512` format, for apps sharing cookies with a Flask app.
    * @default 'sealed'
    */
-  format?: 'sealed' | 'flask'
+  format?: 'sealed' | 'flask' | undefined
 }
 
 /** Everything a {@link LoginManager} can be configured with. Durations are in seconds. */
@@ -67,66 +67,65 @@ export interface LoginManagerOptions<User extends object, Id extends UserId = st
    */
   secret: string | readonly string[]
   /** Loads a user from the id stored in the session or remember cookie (Flask `user_loader`). */
-  userLoader?: (id: Id) => MaybePromise<User | null | undefined>
+  userLoader?: ((id: Id) => MaybePromise<User | null | undefined>) | undefined
   /** Loads a user from the request itself, e.g. an API key header (Flask `request_loader`). Not persisted in the session. */
-  requestLoader?: (
-    request: RequestInfo,
-    auth: RequestAuth<User, Id>,
-  ) => MaybePromise<User | null | undefined>
+  requestLoader?:
+    | ((request: RequestInfo, auth: RequestAuth<User, Id>) => MaybePromise<User | null | undefined>)
+    | undefined
   /** Builds the anonymous user that `currentUser()` returns. @default () => new AnonymousUser() */
-  anonymousUser?: () => object
+  anonymousUser?: (() => object) | undefined
   /** How to get a user's id. @default user.getId() when present, else user.id */
-  getUserId?: (user: User) => Id
+  getUserId?: ((user: User) => Id) | undefined
   /**
    * A per-user value (a counter, a password-hash fragment) stored with each login and remember
    * token. When it changes, every existing session and remember cookie of that user stops working:
    * "log out everywhere" even for cookie sessions.
    */
-  sessionVersion?: (user: User) => string | number | null | undefined
+  sessionVersion?: ((user: User) => string | number | null | undefined) | undefined
   /** Where unauthorized visitors are redirected. @default undefined (401) */
-  loginView?: LoginView
+  loginView?: LoginView | undefined
   /** Login views per path prefix (Flask's `blueprint_login_views`); `null` falls back to `loginView`, `false` gives a 401. */
-  loginViews?: Readonly<Record<string, LoginView | null | false>>
+  loginViews?: Readonly<Record<string, LoginView | null | false>> | undefined
   /** Where non-fresh logins are sent by `freshLoginRequired`. @default undefined (401) */
-  refreshView?: LoginView
+  refreshView?: LoginView | undefined
   /** Resolves endpoint names (views that are neither a path nor a URL) to a path. */
-  resolveEndpoint?: (name: string) => string
+  resolveEndpoint?: ((name: string) => string) | undefined
   /** Flashed by `unauthorized()`; `null` flashes nothing. @default 'Please log in to access this page.' */
-  loginMessage?: string | null
+  loginMessage?: string | null | undefined
   /** @default 'message' */
-  loginMessageCategory?: string
+  loginMessageCategory?: string | undefined
   /** Flashed by `needsRefresh()`; `null` flashes nothing. @default 'Please reauthenticate to access this page.' */
-  refreshMessage?: string | null
+  refreshMessage?: string | null | undefined
   /** @default 'message' */
-  refreshMessageCategory?: string
+  refreshMessageCategory?: string | undefined
   /** Translates messages before they are flashed (Flask's `localize_callback`). */
-  localize?: (message: string) => string
+  localize?: ((message: string) => string) | undefined
   /** Keep the return URL in the session instead of the `next` query parameter. @default false */
-  useSessionForNext?: boolean
+  useSessionForNext?: boolean | undefined
   /** Name of the query parameter carrying the return URL. @default 'next' */
-  nextField?: string
+  nextField?: string | undefined
   /** Host placed in every generated login URL (Flask `FORCE_HOST_FOR_REDIRECTS`). */
-  forceHostForRedirects?: string
+  forceHostForRedirects?: string | undefined
   /** Public origin of the app (`https://app.example`), used instead of the request's Host to build full URLs. */
-  origin?: string
+  origin?: string | undefined
   /** Absolute origins a `next` may point to besides relative paths. @default [] */
-  allowedRedirectOrigins?: readonly string[]
+  allowedRedirectOrigins?: readonly string[] | undefined
   /** Methods the guards let through (CORS preflight). @default ['OPTIONS'] */
-  exemptMethods?: Iterable<string>
+  exemptMethods?: Iterable<string> | undefined
   /** Flask's `SESSION_PROTECTION`. @default 'basic' */
-  sessionProtection?: null | 'basic' | 'strong'
+  sessionProtection?: null | 'basic' | 'strong' | undefined
   /** Answer 401 instead of redirecting when the request asks for JSON or is an XHR. @default true */
-  negotiate?: boolean
+  negotiate?: boolean | undefined
   /** Replaces the flash-and-redirect of `unauthorized()` (Flask's `unauthorized_handler`). */
-  onUnauthorized?: (auth: RequestAuth<User, Id>) => MaybePromise<AuthOutcome>
+  onUnauthorized?: ((auth: RequestAuth<User, Id>) => MaybePromise<AuthOutcome>) | undefined
   /** Replaces the flash-and-redirect of `needsRefresh()` (Flask's `needs_refresh_handler`). */
-  onNeedsRefresh?: (auth: RequestAuth<User, Id>) => MaybePromise<AuthOutcome>
+  onNeedsRefresh?: ((auth: RequestAuth<User, Id>) => MaybePromise<AuthOutcome>) | undefined
   /** Session cookie and timeouts. */
-  session?: SessionOptions
+  session?: SessionOptions | undefined
   /** Remember-me cookie. */
-  remember?: RememberOptions
+  remember?: RememberOptions | undefined
   /** Clock, in milliseconds since the epoch (tests inject one). @default Date.now */
-  now?: () => number
+  now?: (() => number) | undefined
 }
 
 /** A cookie configuration after defaults and validation. */
