@@ -39,7 +39,12 @@ export interface ResponseEffects {
   readonly pending?: Promise<void>
 }
 
-/** The auth object after a login guard: `user` is known to be logged in. */
+/**
+ * The auth object after a login guard: `user` is the logged-in user. One exception, as in
+ * Flask-Login: requests with an exempt method (`OPTIONS` by default, for CORS preflights) pass the
+ * guard without a login, so a handler that also serves OPTIONS must check `auth.user` for `null`
+ * (or configure `exemptMethods: []`).
+ */
 export type GuardedAuth<User extends object, Id extends UserId = string> = RequestAuth<User, Id> & {
   readonly user: User
 }
@@ -286,15 +291,17 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
    * method), otherwise the outcome of {@link unauthorized}.
    */
   async checkLogin(): Promise<AuthOutcome | null> {
+    const user = await this.getUser()
     if (this.#o.exemptMethods.has(this.#adapter.method)) return null
-    if (isAuthenticated(await this.getUser())) return null
+    if (isAuthenticated(user)) return null
     return this.unauthorized()
   }
 
   /** What `freshLoginRequired` decides: like {@link checkLogin}, then {@link needsRefresh} when not fresh. */
   async checkFreshLogin(): Promise<AuthOutcome | null> {
+    const user = await this.getUser()
     if (this.#o.exemptMethods.has(this.#adapter.method)) return null
-    if (!isAuthenticated(await this.getUser())) return this.unauthorized()
+    if (!isAuthenticated(user)) return this.unauthorized()
     if (this.session._auth.fresh !== true) return this.needsRefresh()
     return null
   }

@@ -240,7 +240,7 @@ const routes: Record<string, (request: Request, context: ClientContext) => Promi
     if (request.method !== 'POST') return text('Method Not Allowed', 405)
     const fields = await form(request)
     if (checkPassword(auth.user.id, fields.get('password')) === null) return text('Bad login', 401)
-    auth.confirmLogin()
+    await auth.confirmLogin()
     return text('Confirmed')
   }),
   // Exempt methods (OPTIONS) pass the guard with nobody logged in, so this handler, unlike
@@ -255,7 +255,12 @@ const routes: Record<string, (request: Request, context: ClientContext) => Promi
   '/flash': login.handle((_request, auth) => json(auth.consumeFlashes())),
   '/whoami': login.handle(async (_request, auth) => {
     const user = await auth.getUser()
-    return json({ id: user?.id ?? null, fresh: auth.isFresh(), remembered: auth.isRemembered() })
+    return json({
+      id: user?.id ?? null,
+      fresh: await auth.isFresh(),
+      remembered: await auth.isRemembered(),
+      address: auth.request.clientAddress ?? null,
+    })
   }),
 }
 
@@ -623,6 +628,14 @@ async function scenarios(): Promise<void> {
     check(remember !== undefined, 'testLogin({ remember: true }) gave no remember cookie')
     const restored = await send('/protected', { headers: { cookie: remember ?? '' } })
     check(restored.status === 200, `/protected with the remember cookie alone: ${restored.status}`)
+  })
+
+  await scenario('the server hands the client address to the auth object', async () => {
+    const who = JSON.parse((await send('/whoami')).body) as { address: unknown }
+    check(
+      who.address === '127.0.0.1' || who.address === '::ffff:127.0.0.1',
+      `clientAddress ${show(who.address)}`,
+    )
   })
 
   await scenario('basic session protection demotes a session moved to another client', async () => {
