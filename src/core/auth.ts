@@ -155,8 +155,12 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
   getUser(): Promise<User | null> {
     if (this.#userLoaded) return Promise.resolve(this.#user)
     if (this.#userPromise === undefined) {
-      const result = this.#startLoad()
-      if (!(result instanceof Promise)) return Promise.resolve(result)
+      try {
+        const result = this.#startLoad()
+        if (!(result instanceof Promise)) return Promise.resolve(result)
+      } catch (error) {
+        return Promise.reject(error)
+      }
     }
     return this.#userPromise as Promise<User | null>
   }
@@ -622,7 +626,10 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     }
     const saved = backend.save(session, now, previous, session._rotate)
     const maxAge = session.permanent
-      ? Math.max(0, Math.min(now + o.idleTimeout, session._createdAt + o.absoluteTimeout) - now)
+      ? Math.max(
+          0,
+          Math.floor(Math.min(now + o.idleTimeout, session._createdAt + o.absoluteTimeout) - now),
+        )
       : undefined
     cookies.push(serializeCookie(o.name, saved.value, { ...o.attributes, maxAge }, this.#o.now()))
     return saved.pending
@@ -656,7 +663,12 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
       this.#nowSeconds(),
     )
     cookies.push(
-      serializeCookie(r.name, value, { ...r.attributes, maxAge: duration }, this.#o.now()),
+      serializeCookie(
+        r.name,
+        value,
+        { ...r.attributes, maxAge: Math.floor(duration) },
+        this.#o.now(),
+      ),
     )
   }
 }

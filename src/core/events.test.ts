@@ -133,7 +133,7 @@ describe('LoginManager events', () => {
     const m = new LoginManager<{ id: string }>({ secret: SECRET, userLoader: (id) => ({ id }) })
     const seen: string[] = []
     const offIn = m.on('userLoggedIn', ({ user }) => seen.push(`in:${user.id}`))
-    m.on('userLoggedOut', ({ user }) => seen.push(`out:${String(user.getId?.() ?? '')}`))
+    m.on('userLoggedOut', ({ user }) => seen.push(`out:${(user as { id: string }).id}`))
     const auth = m.createAuth(adapter)
     const alice = { id: 'alice', getId: () => 'alice' }
     await auth.loginUser(alice)

@@ -82,6 +82,12 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
       this.options.secrets,
       this.options.remember.name,
     )
+    if (this.options.remember.format === 'flask' && options.sessionVersion !== undefined) {
+      throw new LoginManagerError(
+        'ERR_INVALID_OPTION',
+        "sessionVersion: Flask-format remember cookies cannot carry a version, so every one would be refused; use remember.format 'sealed' (the default) with sessionVersion",
+      )
+    }
     this._handlers = { unauthorized: options.onUnauthorized, needsRefresh: options.onNeedsRefresh }
     this.#userLoader = options.userLoader
     this.#requestLoader = options.requestLoader

@@ -223,7 +223,13 @@ export function resolveSecrets(input: unknown): string[] {
     )
   }
   const list = typeof input === 'string' ? [input] : input
-  if (!Array.isArray(list) || list.length === 0) {
+  if (Array.isArray(list) && list.length === 0) {
+    throw new LoginManagerError(
+      'ERR_SECRET_MISSING',
+      'secret: the list is empty; give at least one secret of 32 bytes or more (generate one with `npx login-manager secret`)',
+    )
+  }
+  if (!Array.isArray(list)) {
     throw new TypeError('secret: expected a string or a non-empty array of strings')
   }
   list.forEach((secret: unknown, index) => {

@@ -251,7 +251,7 @@ describe('remember cookie through RequestAuth', () => {
     origin: 'http://localhost',
     raw: null,
   })
-  const valueOf = (setCookies: string[], name: string) =>
+  const cookieValue = (setCookies: string[], name: string) =>
     setCookies
       .find((c) => c.startsWith(`${name}=`))
       ?.split(';')[0]
@@ -269,7 +269,7 @@ describe('remember cookie through RequestAuth', () => {
   async function rememberCookie(m: LoginManager<{ id: string }>) {
     const auth = m.createAuth(adapter())
     await auth.loginUser({ id: 'alice' }, { remember: true, duration: 600 })
-    const value = valueOf(auth.commit(200)?.cookies ?? [], NAME)
+    const value = cookieValue(auth.commit(200)?.cookies ?? [], NAME)
     assert.ok(value !== undefined && value !== '')
     return value
   }
@@ -284,7 +284,7 @@ describe('remember cookie through RequestAuth', () => {
     clock.t += 599_000
     const ok = m.createAuth(adapter(`${NAME}=${value}`))
     assert.deepEqual(await ok.getUser(), { id: 'alice' })
-    assert.equal(ok.isFresh(), false)
+    assert.equal(await ok.isFresh(), false)
 
     clock.t += 1_000
     const late = m.createAuth(adapter(`${NAME}=${value}`))
@@ -301,7 +301,7 @@ describe('remember cookie through RequestAuth', () => {
     m.on('cookieRejected', ({ cookie, reason }) => rejections.push(`${cookie}:${reason}`))
     const login = m.createAuth(adapter())
     await login.loginUser({ id: 'alice' })
-    const sessionValue = valueOf(login.commit(200)?.cookies ?? [], '__Host-session')
+    const sessionValue = cookieValue(login.commit(200)?.cookies ?? [], '__Host-session')
     const auth = m.createAuth(adapter(`${NAME}=${sessionValue}`))
     assert.equal(await auth.getUser(), null)
     assert.equal(rejections.length, 1)
@@ -314,13 +314,38 @@ describe('remember cookie through RequestAuth', () => {
     const rotating = manager([NEW, OLD], clock)
     const auth = rotating.createAuth(adapter(`${NAME}=${value}`))
     assert.deepEqual(await auth.getUser(), { id: 'alice' })
-    const reissued = valueOf(auth.commit(200)?.cookies ?? [], NAME)
+    const reissued = cookieValue(auth.commit(200)?.cookies ?? [], NAME)
     assert.ok(reissued !== undefined && reissued !== '' && reissued !== value)
     const newOnly = manager(NEW, clock)
     assert.deepEqual(await newOnly.createAuth(adapter(`${NAME}=${reissued}`)).getUser(), {
       id: 'alice',
     })
     assert.equal(await newOnly.createAuth(adapter(`${NAME}=${value}`)).getUser(), null)
+  })
+
+  it('flask format with sessionVersion: refused at construction, or remember-me works', async () => {
+    // A Flask-format cookie carries no version, so with `sessionVersion` configured every one of
+    // them is rejected as 'revoked' (and deleted): remember-me silently never works. Either the
+    // combination is refused up front, or a cookie issued by this very manager must log in.
+    const clock = { t: NOW * 1000 }
+    let m: LoginManager<{ id: string }>
+    try {
+      m = new LoginManager<{ id: string }>({
+        secret: NEW,
+        now: () => clock.t,
+        userLoader: (id) => ({ id }),
+        sessionVersion: () => 1,
+        remember: { format: 'flask' },
+      })
+    } catch (error) {
+      assert.equal((error as { code?: unknown }).code, 'ERR_INVALID_OPTION')
+      return
+    }
+    const rejections: string[] = []
+    m.on('cookieRejected', ({ cookie, reason }) => rejections.push(`${cookie}:${reason}`))
+    const value = await rememberCookie(m)
+    assert.deepEqual(await m.createAuth(adapter(`${NAME}=${value}`)).getUser(), { id: 'alice' })
+    assert.deepEqual(rejections, [])
   })
 
   it('flask format: the cookie set at login is encodeCookie(id, secret) and logs the user back in', async () => {

@@ -78,9 +78,13 @@ export class RememberCodec {
       } catch {
         return { ok: false, reason: 'malformed' }
       }
-      const payload = decodeCookie(`${id}${value.slice(bar)}`, this.#flaskKeys)
+      const unescaped = `${id}${value.slice(bar)}`
+      const [current, ...older] = this.#flaskKeys
+      let payload = decodeCookie(unescaped, current as Buffer)
+      const rotated = payload === null && older.length > 0
+      if (rotated) payload = decodeCookie(unescaped, older)
       if (payload === null) return { ok: false, reason: 'signature' }
-      return { ok: true, userId: payload, version: undefined, duration: undefined, rotated: false }
+      return { ok: true, userId: payload, version: undefined, duration: undefined, rotated }
     }
     const opened = unseal(this.#keys, value, this.#name)
     if (!opened.ok) return { ok: false, reason: opened.reason }

@@ -112,6 +112,18 @@ describe('Session values', () => {
     assert.equal(s.modified, false)
   })
 
+  it('refuses a value JSON cannot encode (nested bigint, a cycle) at set(), not later at commit', () => {
+    // README: "Unstorable session values (functions, symbols, bigints) ... throw a TypeError".
+    // Nested, they are accepted here and only fail when the cookie is written (inside commit, as
+    // the response headers go out), far from the code that stored them.
+    const s = fresh()
+    assert.throws(() => s.set('obj', { n: 1n } as unknown as { n: number }), TypeError)
+    const cyclic: { n: number; self?: unknown } = { n: 1 }
+    cyclic.self = cyclic
+    assert.throws(() => s.set('obj', cyclic), TypeError)
+    assert.equal(s.has('obj'), false)
+  })
+
   it('a null-prototype store: prototype names are not keys', () => {
     const s = fresh()
     assert.equal(s.has('toString'), false)

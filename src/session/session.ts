@@ -38,6 +38,17 @@ function checkValue(key: string, value: unknown): void {
   if (type === 'function' || type === 'symbol' || type === 'bigint') {
     throw new TypeError(`session value for '${key}': ${type}s cannot be stored (values are JSON)`)
   }
+  if (type === 'object' && value !== null) {
+    // Fail here, where the mistake is, rather than when the response is sent: nested bigints
+    // and cycles cannot be encoded.
+    try {
+      JSON.stringify(value)
+    } catch (error) {
+      throw new TypeError(
+        `session value for '${key}': not JSON-encodable (${(error as Error).message})`,
+      )
+    }
+  }
 }
 
 /**
