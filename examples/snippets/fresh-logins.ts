@@ -33,8 +33,8 @@ export function createApp(manager: LoginManager<User>) {
   // Any login, fresh or restored from a remember-me cookie.
   app.get(
     '/account',
-    login.loginRequired((req, res) => {
-      res.json({ id: req.auth.user.id, fresh: req.auth.isFresh() })
+    login.loginRequired(async (req, res) => {
+      res.json({ id: req.auth.user.id, fresh: await req.auth.isFresh() })
     }),
   )
 
@@ -48,12 +48,12 @@ export function createApp(manager: LoginManager<User>) {
 
   app.post(
     '/reauthenticate',
-    login.loginRequired((req, res) => {
+    login.loginRequired(async (req, res) => {
       if (req.body?.password !== req.auth.user.password) {
         res.status(401).send('Wrong password')
         return
       }
-      req.auth.confirmLogin() // fresh again, bound to this client
+      await req.auth.confirmLogin() // fresh again, bound to this client
       res.redirect(303, req.auth.nextUrl('/account'))
     }),
   )

@@ -65,7 +65,7 @@ export function createApp(store: AccountStore) {
         res.status(403).json({ error: 'account disabled' })
         return
       }
-      res.json({ id: account.id, fresh: auth.isFresh() })
+      res.json({ id: account.id, fresh: await auth.isFresh() })
     } catch (error) {
       next(error)
     }

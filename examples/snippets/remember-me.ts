@@ -55,9 +55,13 @@ export function createApp(members: Map<string, Member>) {
 
   app.get(
     '/whoami',
-    login.loginRequired((req, res) => {
+    login.loginRequired(async (req, res) => {
       const auth = req.auth
-      res.json({ id: auth.user.id, fresh: auth.isFresh(), remembered: auth.isRemembered() })
+      res.json({
+        id: auth.user.id,
+        fresh: await auth.isFresh(), // false after a remember-me restore
+        remembered: await auth.isRemembered(), // this request carries the user's remember cookie
+      })
     }),
   )
 

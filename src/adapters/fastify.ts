@@ -128,12 +128,8 @@ export function fastifyLogin<User extends object, Id extends UserId = string>(
       const auth = (request as unknown as WithAuth)[AUTH]
       const effects = auth?.commit(reply.statusCode) ?? null
       if (effects === null) return payload
-      if (effects.cookies.length > 0) {
-        const previous = reply.getHeader('set-cookie')
-        const list =
-          previous === undefined ? [] : Array.isArray(previous) ? previous : [String(previous)]
-        reply.header('set-cookie', [...list, ...effects.cookies])
-      }
+      // Fastify appends to an existing set-cookie header rather than replacing it.
+      if (effects.cookies.length > 0) reply.header('set-cookie', effects.cookies)
       if (effects.vary) {
         const vary = reply.getHeader('vary')
         const next = addVaryCookie(vary === undefined ? undefined : String(vary))

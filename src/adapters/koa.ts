@@ -103,7 +103,8 @@ export function koaLogin<User extends object, Id extends UserId = string>(
     for (const cookie of effects.cookies) ctx.append('Set-Cookie', cookie)
     if (effects.vary) {
       const vary = ctx.response.get('vary')
-      const next = addVaryCookie(vary === '' ? undefined : String(vary))
+      // Koa 2 answers '' for a missing header, Koa 3 undefined.
+      const next = addVaryCookie(vary === undefined || vary === '' ? undefined : String(vary))
       if (next !== undefined) ctx.set('Vary', next)
     }
     if (effects.noStore) ctx.set('Cache-Control', 'private, no-store')

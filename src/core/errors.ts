@@ -12,8 +12,6 @@ export type ErrorCode =
   | 'ERR_SESSION_NOT_LOADED'
   | 'ERR_USER_ID'
   | 'ERR_COOKIE_TOO_LARGE'
-  | 'ERR_SESSION_VALUE'
-  | 'ERR_HEADERS_SENT'
 
 /**
  * Thrown at start-up for a misconfiguration, or at run time for a misuse of the API. The message
