@@ -233,7 +233,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     const previous = session._auth
     if (previous.userId !== undefined && String(previous.userId) !== String(id)) {
       // Another user logged in on this browser: nothing of theirs carries over.
-      session._data = Object.create(null)
+      session._dropData()
     }
     session._rotate = true
     session._createdAt = this.#nowSeconds()
@@ -482,6 +482,11 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     return user
   }
 
+  #carriesRememberFor(userId: UserId): boolean {
+    const decoded = this.#decodeRemember()
+    return decoded?.ok === true && String(decoded.userId) === String(userId)
+  }
+
   #decodeRemember(): RememberDecoded | undefined {
     if (this.#rememberDecoded !== undefined) return this.#rememberDecoded
     const value = this.#cookie(this.#o.remember.name)
@@ -650,8 +655,8 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     let duration: number
     if (op === 'set') {
       duration = this.#rememberDuration ?? r.duration
-    } else if (r.refreshEachRequest && this.#cookie(r.name) !== undefined) {
-      // Flask-Login PR #899: refresh only a cookie the request carried.
+    } else if (r.refreshEachRequest && this.#carriesRememberFor(userId)) {
+      // Flask-Login PR #899: refresh only a valid cookie the request carried, for this user.
       duration = session._auth.rememberSeconds ?? r.duration
     } else {
       return
