@@ -4,7 +4,7 @@ import { LoginManagerError } from '../core/errors.ts'
 import type { LoginManager } from '../core/login-manager.ts'
 import type { AuthOutcome } from '../core/outcome.ts'
 import type { RequestAdapter, UserId } from '../core/types.ts'
-import { applyBeforeHeaders, sendOutcome } from './node.ts'
+import { applyBeforeHeaders, holdEndForStore, sendOutcome } from './node.ts'
 
 /** An Express request after the middleware: `req.auth` is the per-request auth object. */
 export type AuthRequest<User extends object, Id extends UserId = string> = Request & {
@@ -94,7 +94,8 @@ export function expressLogin<User extends object, Id extends UserId = string>(
       next()
       return
     }
-    auth.prepare().then(() => next(), next)
+    holdEndForStore(res, auth)
+    auth.prepare().then((outcome) => (outcome === null ? next() : sendOutcome(res, outcome)), next)
   }
 
   const authOf = (req: Request): RequestAuth<User, Id> => {

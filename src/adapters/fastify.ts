@@ -119,10 +119,13 @@ export function fastifyLogin<User extends object, Id extends UserId = string>(
         return (this as unknown as WithAuth)[AUTH] ?? null
       },
     })
-    app.addHook('onRequest', async (request) => {
+    app.addHook('onRequest', async (request, reply) => {
       const auth = manager.createAuth(new FastifyRequestAdapter(request))
       ;(request as unknown as WithAuth)[AUTH] = auth as unknown as RequestAuth<object, UserId>
-      if (!manager._backend.sync) await auth.prepare()
+      if (!manager._backend.sync) {
+        const unavailable = await auth.prepare()
+        if (unavailable !== null) return sendOutcome(reply, unavailable)
+      }
     })
     app.addHook('onSend', async (request, reply, payload) => {
       const auth = (request as unknown as WithAuth)[AUTH]
@@ -136,7 +139,14 @@ export function fastifyLogin<User extends object, Id extends UserId = string>(
         if (next !== undefined) reply.header('vary', next)
       }
       if (effects.noStore) reply.header('cache-control', 'private, no-store')
-      await effects.pending
+      const failure = await effects.pending
+      if (failure) {
+        reply.removeHeader('set-cookie')
+        reply.code(failure.status).type('text/plain; charset=utf-8')
+        return failure.type === 'respond' && typeof failure.body === 'string'
+          ? failure.body
+          : 'Service Unavailable'
+      }
       return payload
     })
   })

@@ -60,24 +60,34 @@ export function fetchLogin<User extends object, Id extends UserId = string>(
 ): FetchLogin<User, Id> {
   manager.assertReady()
 
+  // A store that failed while loading: the 503 to send instead of the handler's response.
+  const unavailable = new WeakMap<RequestAuth<User, Id>, AuthOutcome>()
+
   const auth = async (request: Request, context: FetchRequestContext = {}) => {
     const result = manager.createAuth(new FetchRequestAdapter(request, context.clientAddress))
-    if (!manager._backend.sync) await result.prepare()
+    if (!manager._backend.sync) {
+      const outcome = await result.prepare()
+      if (outcome !== null) unavailable.set(result, outcome)
+    }
     return result
   }
 
   const apply = async (a: RequestAuth<User, Id>, response: Response) => {
+    const failedLoad = unavailable.get(a)
+    if (failedLoad !== undefined) return outcomeToResponse(failedLoad)
     const effects = a.commit(response.status)
     if (effects === null) return response
     const result = applyEffectsToResponse(response, effects)
-    await effects.pending
-    return result
+    const failure = await effects.pending
+    return failure ? outcomeToResponse(failure) : result
   }
 
   const handle =
     (handler: FetchAuthHandler<User, Id>) =>
     async (request: Request, context?: FetchRequestContext) => {
       const a = await auth(request, context)
+      const failedLoad = unavailable.get(a)
+      if (failedLoad !== undefined) return outcomeToResponse(failedLoad)
       return apply(a, await handler(request, a))
     }
 

@@ -63,12 +63,16 @@ export function honoLogin<User extends object, Id extends UserId = string>(
   const middleware: MiddlewareHandler<AuthEnv<User, Id>> = async function loginManager(c, next) {
     const auth = manager.createAuth(new FetchRequestAdapter(c.req.raw, clientAddress(c), c))
     c.set('auth', auth)
-    if (!manager._backend.sync) await auth.prepare()
+    if (!manager._backend.sync) {
+      const unavailable = await auth.prepare()
+      if (unavailable !== null) return outcomeToResponse(unavailable)
+    }
     await next()
     const effects = auth.commit(c.res.status)
     if (effects === null) return
     c.res = applyEffectsToResponse(c.res, effects)
-    await effects.pending
+    const failure = await effects.pending
+    if (failure) c.res = outcomeToResponse(failure)
   }
 
   const guard = (fresh: boolean): MiddlewareHandler<GuardedEnv<User, Id>> =>

@@ -95,7 +95,13 @@ export function koaLogin<User extends object, Id extends UserId = string>(
   const middleware: Middleware<AuthState<User, Id>> = async function loginManager(ctx, next) {
     const auth = manager.createAuth(new KoaRequestAdapter(ctx))
     ctx.state.auth = auth
-    if (!manager._backend.sync) await auth.prepare()
+    if (!manager._backend.sync) {
+      const unavailable = await auth.prepare()
+      if (unavailable !== null) {
+        send(ctx, unavailable)
+        return
+      }
+    }
     // A thrown error skips the commit: nothing of a failed request is persisted (as for 5xx).
     await next()
     const effects = auth.commit(ctx.status)
@@ -108,7 +114,11 @@ export function koaLogin<User extends object, Id extends UserId = string>(
       if (next !== undefined) ctx.set('Vary', next)
     }
     if (effects.noStore) ctx.set('Cache-Control', 'private, no-store')
-    await effects.pending
+    const failure = await effects.pending
+    if (failure) {
+      ctx.remove('Set-Cookie')
+      send(ctx, failure)
+    }
   }
 
   const guard = (fresh: boolean): Middleware<GuardedState<User, Id>> =>

@@ -8,6 +8,33 @@ export interface Committable {
 }
 
 /**
+ * For server-side sessions: holds `res.end` until the session store has the writes of this
+ * request, so the browser's next request cannot overtake them. If a write failed and nothing has
+ * been sent yet, the response becomes a 503 instead.
+ */
+export function holdEndForStore(res: ServerResponse, auth: Committable): void {
+  const end = res.end
+  res.end = function endAfterStore(this: ServerResponse, ...args: unknown[]) {
+    res.end = end
+    const finish = () => (end as (...a: unknown[]) => ServerResponse).apply(this, args)
+    if (res.headersSent) return finish()
+    const effects = auth.commit(res.statusCode)
+    if (effects === null) return finish()
+    applyEffects(res, effects)
+    if (effects.pending === undefined) return finish()
+    effects.pending.then((failure) => {
+      if (failure === null || res.headersSent) {
+        finish()
+        return
+      }
+      for (const name of res.getHeaderNames()) res.removeHeader(name)
+      sendOutcome(res, failure)
+    })
+    return this
+  } as ServerResponse['end']
+}
+
+/**
  * Applies the auth object's cookies and cache headers at the last moment before a Node response
  * sends its headers, whichever way the app ends the response (`res.end`, `res.send`, a stream).
  */

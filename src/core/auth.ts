@@ -12,6 +12,7 @@ import { MAX_COOKIE_AGE, type ResolvedOptions } from './options.ts'
 import type { AuthOutcome } from './outcome.ts'
 import { redirect, respond } from './outcome.ts'
 import type { RememberDecoded } from './remember.ts'
+import type { StoreRestore } from './remember-store.ts'
 import { RequestInfo } from './request-info.ts'
 import type { RequestAdapter, UserId, UserLike } from './types.ts'
 
@@ -35,8 +36,12 @@ export interface ResponseEffects {
   readonly vary: boolean
   /** Replace `Cache-Control` with `private, no-store`: the response sets a session cookie. */
   readonly noStore: boolean
-  /** A store write the response should wait for before it ends (server-side sessions only). */
-  readonly pending?: Promise<void>
+  /**
+   * Store writes the response should wait for before it ends (server-side sessions only). Never
+   * rejects: resolves to `null`, or to a 503 outcome to send instead when a write failed and the
+   * headers are not out yet.
+   */
+  readonly pending?: Promise<AuthOutcome | null>
 }
 
 /**
@@ -76,6 +81,11 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
   #rememberOp: 'set' | 'clear' | undefined
   #rememberDuration: number | undefined
   #rememberDecoded: RememberDecoded | undefined
+  /** A rotated store remember token to send back (store-backed remember-me). */
+  #rememberNext: string | undefined
+  /** The store failed for this request: write nothing, keep the cookies for later. */
+  #storeDown = false
+  #pending: Promise<void>[] = []
   #committed = false
 
   /** @internal Adapters create this through `LoginManager.createAuth`. */
@@ -123,11 +133,69 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     return this.#session ?? this.#accept(loaded, value)
   }
 
-  /** @internal Adapters call this for asynchronous backends before running the handler. */
-  async prepare(): Promise<void> {
-    if (!this.#m._backend.sync && this.#cookie(this.#o.session.name) !== undefined) {
+  /**
+   * @internal Adapters call this for asynchronous backends before running the handler: it loads
+   * the session from the store. Returns a 503 outcome to send when the store is unavailable and
+   * `onStoreError` is `'fail'`; otherwise `null`.
+   */
+  async prepare(): Promise<AuthOutcome | null> {
+    if (this.#m._backend.sync || this.#cookie(this.#o.session.name) === undefined) return null
+    try {
       await this.getSession()
+      return null
+    } catch (error) {
+      return this.#storeFailed('load', error)
     }
+  }
+
+  /** Records a store failure; the 503 outcome when the app chose to fail, else `null`. */
+  #storeFailed(operation: string, error: unknown): AuthOutcome | null {
+    this.#storeDown = true
+    if (this.#session === undefined) this.#newSession()
+    this.#m._storeError(this, operation, error)
+    return this.#o.session.onStoreError === 'fail' ? storeUnavailable() : null
+  }
+
+  // ---------------------------------------------------------------- server-side sessions
+
+  /**
+   * Ends every other session and remember-me token of the current user (server-side sessions),
+   * keeping this one: "log out other devices", e.g. after a password change.
+   * @returns how many were ended.
+   * @throws LoginManagerError `ERR_NO_STORE` with cookie sessions.
+   */
+  async logoutOtherDevices(): Promise<number> {
+    const user = await this.getUser()
+    const session = await this.getSession()
+    const keys = this.#m._storeKeys
+    if (keys === undefined) {
+      throw new LoginManagerError(
+        'ERR_NO_STORE',
+        "logoutOtherDevices: needs server-side sessions (session.store); with cookie sessions, bump the user's sessionVersion",
+      )
+    }
+    if (user === null || session._auth.userId === undefined) return 0
+    const keep: string[] = []
+    if (session._handle !== undefined)
+      keep.push(keys.session(session._handle.tag, session._handle.id))
+    const remember = this.#cookie(this.#o.remember.name)
+    const rememberKey =
+      remember === undefined
+        ? undefined
+        : this.#m._rememberTokens?.keyOf(this.#rememberNext ?? remember)
+    if (rememberKey !== undefined) keep.push(rememberKey)
+    return this.#m.logoutEverywhere(session._auth.userId as Id, keep)
+  }
+
+  /**
+   * Logs the current user out here and on every other device (server-side sessions).
+   * @returns how many sessions and tokens were ended elsewhere.
+   * @throws LoginManagerError `ERR_NO_STORE` with cookie sessions.
+   */
+  async logoutEverywhere(): Promise<number> {
+    const count = await this.logoutOtherDevices()
+    await this.logoutUser()
+    return count
   }
 
   /** Queues a flash message in the session (Flask's `flash`). @default category 'message' */
@@ -445,6 +513,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
   }
 
   *#loadFromRemember(session: Session): Generator<unknown, User | null, unknown> {
+    if (this.#m._rememberTokens !== undefined) return yield* this.#loadFromStoreToken(session)
     const decoded = this.#decodeRemember()
     if (decoded === undefined) return null
     if (!decoded.ok) {
@@ -460,20 +529,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
       this.#rememberOp = 'clear'
       return null
     }
-    // A restore is a new login: new session identity, not fresh, bound to this client (Q1 fixed).
-    session._rotate = true
-    session._createdAt = this.#nowSeconds()
-    session._setAuth(
-      compact<AuthState>({
-        userId: decoded.userId,
-        fresh: false,
-        identifier: this.#currentIdentifier(),
-        rememberSeconds:
-          decoded.duration === this.#o.remember.duration ? undefined : decoded.duration,
-        version: decoded.version,
-        next: session._auth.next,
-      }),
-    )
+    this.#restoreLogin(session, decoded.userId, decoded.duration, decoded.version)
     if (decoded.rotated) {
       this.#rememberOp = 'set'
       this.#rememberDuration = decoded.duration ?? this.#o.remember.duration
@@ -483,8 +539,69 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
   }
 
   #carriesRememberFor(userId: UserId): boolean {
+    const keys = this.#m._storeKeys
+    if (this.#m._rememberTokens !== undefined && keys !== undefined) {
+      // A store token names its user's hash tag; the store itself is checked when it is touched.
+      const value = this.#cookie(this.#o.remember.name)
+      return value !== undefined && value.startsWith(`${keys.userTag(userId)}~`)
+    }
     const decoded = this.#decodeRemember()
     return decoded?.ok === true && String(decoded.userId) === String(userId)
+  }
+
+  *#loadFromStoreToken(session: Session): Generator<unknown, User | null, unknown> {
+    const tokens = this.#m._rememberTokens
+    const value = this.#cookie(this.#o.remember.name)
+    const loader = this.#m.userCallback
+    if (tokens === undefined || value === undefined || loader === undefined || this.#storeDown) {
+      return null
+    }
+    let restored: StoreRestore
+    try {
+      restored = (yield tokens.restore(value, this.#nowSeconds())) as StoreRestore
+    } catch (error) {
+      this.#storeFailed('remember', error)
+      return null
+    }
+    if (!restored.ok) {
+      if (restored.reason === 'reused' && restored.userId !== undefined) {
+        this.#m.emit('rememberTokenReused', { auth: this, userId: restored.userId })
+      }
+      this.#reject('remember', restored.reason)
+      this.#rememberOp = 'clear'
+      return null
+    }
+    const user = ((yield loader(restored.userId as Id)) as User | null | undefined) ?? null
+    if (user === null || !this.#m._versionMatches(user, restored.version)) {
+      this.#reject('remember', user === null ? 'unknown-user' : 'revoked')
+      this.#rememberOp = 'clear'
+      return null
+    }
+    this.#restoreLogin(session, restored.userId, restored.duration, restored.version)
+    if (restored.next !== undefined) this.#rememberNext = restored.next
+    this.#m.emit('userLoadedFromCookie', { auth: this, user })
+    return user
+  }
+
+  /** A remember-me restore is a new login: new session identity, not fresh, bound to this client (Q1 fixed). */
+  #restoreLogin(
+    session: Session,
+    userId: UserId,
+    duration: number | undefined,
+    version: string | number | undefined,
+  ): void {
+    session._rotate = true
+    session._createdAt = this.#nowSeconds()
+    session._setAuth(
+      compact<AuthState>({
+        userId,
+        fresh: false,
+        identifier: this.#currentIdentifier(),
+        rememberSeconds: duration === this.#o.remember.duration ? undefined : duration,
+        version,
+        next: session._auth.next,
+      }),
+    )
   }
 
   #decodeRemember(): RememberDecoded | undefined {
@@ -598,11 +715,12 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     this.#committed = true
     const session = this.#session
     const op = this.#rememberOp
-    if (session === undefined && op === undefined) return null
+    if (session === undefined && op === undefined && this.#rememberNext === undefined) return null
     const cookies: string[] = []
-    let pending: Promise<void> | undefined
-    if (status < 500) {
-      if (session !== undefined) pending = this.#commitSession(session, cookies)
+    // A failed request persists nothing; neither does one whose store is down (its cookies stay,
+    // so the visitor is logged in again once the store is back).
+    if (status < 500 && !this.#storeDown) {
+      if (session !== undefined) this.#commitSession(session, cookies)
       this.#commitRemember(session, op, cookies)
     }
     const effects: ResponseEffects = {
@@ -610,71 +728,109 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
       vary: session !== undefined || cookies.length > 0,
       noStore: cookies.length > 0,
     }
-    return pending === undefined ? effects : { ...effects, pending }
+    if (this.#pending.length === 0) return effects
+    const writes = this.#pending
+    this.#pending = []
+    return {
+      ...effects,
+      pending: Promise.all(writes).then(
+        () => null,
+        (error: unknown) => this.#storeFailed('save', error) ?? storeUnavailable(),
+      ),
+    }
   }
 
-  #commitSession(session: Session, cookies: string[]): Promise<void> | undefined {
+  #commitSession(session: Session, cookies: string[]): void {
     const o = this.#o.session
     const backend = this.#m._backend
     const previous = this.#sessionValue
     if (session.isEmpty) {
       if (previous !== undefined || this.#sessionRejected) {
         cookies.push(deletionCookie(o.name, o.attributes))
-        if (previous !== undefined) return settle(backend.destroy(previous))
+        if (previous !== undefined) this.#track(backend.destroy(previous))
       }
-      return undefined
+      return
     }
     const now = this.#nowSeconds()
     const touchDue = !session._isNew && now - session._lastActive >= o.touchInterval
-    if (!session._modified && !session._rotate && !this.#sessionKeyRotated && !touchDue) {
-      return undefined
-    }
+    if (!session._modified && !session._rotate && !this.#sessionKeyRotated && !touchDue) return
     const saved = backend.save(session, now, previous, session._rotate)
+    this.#track(saved.pending)
     const maxAge = session.permanent
       ? Math.max(
           0,
           Math.floor(Math.min(now + o.idleTimeout, session._createdAt + o.absoluteTimeout) - now),
         )
       : undefined
-    cookies.push(serializeCookie(o.name, saved.value, { ...o.attributes, maxAge }, this.#o.now()))
-    return saved.pending
+    // A store session keeps its cookie value across saves: no Set-Cookie unless it changed (or
+    // the browser's expiry of a permanent session moves).
+    if (saved.value !== previous || maxAge !== undefined) {
+      cookies.push(serializeCookie(o.name, saved.value, { ...o.attributes, maxAge }, this.#o.now()))
+    }
   }
 
   #commitRemember(
     session: Session | undefined,
     op: 'set' | 'clear' | undefined,
     cookies: string[],
-  ) {
+  ): void {
     const r = this.#o.remember
+    const tokens = this.#m._rememberTokens
+    const presented = this.#cookie(r.name)
     if (op === 'clear') {
       cookies.push(deletionCookie(r.name, r.attributes))
+      // Server-side tokens die with the cookie: a copy replayed after logout is refused.
+      if (tokens !== undefined && presented !== undefined) this.#track(tokens.revoke(presented))
       return
     }
     const userId = session?._auth.userId
     if (userId === undefined || session === undefined) return
-    let duration: number
+    const now = this.#nowSeconds()
     if (op === 'set') {
-      duration = this.#rememberDuration ?? r.duration
-    } else if (r.refreshEachRequest && this.#carriesRememberFor(userId)) {
-      // Flask-Login PR #899: refresh only a valid cookie the request carried, for this user.
-      duration = session._auth.rememberSeconds ?? r.duration
-    } else {
+      const duration = this.#rememberDuration ?? r.duration
+      let value: string
+      if (tokens !== undefined) {
+        if (presented !== undefined) this.#track(tokens.revoke(presented))
+        const issued = tokens.issue(userId, duration, session._auth.version, now)
+        this.#track(issued.pending)
+        value = issued.value
+      } else {
+        value = this.#m._remember.encode(userId, duration, session._auth.version, now)
+      }
+      cookies.push(this.#rememberCookie(value, duration))
       return
     }
-    const value = this.#m._remember.encode(
-      userId,
-      duration,
-      session._auth.version,
-      this.#nowSeconds(),
+    const duration = session._auth.rememberSeconds ?? r.duration
+    if (this.#rememberNext !== undefined) {
+      // A store token was used and rotated in this request: send the new validator.
+      cookies.push(this.#rememberCookie(this.#rememberNext, duration))
+      return
+    }
+    // Flask-Login PR #899: refresh only a valid cookie the request carried, for this user.
+    if (!r.refreshEachRequest || !this.#carriesRememberFor(userId) || presented === undefined) {
+      return
+    }
+    if (tokens !== undefined) {
+      this.#track(tokens.refresh(presented, duration, now))
+      cookies.push(this.#rememberCookie(presented, duration))
+    } else {
+      const value = this.#m._remember.encode(userId, duration, session._auth.version, now)
+      cookies.push(this.#rememberCookie(value, duration))
+    }
+  }
+
+  #rememberCookie(value: string, duration: number): string {
+    const r = this.#o.remember
+    return serializeCookie(
+      r.name,
+      value,
+      { ...r.attributes, maxAge: Math.floor(duration) },
+      this.#o.now(),
     )
-    cookies.push(
-      serializeCookie(
-        r.name,
-        value,
-        { ...r.attributes, maxAge: Math.floor(duration) },
-        this.#o.now(),
-      ),
-    )
+  }
+
+  #track(write: void | Promise<void> | undefined): void {
+    if (write instanceof Promise) this.#pending.push(write)
   }
 }
 
@@ -691,10 +847,6 @@ function clientIdentifier(client: string): string {
     identifierCache.set(client, id)
   }
   return id
-}
-
-function settle(value: void | Promise<void>): Promise<void> | undefined {
-  return value instanceof Promise ? value : undefined
 }
 
 function isAuthenticated(user: unknown): boolean {
@@ -717,4 +869,10 @@ function compact<T extends object>(input: { [K in keyof T]: T[K] | undefined }):
 
 function unauthorizedResponse(status: number, json: boolean): AuthOutcome {
   return json ? respond(status, { error: 'Unauthorized' }) : respond(status, 'Unauthorized')
+}
+
+function storeUnavailable(): AuthOutcome {
+  return respond(503, 'Service Unavailable: the session store cannot be reached', {
+    'retry-after': '5',
+  })
 }

@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'ERR_NO_USER_LOADER'
   | 'ERR_USER_NOT_LOADED'
   | 'ERR_SESSION_NOT_LOADED'
+  | 'ERR_NO_STORE'
   | 'ERR_USER_ID'
   | 'ERR_COOKIE_TOO_LARGE'
 

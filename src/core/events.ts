@@ -14,6 +14,8 @@ export type CookieRejection =
   | 'future-dated'
   | 'unknown-user'
   | 'revoked'
+  | 'unknown-session'
+  | 'reused'
 
 /**
  * Every event a {@link LoginManager} emits, with its payload. The first nine are Flask-Login's
@@ -46,6 +48,13 @@ export interface LoginManagerEvents<User extends object, Id extends UserId> {
   }
   /** A `next` value was refused by the safe-redirect check. `target` is JSON-escaped for logs. */
   redirectRejected: { auth: RequestAuth<User, Id>; target: string }
+  /**
+   * A remember-me token that had already been used came back: the cookie was copied. Its series
+   * is revoked; an app may also log the user out everywhere.
+   */
+  rememberTokenReused: { auth: RequestAuth<User, Id>; userId: UserId }
+  /** The session store failed or timed out (logged to stderr when nobody listens). */
+  storeError: { auth: RequestAuth<User, Id> | undefined; operation: string; error: unknown }
 }
 
 type Listener<T> = (payload: T) => void

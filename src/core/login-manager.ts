@@ -1,6 +1,8 @@
 import { KeyRing } from '../crypto/keys.ts'
 import type { SessionBackend } from '../session/backend.ts'
 import { CookieSessionBackend } from '../session/cookie-backend.ts'
+import { StoreSessionBackend } from '../session/store-backend.ts'
+import { StoreKeys } from '../session/store-keys.ts'
 import { RequestAuth } from './auth.ts'
 import { LoginManagerError } from './errors.ts'
 import { type LoginManagerEvents, TypedEvents } from './events.ts'
@@ -14,8 +16,19 @@ import {
 } from './options.ts'
 import type { AuthOutcome } from './outcome.ts'
 import { RememberCodec } from './remember.ts'
+import { StoreRememberTokens } from './remember-store.ts'
 import type { RequestInfo } from './request-info.ts'
 import type { MaybePromise, RequestAdapter, UserId, UserLike } from './types.ts'
+
+/** One server-side session of a user, as {@link LoginManager.listSessions} reports it. */
+export interface SessionInfo {
+  /** Opaque; pass it to `revokeSession`. Not the session id (that never leaves the cookie). */
+  readonly handle: string
+  /** Seconds since the epoch. */
+  readonly createdAt: number
+  /** Seconds since the epoch. */
+  readonly lastActive: number
+}
 
 type UserLoader<User, Id> = (id: Id) => MaybePromise<User | null | undefined>
 type RequestLoader<User extends object, Id extends UserId> = (
@@ -53,6 +66,10 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
   /** @internal */ readonly _backend: SessionBackend
   /** @internal */ readonly _remember: RememberCodec
   /** @internal */ readonly _keys: KeyRing
+  /** @internal Present when sessions live in a store. */ readonly _storeKeys: StoreKeys | undefined
+  /** @internal Present when remember-me tokens live in the store. */ readonly _rememberTokens:
+    | StoreRememberTokens
+    | undefined
   /** @internal */ readonly _handlers: {
     unauthorized?: Handler<User, Id> | undefined
     needsRefresh?: Handler<User, Id> | undefined
@@ -72,10 +89,30 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
     super()
     this.options = resolveOptions(options)
     this._keys = new KeyRing(this.options.secrets)
-    this._backend = new CookieSessionBackend(
-      this._keys.forPurpose('session'),
-      this.options.session.name,
-    )
+    const store = this.options.session.store
+    if (store === undefined) {
+      this._storeKeys = undefined
+      this._backend = new CookieSessionBackend(
+        this._keys.forPurpose('session'),
+        this.options.session.name,
+      )
+    } else {
+      const tagKeys = this._keys.forPurpose('user-tag')
+      this._storeKeys = new StoreKeys(
+        [
+          tagKeys.current.raw,
+          ...[...tagKeys.byId.values()].filter((k) => k !== tagKeys.current).map((k) => k.raw),
+        ],
+        this._keys.forPurpose('session-id'),
+      )
+      this._backend = new StoreSessionBackend(store, this._storeKeys, this.options.session)
+    }
+    this._rememberTokens =
+      store !== undefined &&
+      this.options.remember.format === 'sealed' &&
+      this._storeKeys !== undefined
+        ? new StoreRememberTokens(store, this._storeKeys)
+        : undefined
     this._remember = new RememberCodec(
       this.options.remember.format,
       this._keys.forPurpose('remember'),
@@ -205,6 +242,72 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
     }
   }
 
+  /**
+   * The sessions a user has open (server-side sessions only): an opaque `handle` for
+   * {@link revokeSession}, and when each was created and last active (seconds since the epoch).
+   * @throws LoginManagerError `ERR_NO_STORE` with cookie sessions.
+   */
+  async listSessions(userId: Id): Promise<SessionInfo[]> {
+    const { store, keys } = this.#requireStore('listSessions')
+    const sessions: SessionInfo[] = []
+    for (const tag of keys.userTags(userId)) {
+      for (const key of await store.members(keys.index(tag))) {
+        const marker = key.lastIndexOf(':s:')
+        if (marker === -1) continue
+        const fields = await store.get(key)
+        if (fields === null) continue
+        sessions.push({
+          handle: `${tag}.${key.slice(marker + 3)}`,
+          createdAt: Number(fields.c),
+          lastActive: Number(fields.t),
+        })
+      }
+    }
+    return sessions.sort((a, b) => b.lastActive - a.lastActive)
+  }
+
+  /**
+   * Ends one session of a user, by the `handle` from {@link listSessions}.
+   * @returns whether a session was ended.
+   * @throws LoginManagerError `ERR_NO_STORE` with cookie sessions.
+   */
+  async revokeSession(userId: Id, handle: string): Promise<boolean> {
+    const { store, keys } = this.#requireStore('revokeSession')
+    const dot = handle.indexOf('.')
+    const tag = handle.slice(0, dot)
+    if (dot === -1 || !keys.userTags(userId).includes(tag)) return false
+    const key = `lm:{${tag}}:s:${handle.slice(dot + 1)}`
+    if ((await store.get(key)) === null) return false
+    await store.destroy(key, keys.index(tag))
+    return true
+  }
+
+  /**
+   * Logs a user out everywhere: every session and remember-me token of theirs, on every
+   * instance sharing the store, stops working at its next request. Use it after a password
+   * change (or bump `sessionVersion`, which also covers cookie sessions).
+   * @returns how many sessions and tokens were ended.
+   * @throws LoginManagerError `ERR_NO_STORE` with cookie sessions.
+   */
+  async logoutEverywhere(userId: Id, keep: readonly string[] = []): Promise<number> {
+    const { store, keys } = this.#requireStore('logoutEverywhere')
+    let count = 0
+    for (const tag of keys.userTags(userId))
+      count += await store.destroyIndex(keys.index(tag), keep)
+    return count
+  }
+
+  #requireStore(operation: string) {
+    const store = this.options.session.store
+    if (store === undefined || this._storeKeys === undefined) {
+      throw new LoginManagerError(
+        'ERR_NO_STORE',
+        `${operation}: needs server-side sessions (session.store); with cookie sessions, bump the user's sessionVersion to end all their sessions`,
+      )
+    }
+    return { store, keys: this._storeKeys }
+  }
+
   /** @internal The login view for a request: the longest matching prefix entry, else the app's. */
   _loginViewFor(request: RequestInfo): string | null {
     const path = request.path
@@ -221,6 +324,16 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
   /** @internal */
   _refreshViewFor(request: RequestInfo): string | null {
     return this.#expand(this.#refreshView, request)
+  }
+
+  /** @internal Reports a store failure: the `storeError` event, or stderr when nobody listens. */
+  _storeError(auth: RequestAuth<User, Id> | undefined, operation: string, error: unknown): void {
+    if (this.hasListeners('storeError')) {
+      this.emit('storeError', { auth, operation, error })
+      return
+    }
+    const message = error instanceof Error ? error.message : String(error)
+    console.error(`login-manager: session store ${operation} failed: ${message}`)
   }
 
   /** @internal */

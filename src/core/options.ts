@@ -1,5 +1,6 @@
 import type { CookieAttributes, SameSite } from '../cookie/serialize.ts'
 import { validateCookieOptions } from '../cookie/serialize.ts'
+import type { SessionStore } from '../session/store.ts'
 import type { RequestAuth } from './auth.ts'
 import { LoginManagerError } from './errors.ts'
 import type { AuthOutcome } from './outcome.ts'
@@ -40,6 +41,19 @@ export interface SessionOptions extends CookieOptions {
   absoluteTimeout?: number | undefined
   /** The session's last-activity stamp is renewed (one re-seal) at most this often, in seconds. @default 60 */
   touchInterval?: number | undefined
+  /**
+   * Keep sessions on the server (`MemoryStore`, or `RedisStore` from `login-manager/redis`); the
+   * cookie then carries only a signed id. Remember-me tokens move to the store too.
+   * @default undefined (the whole session sealed in the cookie)
+   */
+  store?: SessionStore | undefined
+  /**
+   * What a request gets when the store fails or is too slow: `'fail'` answers 503; `'anonymous'`
+   * goes on without a session (nothing is written, the cookie is kept for when the store is back).
+   * Either way the `storeError` event fires (logged to stderr when nobody listens).
+   * @default 'fail'
+   */
+  onStoreError?: 'fail' | 'anonymous' | undefined
 }
 
 /** Options of the remember-me cookie (Flask-Login's `REMEMBER_COOKIE_*`). Durations in seconds. */
@@ -153,6 +167,8 @@ export interface ResolvedOptions {
     readonly idleTimeout: number
     readonly absoluteTimeout: number
     readonly touchInterval: number
+    readonly store: SessionStore | undefined
+    readonly onStoreError: 'fail' | 'anonymous'
   }
   readonly remember: ResolvedCookie & {
     readonly duration: number
@@ -344,6 +360,24 @@ export function resolveOptions<User extends object, Id extends UserId>(
     0,
     idleTimeout,
   )
+  const store = sessionIn.store
+  if (store !== undefined) {
+    for (const method of ['get', 'write', 'touch', 'destroy', 'members', 'destroyIndex'] as const) {
+      if (typeof store[method] !== 'function') {
+        throw new LoginManagerError(
+          'ERR_INVALID_OPTION',
+          `session.store: not a SessionStore (it has no ${method}() method); use MemoryStore or RedisStore`,
+        )
+      }
+    }
+  }
+  const onStoreError = sessionIn.onStoreError ?? 'fail'
+  if (onStoreError !== 'fail' && onStoreError !== 'anonymous') {
+    throw new LoginManagerError(
+      'ERR_INVALID_OPTION',
+      `session.onStoreError: expected 'fail' or 'anonymous', got ${JSON.stringify(onStoreError)}`,
+    )
+  }
   const format = rememberIn.format ?? DEFAULTS.remember.format
   if (format !== 'sealed' && format !== 'flask') {
     throw new LoginManagerError(
@@ -385,7 +419,14 @@ export function resolveOptions<User extends object, Id extends UserId>(
     ),
     sessionProtection: protection,
     negotiate: input.negotiate !== false,
-    session: Object.freeze({ ...sessionCookie, idleTimeout, absoluteTimeout, touchInterval }),
+    session: Object.freeze({
+      ...sessionCookie,
+      idleTimeout,
+      absoluteTimeout,
+      touchInterval,
+      store,
+      onStoreError,
+    }),
     remember: Object.freeze({
       ...rememberCookie,
       duration: seconds(

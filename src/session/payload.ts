@@ -11,6 +11,8 @@ export interface SessionInit {
   createdAt: number
   /** Seconds since the epoch. */
   lastActive: number
+  /** Where a store keeps the session (id and hash tag). */
+  handle?: { readonly id: string; readonly tag: string } | undefined
 }
 
 /**
@@ -20,7 +22,19 @@ export interface SessionInit {
 export function encodePayload(session: Session<object>, lastActive: number): string {
   const out: Record<string, unknown> = { c: session._createdAt, t: lastActive }
   if (session._permanent) out.p = 1
-  const a = session._auth
+  const auth = compactAuth(session._auth)
+  if (auth !== undefined) out.a = auth
+  for (const _ in session._data) {
+    out.d = session._data
+    break
+  }
+  const flashes = compactFlashes(session._flashes)
+  if (flashes !== undefined) out.f = flashes
+  return JSON.stringify(out)
+}
+
+/** The login state in its compact stored form, or `undefined` when there is none. */
+export function compactAuth(a: AuthState): Record<string, unknown> | undefined {
   const auth: Record<string, unknown> = {}
   if (a.userId !== undefined) auth.u = a.userId
   if (a.fresh !== undefined) auth.f = a.fresh ? 1 : 0
@@ -28,16 +42,13 @@ export function encodePayload(session: Session<object>, lastActive: number): str
   if (a.rememberSeconds !== undefined) auth.r = a.rememberSeconds
   if (a.version !== undefined) auth.v = a.version
   if (a.next !== undefined) auth.n = a.next
-  for (const _ in auth) {
-    out.a = auth
-    break
-  }
-  for (const _ in session._data) {
-    out.d = session._data
-    break
-  }
-  if (session._flashes.length > 0) out.f = session._flashes.map((f) => [f.category, f.message])
-  return JSON.stringify(out)
+  for (const _ in auth) return auth
+  return undefined
+}
+
+/** Flashes in their compact stored form, or `undefined` when there are none. */
+export function compactFlashes(flashes: readonly Flash[]): [string, string][] | undefined {
+  return flashes.length === 0 ? undefined : flashes.map((f) => [f.category, f.message])
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -57,9 +68,13 @@ export function decodePayload(json: string): SessionInit | null {
   } catch {
     return null
   }
-  if (!isObject(raw)) return null
+  return isObject(raw) ? fromCompact(raw) : null
+}
+
+/** Checks and converts the compact form (`c`, `t`, `p`, `a`, `d`, `f`) shared by every backend. */
+export function fromCompact(raw: Record<string, unknown>): SessionInit | null {
   const { c, t, p, a, d, f } = raw
-  if (typeof c !== 'number' || typeof t !== 'number') return null
+  if (typeof c !== 'number' || typeof t !== 'number' || !Number.isFinite(c + t)) return null
   const auth: AuthState = {}
   if (a !== undefined) {
     if (!isObject(a)) return null

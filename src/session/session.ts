@@ -73,6 +73,19 @@ export class Session<Data extends object = Record<string, unknown>> {
   /** @internal Seconds since the epoch. */ _lastActive: number
   /** @internal True when no valid cookie backed this session. */ _isNew: boolean
   /** @internal Set when login, logout or re-authentication asks for a new session (new id / seal). */ _rotate = false
+  /**
+   * @internal What changed, so a store can write only that (two requests changing different
+   * keys of one session both persist): data keys set or removed, and the meta parts.
+   */
+  readonly _changes = {
+    set: new Set<string>(),
+    removed: new Set<string>(),
+    auth: false,
+    flashes: false,
+    permanent: false,
+  }
+  /** @internal Where a store keeps this session (id and hash tag); absent for cookie sessions. */
+  _handle: { readonly id: string; readonly tag: string } | undefined
 
   /** @internal */
   constructor(init: {
@@ -83,6 +96,7 @@ export class Session<Data extends object = Record<string, unknown>> {
     createdAt: number
     lastActive: number
     isNew: boolean
+    handle?: { readonly id: string; readonly tag: string } | undefined
   }) {
     this._data = Object.assign(Object.create(null), init.data)
     this._auth = init.auth ?? {}
@@ -91,6 +105,7 @@ export class Session<Data extends object = Record<string, unknown>> {
     this._createdAt = init.createdAt
     this._lastActive = init.lastActive
     this._isNew = init.isNew
+    this._handle = init.handle
   }
 
   /** The value stored under `key`, or `undefined`. Mutating a returned object needs {@link markModified}. */
@@ -110,6 +125,8 @@ export class Session<Data extends object = Record<string, unknown>> {
     }
     checkValue(key, value)
     this._data[key] = value
+    this._changes.set.add(key)
+    this._changes.removed.delete(key)
     this._modified = true
   }
 
@@ -122,6 +139,8 @@ export class Session<Data extends object = Record<string, unknown>> {
   delete(key: string): boolean {
     if (!(key in this._data)) return false
     delete this._data[key]
+    this._changes.set.delete(key)
+    this._changes.removed.add(key)
     this._modified = true
     return true
   }
@@ -134,9 +153,11 @@ export class Session<Data extends object = Record<string, unknown>> {
   /** Empties the session entirely — app data, flashes and the login (like Flask's `session.clear()`). */
   clear(): void {
     if (this.isEmpty) return
-    this._data = Object.create(null)
+    this._dropData()
     this._auth = {}
     this._flashes = []
+    this._changes.auth = true
+    this._changes.flashes = true
     this._modified = true
   }
 
@@ -154,6 +175,7 @@ export class Session<Data extends object = Record<string, unknown>> {
   set permanent(value: boolean) {
     if (value === this._permanent) return
     this._permanent = value === true
+    this._changes.permanent = true
     this._modified = true
   }
 
@@ -171,6 +193,7 @@ export class Session<Data extends object = Record<string, unknown>> {
   flash(message: string, category = 'message'): void {
     if (typeof message !== 'string') throw new TypeError('flash: message must be a string')
     this._flashes.push({ category: String(category), message })
+    this._changes.flashes = true
     this._modified = true
   }
 
@@ -183,12 +206,14 @@ export class Session<Data extends object = Record<string, unknown>> {
     if (category === undefined) {
       const all = this._flashes
       this._flashes = []
+      this._changes.flashes = true
       this._modified = true
       return all
     }
     const taken = this._flashes.filter((f) => f.category === category)
     if (taken.length > 0) {
       this._flashes = this._flashes.filter((f) => f.category !== category)
+      this._changes.flashes = true
       this._modified = true
     }
     return taken
@@ -197,6 +222,7 @@ export class Session<Data extends object = Record<string, unknown>> {
   /** @internal Replaces the login state, marking the session changed. */
   _setAuth(next: AuthState): void {
     this._auth = next
+    this._changes.auth = true
     this._modified = true
   }
 
@@ -207,7 +233,18 @@ export class Session<Data extends object = Record<string, unknown>> {
       if (this._auth[key] === value) continue
       if (value === undefined) delete this._auth[key]
       else (this._auth as Record<string, unknown>)[key] = value
+      this._changes.auth = true
       this._modified = true
     }
+  }
+
+  /** @internal Removes every data key (recorded as removals, for stores). */
+  _dropData(): void {
+    for (const key of Object.keys(this._data)) {
+      this._changes.removed.add(key)
+      this._changes.set.delete(key)
+    }
+    this._data = Object.create(null)
+    this._modified = true
   }
 }

@@ -266,7 +266,7 @@ describe('docs: defaults, errors and events match the code', () => {
     const source = read('src/core/events.ts')
     const body = /interface LoginManagerEvents[^{]*\{([\s\S]*?)\n\}/.exec(source)?.[1] ?? ''
     const events = [...body.matchAll(/^ {2}(\w+): \{/gm)].map((m) => m[1])
-    assert.equal(events.length, 11)
+    assert.equal(events.length, 13)
     const documented = tables(read('docs/events.md'))
       .flat()
       .map((row) => firstCode(row.Event))

@@ -1,0 +1,161 @@
+import type { LoadResult, SaveResult, SessionBackend } from './backend.ts'
+import { compactAuth, compactFlashes, fromCompact } from './payload.ts'
+import type { Session } from './session.ts'
+import type { SessionStore } from './store.ts'
+import { randomId, randomTag, type StoreKeys } from './store-keys.ts'
+
+/** Session timeouts in seconds, for the store's TTL. */
+export interface StoreTimeouts {
+  readonly idleTimeout: number
+  readonly absoluteTimeout: number
+}
+
+/**
+ * Server-side sessions: the cookie carries a signed random id and hash tag; the session lives in
+ * a {@link SessionStore} under a hash of the id. Writes send only what changed and never
+ * recreate a session that is gone; login, logout and re-authentication move the session to a
+ * new id and delete the old record in the same step.
+ */
+export class StoreSessionBackend implements SessionBackend {
+  readonly sync = false
+  readonly #store: SessionStore
+  readonly #keys: StoreKeys
+  readonly #timeouts: StoreTimeouts
+
+  constructor(store: SessionStore, keys: StoreKeys, timeouts: StoreTimeouts) {
+    this.#store = store
+    this.#keys = keys
+    this.#timeouts = timeouts
+  }
+
+  async load(cookieValue: string): Promise<LoadResult> {
+    const opened = this.#keys.open(cookieValue, ['id', 'tag'])
+    if (opened === null) return { ok: false, reason: 'signature' }
+    const [id, tag] = opened.parts as [string, string]
+    const fields = await this.#store.get(this.#keys.session(tag, id))
+    if (fields === null) return { ok: false, reason: 'unknown-session' }
+    const init = decodeFields(fields)
+    if (init === null) return { ok: false, reason: 'malformed' }
+    return { ok: true, init: { ...init, handle: { id, tag } }, rotated: opened.rotated }
+  }
+
+  save(
+    session: Session<object>,
+    lastActive: number,
+    _previous: string | undefined,
+    rotate: boolean,
+  ): SaveResult {
+    const userId = session._auth.userId
+    const handle = session._handle
+    const wantedTag = userId === undefined ? undefined : this.#keys.userTag(userId)
+    const ttl = this.#ttl(session, lastActive)
+    if (rotate || handle === undefined || (wantedTag !== undefined && wantedTag !== handle.tag)) {
+      const id = randomId()
+      const tag = wantedTag ?? randomTag()
+      const pending = this.#store
+        .write(this.#keys.session(tag, id), {
+          mode: 'create',
+          set: encodeFields(session, lastActive),
+          ttl,
+          index: userId === undefined ? undefined : this.#keys.index(tag),
+          replaces: handle === undefined ? undefined : this.#keys.session(handle.tag, handle.id),
+          replacesIndex: handle === undefined ? undefined : this.#keys.index(handle.tag),
+        })
+        .then((written) => {
+          if (!written) throw new Error('a new session id collided with an existing one')
+        })
+      session._handle = { id, tag }
+      return { value: this.#keys.seal([id, tag]), pending }
+    }
+    const key = this.#keys.session(handle.tag, handle.id)
+    const changes = session._changes
+    const changed =
+      changes.set.size > 0 ||
+      changes.removed.size > 0 ||
+      changes.auth ||
+      changes.flashes ||
+      changes.permanent
+    // `update` and `touch` only act on a record that still exists: a request that was in flight
+    // while the session was destroyed or rotated cannot bring it back.
+    const pending = changed
+      ? this.#store
+          .write(key, {
+            mode: 'update',
+            ...changedFields(session, lastActive),
+            ttl,
+            index: userId === undefined ? undefined : this.#keys.index(handle.tag),
+          })
+          .then(() => {})
+      : this.#store.touch(key, ttl, { t: String(lastActive) }).then(() => {})
+    // The cookie keeps its id. Signatures are deterministic, so the value differs from the
+    // request's only when that was signed with an older key (and must be re-set).
+    return { value: this.#keys.seal([handle.id, handle.tag]), pending }
+  }
+
+  async destroy(previous: string): Promise<void> {
+    const opened = this.#keys.open(previous, ['id', 'tag'])
+    if (opened === null) return
+    const [id, tag] = opened.parts as [string, string]
+    await this.#store.destroy(this.#keys.session(tag, id), this.#keys.index(tag))
+  }
+
+  #ttl(session: Session<object>, now: number): number {
+    const { idleTimeout, absoluteTimeout } = this.#timeouts
+    const remaining = Math.min(idleTimeout, session._createdAt + absoluteTimeout - now)
+    return Math.max(1, Math.ceil(remaining))
+  }
+}
+
+function encodeFields(session: Session<object>, lastActive: number): Record<string, string> {
+  const fields: Record<string, string> = {
+    c: String(session._createdAt),
+    t: String(lastActive),
+    p: session._permanent ? '1' : '0',
+  }
+  const auth = compactAuth(session._auth)
+  if (auth !== undefined) fields.a = JSON.stringify(auth)
+  const flashes = compactFlashes(session._flashes)
+  if (flashes !== undefined) fields.f = JSON.stringify(flashes)
+  for (const key of Object.keys(session._data))
+    fields[`d:${key}`] = JSON.stringify(session._data[key])
+  return fields
+}
+
+function changedFields(session: Session<object>, lastActive: number) {
+  const changes = session._changes
+  const set: Record<string, string> = { t: String(lastActive) }
+  const remove: string[] = []
+  if (changes.permanent) set.p = session._permanent ? '1' : '0'
+  if (changes.auth) {
+    const auth = compactAuth(session._auth)
+    if (auth === undefined) remove.push('a')
+    else set.a = JSON.stringify(auth)
+  }
+  if (changes.flashes) {
+    const flashes = compactFlashes(session._flashes)
+    if (flashes === undefined) remove.push('f')
+    else set.f = JSON.stringify(flashes)
+  }
+  for (const key of changes.set) set[`d:${key}`] = JSON.stringify(session._data[key])
+  for (const key of changes.removed) remove.push(`d:${key}`)
+  return { set, remove }
+}
+
+function decodeFields(fields: Record<string, string>) {
+  try {
+    const data: Record<string, unknown> = Object.create(null)
+    for (const name of Object.keys(fields)) {
+      if (name.startsWith('d:')) data[name.slice(2)] = JSON.parse(fields[name] as string)
+    }
+    return fromCompact({
+      c: Number(fields.c),
+      t: Number(fields.t),
+      p: fields.p === '1' ? 1 : 0,
+      a: fields.a === undefined ? undefined : JSON.parse(fields.a),
+      f: fields.f === undefined ? undefined : JSON.parse(fields.f),
+      d: data,
+    })
+  } catch {
+    return null
+  }
+}
