@@ -1,5 +1,5 @@
 import express from 'express'
-import { LoginManager } from 'login-manager'
+import { LoginManager, type SessionStore } from 'login-manager'
 import { expressLogin } from 'login-manager/express'
 import {
   checkPassword,
@@ -11,11 +11,12 @@ import {
 } from './users.ts'
 
 /** Flask-Login's README example on Express. */
-export function createApp(secret = exampleSecret()) {
+export function createApp(secret = exampleSecret(), store?: SessionStore) {
   const manager = new LoginManager<User>({
     secret,
     userLoader: loadUser,
     loginView: '/login',
+    session: { store },
   })
   const login = expressLogin(manager)
 

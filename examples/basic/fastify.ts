@@ -1,5 +1,5 @@
 import Fastify from 'fastify'
-import { LoginManager } from 'login-manager'
+import { LoginManager, type SessionStore } from 'login-manager'
 import { fastifyLogin } from 'login-manager/fastify'
 import {
   checkPassword,
@@ -11,8 +11,13 @@ import {
 } from './users.ts'
 
 /** Flask-Login's README example on Fastify. */
-export async function createApp(secret = exampleSecret()) {
-  const manager = new LoginManager<User>({ secret, userLoader: loadUser, loginView: '/login' })
+export async function createApp(secret = exampleSecret(), store?: SessionStore) {
+  const manager = new LoginManager<User>({
+    secret,
+    userLoader: loadUser,
+    loginView: '/login',
+    session: { store },
+  })
   const login = fastifyLogin(manager)
 
   const app = Fastify()

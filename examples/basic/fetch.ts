@@ -1,4 +1,4 @@
-import { LoginManager } from 'login-manager'
+import { LoginManager, type SessionStore } from 'login-manager'
 import { fetchLogin } from 'login-manager/fetch'
 import {
   checkPassword,
@@ -18,8 +18,13 @@ const text = (body: string, status = 200) =>
  * Flask-Login's README example as one `(Request) => Response` function: serve it with Bun.serve,
  * Deno.serve, a Next.js route handler or (as `npm start` does) a Node Fetch server.
  */
-export function createHandler(secret = exampleSecret()) {
-  const manager = new LoginManager<User>({ secret, userLoader: loadUser, loginView: '/login' })
+export function createHandler(secret = exampleSecret(), store?: SessionStore) {
+  const manager = new LoginManager<User>({
+    secret,
+    userLoader: loadUser,
+    loginView: '/login',
+    session: { store },
+  })
   const login = fetchLogin(manager)
 
   const protectedPage = login.loginRequired((_req, auth) =>

@@ -1,5 +1,5 @@
 import { Hono } from 'hono'
-import { LoginManager } from 'login-manager'
+import { LoginManager, type SessionStore } from 'login-manager'
 import { type AuthEnv, honoLogin } from 'login-manager/hono'
 import {
   checkPassword,
@@ -11,8 +11,13 @@ import {
 } from './users.ts'
 
 /** Flask-Login's README example on Hono. */
-export function createApp(secret = exampleSecret()) {
-  const manager = new LoginManager<User>({ secret, userLoader: loadUser, loginView: '/login' })
+export function createApp(secret = exampleSecret(), store?: SessionStore) {
+  const manager = new LoginManager<User>({
+    secret,
+    userLoader: loadUser,
+    loginView: '/login',
+    session: { store },
+  })
   const login = honoLogin(manager)
 
   const app = new Hono<AuthEnv<User>>()

@@ -1,5 +1,5 @@
 import Koa from 'koa'
-import { LoginManager } from 'login-manager'
+import { LoginManager, type SessionStore } from 'login-manager'
 import { type AuthState, koaLogin } from 'login-manager/koa'
 import {
   checkPassword,
@@ -20,8 +20,13 @@ async function readForm(req: NodeJS.ReadableStream): Promise<URLSearchParams> {
 }
 
 /** Flask-Login's README example on Koa (routing by hand: the example needs no router package). */
-export function createApp(secret = exampleSecret()) {
-  const manager = new LoginManager<User>({ secret, userLoader: loadUser, loginView: '/login' })
+export function createApp(secret = exampleSecret(), store?: SessionStore) {
+  const manager = new LoginManager<User>({
+    secret,
+    userLoader: loadUser,
+    loginView: '/login',
+    session: { store },
+  })
   const login = koaLogin(manager)
   const requireLogin = login.loginRequired()
 

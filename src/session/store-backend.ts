@@ -77,16 +77,18 @@ export class StoreSessionBackend implements SessionBackend {
       changes.permanent
     // `update` and `touch` only act on a record that still exists: a request that was in flight
     // while the session was destroyed or rotated cannot bring it back.
-    const pending = changed
-      ? this.#store
-          .write(key, {
-            mode: 'update',
-            ...changedFields(session, lastActive),
-            ttl,
-            index: userId === undefined ? undefined : this.#keys.index(handle.tag),
-          })
-          .then(() => {})
-      : this.#store.touch(key, ttl, { t: String(lastActive) }).then(() => {})
+    // A logged-in session also refreshes its user's index, which must outlive the session.
+    const pending =
+      changed || userId !== undefined
+        ? this.#store
+            .write(key, {
+              mode: 'update',
+              ...changedFields(session, lastActive),
+              ttl,
+              index: userId === undefined ? undefined : this.#keys.index(handle.tag),
+            })
+            .then(() => {})
+        : this.#store.touch(key, ttl, { t: String(lastActive) }).then(() => {})
     // The cookie keeps its id. Signatures are deterministic, so the value differs from the
     // request's only when that was signed with an older key (and must be re-set).
     return { value: this.#keys.seal([handle.id, handle.tag]), pending }

@@ -72,3 +72,5 @@ export async function testLogin<User extends object, Id extends UserId>(
   const cookies = await loginCookies(manager, user, options)
   return cookies.map((c) => `${c.name}=${c.value}`).join('; ')
 }
+
+export { runStoreConformance } from '../stores/conformance.ts'

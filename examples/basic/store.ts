@@ -1,0 +1,32 @@
+import { MemoryStore, type SessionStore } from 'login-manager'
+import { RedisStore } from 'login-manager/redis'
+
+/** What `SESSION_STORE` asks for: nothing (sealed cookies), `memory` or `redis` (`REDIS_URL`). */
+export interface ExampleStore {
+  readonly store: SessionStore | undefined
+  close(): Promise<void>
+}
+
+/**
+ * The example's session store. With `SESSION_STORE=redis` several processes started with the same
+ * `SESSION_SECRET` and `REDIS_URL` share logins (and logouts).
+ */
+export async function storeFromEnv(env = process.env): Promise<ExampleStore> {
+  const kind = env.SESSION_STORE ?? 'cookie'
+  if (kind === 'cookie' || kind === '') return { store: undefined, close: async () => {} }
+  if (kind === 'memory') return { store: new MemoryStore(), close: async () => {} }
+  if (kind !== 'redis') {
+    throw new Error(`SESSION_STORE=${kind} is not one of: cookie, memory, redis`)
+  }
+  const { Redis } = await import('ioredis')
+  const url = env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+  // Fail fast while Redis is down (requests get a 503) and reconnect in the background.
+  const client = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
+  client.on('error', (error: Error) => console.error(`redis: ${error.message}`))
+  return {
+    store: new RedisStore({ client, prefix: env.REDIS_PREFIX ?? 'login-manager-example:' }),
+    close: async () => {
+      client.disconnect()
+    },
+  }
+}

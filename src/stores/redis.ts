@@ -1,0 +1,642 @@
+import { createHash } from 'node:crypto'
+import { LoginManagerError } from '../core/errors.ts'
+import type { SessionStore, StoreWrite } from '../session/store.ts'
+
+/**
+ * The part of an `ioredis` client (`Redis` or `Cluster`) that {@link RedisStore} uses: `call`.
+ *
+ * @example
+ * ```ts
+ * import { Redis } from 'ioredis'
+ * const client: IoredisLikeClient = new Redis(process.env.REDIS_URL!)
+ * ```
+ */
+export interface IoredisLikeClient {
+  call(command: string, ...args: string[]): Promise<unknown>
+}
+
+/**
+ * The part of a `redis` (node-redis v4 and later) client that {@link RedisStore} uses:
+ * `sendCommand(args)`.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from 'redis'
+ * const client: NodeRedisLikeClient = await createClient({ url: process.env.REDIS_URL }).connect()
+ * ```
+ */
+export interface NodeRedisLikeClient {
+  sendCommand(args: string[]): Promise<unknown>
+}
+
+/**
+ * The part of a node-redis cluster (`createCluster`) that {@link RedisStore} uses; it is told
+ * apart from a single-server client by its `getSlotMaster` method.
+ *
+ * @example
+ * ```ts
+ * import { createCluster } from 'redis'
+ * const client: NodeRedisClusterLikeClient = await createCluster({ rootNodes }).connect()
+ * ```
+ */
+export interface NodeRedisClusterLikeClient {
+  sendCommand(
+    firstKey: string | undefined,
+    isReadonly: boolean | undefined,
+    args: string[],
+  ): Promise<unknown>
+  getSlotMaster(slot: number): unknown
+}
+
+/**
+ * Any client {@link RedisStore} accepts, recognised by its shape (neither package is imported):
+ * an object with `call` is used as ioredis, one with `sendCommand` as node-redis.
+ *
+ * @example
+ * ```ts
+ * const store = new RedisStore({ client: redisClientOfYourChoice satisfies RedisClientLike })
+ * ```
+ */
+export type RedisClientLike = IoredisLikeClient | NodeRedisLikeClient | NodeRedisClusterLikeClient
+
+/**
+ * Options of {@link RedisStore}.
+ *
+ * @example
+ * ```ts
+ * const options: RedisStoreOptions = { client, prefix: 'myapp:', commandTimeout: 500 }
+ * ```
+ */
+export interface RedisStoreOptions {
+  /** A connected ioredis or node-redis client (or cluster). The app owns it and closes it. */
+  readonly client: RedisClientLike
+  /**
+   * Prepended to every key, so that several apps can share one Redis. It must not contain `{` or
+   * `}` (the keys' Redis Cluster hash tags must stay theirs).
+   * @default ''
+   */
+  readonly prefix?: string | undefined
+  /**
+   * Milliseconds an operation may take before it rejects with a {@link StoreUnavailableError}
+   * (reason `timeout`) instead of holding the request. `Infinity` waits forever.
+   * @default 2000
+   */
+  readonly commandTimeout?: number | undefined
+  /**
+   * Set to `true` on Redis Cluster. A write whose keys are in different hash slots (different
+   * `{tags}`) is then split into steps, each within one slot: the new record first (with its
+   * index when it shares its slot), then the rest (the index, then the deletion of the replaced
+   * record). With `false` (a single server, or Sentinel) every operation is one script.
+   * @default false
+   */
+  readonly cluster?: boolean | undefined
+}
+
+/**
+ * The session store could not be reached or did not answer in time: the request cannot know
+ * whether its session exists, so it must fail (HTTP 503) rather than act as if logged out.
+ * `reason` is `timeout` or `error`; `cause` is the client's error.
+ *
+ * @example
+ * ```ts
+ * try { await store.get(key) }
+ * catch (err) {
+ *   if (err instanceof StoreUnavailableError) return new Response('Try again', { status: 503 })
+ *   throw err
+ * }
+ * ```
+ *
+ * @throws Never itself: it is what store operations throw.
+ */
+export class StoreUnavailableError extends Error {
+  /** Always `ERR_STORE_UNAVAILABLE` (check it when `instanceof` cannot be used). */
+  readonly code = 'ERR_STORE_UNAVAILABLE'
+  /** The failed operation, such as `RedisStore.write`. */
+  readonly operation: string
+  /** `timeout` when no reply came in time, `error` when the client or Redis reported one. */
+  readonly reason: 'timeout' | 'error'
+
+  /**
+   * Creates the error; `detail` says why the operation failed, for the message.
+   *
+   * @example
+   * ```ts
+   * new StoreUnavailableError('MyStore.get', 'error', 'connection refused', { cause: err })
+   * ```
+   *
+   * @throws Never.
+   */
+  constructor(
+    operation: string,
+    reason: 'timeout' | 'error',
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`ERR_STORE_UNAVAILABLE: ${operation} failed (${reason}): ${detail}`, options)
+    this.name = 'StoreUnavailableError'
+    this.operation = operation
+    this.reason = reason
+  }
+}
+
+class Script {
+  readonly sha: string
+  constructor(readonly source: string) {
+    this.sha = createHash('sha1').update(source).digest('hex')
+  }
+}
+
+// Every script checks types before its first write: Redis does not roll a script back when a
+// command fails half-way, so a failure must come before anything is written.
+const TYPE_CHECK = `
+local function wrongType(k, want, what)
+  if not k then return nil end
+  local t = redis.call('TYPE', k)['ok']
+  if t ~= 'none' and t ~= want then
+    return 'WRONGTYPE the ' .. what .. ' key holds a ' .. t .. ', not a ' .. want
+  end
+  return nil
+end
+`
+
+const GET = new Script(`return redis.call('HGETALL', KEYS[1])`)
+
+// KEYS: key [, index] [, replaces] [, replacesIndex]
+// ARGV: mode, ttl, hasIndex, hasReplaces, hasReplacesIndex, member, replacedMember, setCount,
+//       field, value, … (setCount pairs), removed field, …
+const WRITE = new Script(`${TYPE_CHECK}
+local key = KEYS[1]
+local n = 2
+local index, replaces, replacesIndex
+if ARGV[3] == '1' then index = KEYS[n]; n = n + 1 end
+if ARGV[4] == '1' then replaces = KEYS[n]; n = n + 1 end
+if ARGV[5] == '1' then replacesIndex = KEYS[n] end
+local bad = wrongType(key, 'hash', 'record') or wrongType(index, 'set', 'index')
+  or wrongType(replacesIndex, 'set', 'replaced index')
+if bad then return redis.error_reply(bad) end
+local exists = redis.call('EXISTS', key)
+if ARGV[1] == 'create' and exists == 1 then return 0 end
+if ARGV[1] == 'update' and exists == 0 then return 0 end
+local ttl = tonumber(ARGV[2])
+local last = 8 + 2 * tonumber(ARGV[8])
+for i = 9, last, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
+for i = last + 1, #ARGV do redis.call('HDEL', key, ARGV[i]) end
+if replaces then
+  redis.call('DEL', replaces)
+  if replacesIndex then redis.call('SREM', replacesIndex, ARGV[7]) end
+end
+if redis.call('EXISTS', key) == 0 then return 1 end
+redis.call('EXPIRE', key, ttl)
+if index then
+  redis.call('SADD', index, ARGV[6])
+  if redis.call('PTTL', index) < ttl * 1000 then redis.call('PEXPIRE', index, ttl * 1000) end
+end
+return 1
+`)
+
+// KEYS: index. ARGV: member, ttl. (Cluster mode, index in another slot than its record.)
+const ADD_TO_INDEX = new Script(`${TYPE_CHECK}
+local bad = wrongType(KEYS[1], 'set', 'index')
+if bad then return redis.error_reply(bad) end
+local ttl = tonumber(ARGV[2])
+redis.call('SADD', KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) < ttl * 1000 then redis.call('PEXPIRE', KEYS[1], ttl * 1000) end
+return 1
+`)
+
+// KEYS: key. ARGV: ttl, field, value, …
+const TOUCH = new Script(`
+local t = redis.call('TYPE', KEYS[1])['ok']
+if t == 'none' then return 0 end
+if t ~= 'hash' then return redis.error_reply('WRONGTYPE the record key holds a ' .. t .. ', not a hash') end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+return 1
+`)
+
+// KEYS: key [, index]. ARGV: member.
+const DESTROY = new Script(`${TYPE_CHECK}
+local bad = wrongType(KEYS[2], 'set', 'index')
+if bad then return redis.error_reply(bad) end
+redis.call('DEL', KEYS[1])
+if KEYS[2] then redis.call('SREM', KEYS[2], ARGV[1]) end
+return 1
+`)
+
+// KEYS: index, record, …  ARGV: member, … (one per record). Returns the living members.
+const PRUNE = new Script(`
+local alive = {}
+for i = 2, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then alive[#alive + 1] = ARGV[i - 1]
+  else redis.call('SREM', KEYS[1], ARGV[i - 1]) end
+end
+return alive
+`)
+
+// KEYS: index, record, …  ARGV: member, …  Returns how many records existed and were deleted.
+const DESTROY_MANY = new Script(`
+local n = 0
+for i = 2, #KEYS do
+  n = n + redis.call('DEL', KEYS[i])
+  redis.call('SREM', KEYS[1], ARGV[i - 1])
+end
+return n
+`)
+
+/** Records per script call in `members`/`destroyIndex`, so a huge index never blocks Redis long. */
+const CHUNK = 500
+
+type Send = (firstKey: string | undefined, args: string[]) => Promise<unknown>
+
+/**
+ * A {@link SessionStore} on Redis (6 or later, or a compatible server such as Valkey), through
+ * the app's own `ioredis` or `redis` client. Import it from `login-manager/redis`.
+ *
+ * - Records are Redis hashes with an expiry (whole seconds, at least 1; fractions round up).
+ *   Indexes are sets whose expiry is extended to cover each record added to them.
+ * - Every `write`, `touch`, `destroy` and `destroyIndex` is a Lua script, so it is atomic: the
+ *   conditional check and the writes happen in one step, and nothing is ever half-written.
+ *   Scripts are sent by SHA (`EVALSHA`) and re-sent in full after a `SCRIPT FLUSH` or a failover.
+ * - Every failure rejects with a {@link StoreUnavailableError}: Redis errors, a lost connection,
+ *   and an operation that takes longer than `commandTimeout` (2 s by default). A timed-out write
+ *   may still be applied later by Redis, whole or not at all.
+ * - Keys are opaque; `prefix` is prepended to each. Cluster mode: see {@link RedisStoreOptions.cluster}.
+ *
+ * The app owns the client: it connects it, closes it, and **must listen to its `error` event**
+ * (`client.on('error', log)`); both ioredis and node-redis emit connection errors there, and an
+ * `error` event without a listener crashes Node. For fast failure while Redis is down, configure
+ * the client not to queue commands offline (ioredis: `enableOfflineQueue: false`,
+ * `maxRetriesPerRequest: 1`; node-redis: `disableOfflineQueue: true`); otherwise commands wait
+ * for a reconnection until `commandTimeout`.
+ *
+ * @example
+ * ```ts
+ * import { Redis } from 'ioredis'
+ * import { RedisStore } from 'login-manager/redis'
+ *
+ * const client = new Redis(process.env.REDIS_URL!, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
+ * client.on('error', (err) => log.warn({ err }, 'redis'))
+ * const store = new RedisStore({ client, prefix: 'myapp:' })
+ * ```
+ *
+ * @example
+ * ```ts
+ * import { createClient } from 'redis'
+ *
+ * const client = createClient({ url: process.env.REDIS_URL, disableOfflineQueue: true })
+ * client.on('error', (err) => log.warn({ err }, 'redis'))
+ * await client.connect()
+ * const store = new RedisStore({ client, commandTimeout: 500 })
+ * ```
+ *
+ * @throws {LoginManagerError} `ERR_INVALID_OPTION` from the constructor when `client` has neither
+ * `call` nor `sendCommand`, `prefix` contains `{` or `}`, or `commandTimeout` is not a positive
+ * number. Every method rejects with {@link StoreUnavailableError} when Redis fails or is too slow,
+ * and with a `RangeError` for an invalid argument (a non-finite ttl, an unknown mode, a create
+ * without fields).
+ */
+export class RedisStore implements SessionStore {
+  readonly #send: Send
+  readonly #prefix: string
+  readonly #timeout: number
+  readonly #cluster: boolean
+
+  constructor(options: RedisStoreOptions) {
+    this.#send = adapt(options?.client)
+    const prefix = options.prefix ?? ''
+    if (typeof prefix !== 'string' || /[{}]/.test(prefix)) {
+      throw new LoginManagerError(
+        'ERR_INVALID_OPTION',
+        "RedisStore prefix must be a string without '{' or '}' (they would change the keys' Redis Cluster hash tags)",
+      )
+    }
+    const timeout = options.commandTimeout ?? 2000
+    if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout <= 0) {
+      throw new LoginManagerError(
+        'ERR_INVALID_OPTION',
+        `RedisStore commandTimeout must be a positive number of milliseconds (or Infinity), got ${String(timeout)}`,
+      )
+    }
+    this.#prefix = prefix
+    // Beyond 2^31 - 1 ms, setTimeout would fire at once: such a timeout means no timeout.
+    this.#timeout = timeout > 2_147_483_647 ? Number.POSITIVE_INFINITY : timeout
+    this.#cluster = options.cluster === true
+  }
+
+  /**
+   * Every field of a record, or `null` when it does not exist or has expired.
+   *
+   * @example
+   * ```ts
+   * const fields = await store.get('lm:{u1}:s:…')
+   * ```
+   *
+   * @throws {StoreUnavailableError} when Redis fails or does not answer within `commandTimeout`.
+   */
+  get(key: string): Promise<Record<string, string> | null> {
+    return this.#run('get', async () => {
+      const reply = await this.#script(GET, [this.#key(key)], [])
+      const flat = strings(reply)
+      if (flat.length === 0) return null
+      const fields: Record<string, string> = Object.create(null)
+      for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!
+      return fields
+    })
+  }
+
+  /**
+   * A conditional write in one atomic script: `create` only when the key is absent, `update`
+   * only when it exists; fields set then removed, expiry, index, and the replaced record deleted
+   * (and removed from `replacesIndex`). Returns whether the write happened; when it did not,
+   * nothing changed. An update that removes every field deletes the record (Redis has no empty
+   * hashes).
+   *
+   * @example
+   * ```ts
+   * await store.write(newKey, { mode: 'create', set: { u: '42' }, ttl: 3600, index, replaces: oldKey, replacesIndex: index })
+   * ```
+   *
+   * @throws {StoreUnavailableError} when Redis fails or does not answer within `commandTimeout`.
+   * @throws {RangeError} for a non-finite ttl, an unknown mode or a create without fields.
+   */
+  async write(key: string, write: StoreWrite): Promise<boolean> {
+    const ttl = wholeSeconds(write.ttl, 'write')
+    if (write.mode !== 'create' && write.mode !== 'update') {
+      throw new RangeError(`RedisStore.write: mode must be 'create' or 'update'`)
+    }
+    const set = Object.entries(write.set)
+    if (write.mode === 'create' && set.length === 0) {
+      throw new RangeError(
+        'RedisStore.write: a created record needs at least one field (Redis has no empty hashes)',
+      )
+    }
+    const replaces = write.replaces !== undefined && write.replaces !== key ? write.replaces : null
+    const replacesIndex = replaces === null ? undefined : write.replacesIndex
+    // On Redis Cluster, whatever is not in the record's slot is done in later steps.
+    const indexInline = write.index !== undefined && this.#inline(key, write.index)
+    const replaceInline =
+      replaces !== null &&
+      this.#inline(key, replaces) &&
+      (replacesIndex === undefined || this.#inline(key, replacesIndex))
+    return this.#run('write', async () => {
+      const keys = [this.#key(key)]
+      if (indexInline) keys.push(this.#key(write.index!))
+      if (replaceInline) keys.push(this.#key(replaces!))
+      if (replaceInline && replacesIndex !== undefined) keys.push(this.#key(replacesIndex))
+      const args = [
+        write.mode,
+        String(ttl),
+        indexInline ? '1' : '0',
+        replaceInline ? '1' : '0',
+        replaceInline && replacesIndex !== undefined ? '1' : '0',
+        key,
+        replaces ?? '',
+        String(set.length),
+      ]
+      for (const [field, value] of set) args.push(field, value)
+      for (const field of write.remove ?? []) args.push(field)
+      const done = Number(await this.#script(WRITE, keys, args)) === 1
+      if (!done) return false
+      if (write.index !== undefined && !indexInline) {
+        await this.#script(ADD_TO_INDEX, [this.#key(write.index)], [key, String(ttl)])
+      }
+      if (replaces !== null && !replaceInline) await this.#destroy(replaces, replacesIndex)
+      return true
+    })
+  }
+
+  /**
+   * Extends an existing record's expiry to `ttl` seconds from now and sets `fields` on it, in one
+   * script; returns `false` (and writes nothing) when the record does not exist.
+   *
+   * @example
+   * ```ts
+   * await store.touch(key, 1800, { t: String(now) })
+   * ```
+   *
+   * @throws {StoreUnavailableError} when Redis fails or does not answer within `commandTimeout`.
+   * @throws {RangeError} for a non-finite ttl.
+   */
+  async touch(
+    key: string,
+    ttl: number,
+    fields?: Readonly<Record<string, string>>,
+  ): Promise<boolean> {
+    const seconds = wholeSeconds(ttl, 'touch')
+    return this.#run('touch', async () => {
+      const args = [String(seconds)]
+      for (const [field, value] of Object.entries(fields ?? {})) args.push(field, value)
+      return Number(await this.#script(TOUCH, [this.#key(key)], args)) === 1
+    })
+  }
+
+  /**
+   * Deletes a record and removes it from `index`; deleting a missing key is not an error.
+   *
+   * @example
+   * ```ts
+   * await store.destroy(key, index)
+   * ```
+   *
+   * @throws {StoreUnavailableError} when Redis fails or does not answer within `commandTimeout`.
+   */
+  destroy(key: string, index?: string): Promise<void> {
+    return this.#run('destroy', () => this.#destroy(key, index))
+  }
+
+  /**
+   * The keys in an index whose records still exist; the entries of expired or deleted records are
+   * removed from the index on the way.
+   *
+   * @example
+   * ```ts
+   * const sessions = await store.members('lm:{u1}:idx')
+   * ```
+   *
+   * @throws {StoreUnavailableError} when Redis fails or does not answer within `commandTimeout`.
+   */
+  members(index: string): Promise<string[]> {
+    return this.#run('members', async () => {
+      const indexKey = this.#key(index)
+      const { together, alone } = this.#bySlot(index, await this.#smembers(index))
+      const alive: string[] = []
+      for (const [keys, members] of this.#chunks(indexKey, together)) {
+        alive.push(...strings(await this.#script(PRUNE, keys, members)))
+      }
+      // Cluster only: members outside the index's slot are checked one command at a time.
+      for (const member of alone) {
+        const recordKey = this.#key(member)
+        if (Number(await this.#send(recordKey, ['EXISTS', recordKey])) === 1) alive.push(member)
+        else await this.#send(indexKey, ['SREM', indexKey, member])
+      }
+      return alive
+    })
+  }
+
+  /**
+   * Deletes every record listed in an index except those in `keep`, removes them from the index,
+   * and returns how many records existed and were deleted.
+   *
+   * @example
+   * ```ts
+   * const loggedOut = await store.destroyIndex(index, [currentKey])
+   * ```
+   *
+   * @throws {StoreUnavailableError} when Redis fails or does not answer within `commandTimeout`.
+   */
+  destroyIndex(index: string, keep: readonly string[] = []): Promise<number> {
+    return this.#run('destroyIndex', async () => {
+      const indexKey = this.#key(index)
+      const kept = new Set(keep)
+      const listed = (await this.#smembers(index)).filter((member) => !kept.has(member))
+      const { together, alone } = this.#bySlot(index, listed)
+      let destroyed = 0
+      for (const [keys, members] of this.#chunks(indexKey, together)) {
+        destroyed += Number(await this.#script(DESTROY_MANY, keys, members))
+      }
+      // Cluster only: members outside the index's slot are deleted one command at a time.
+      for (const member of alone) {
+        const recordKey = this.#key(member)
+        destroyed += Number(await this.#send(recordKey, ['DEL', recordKey]))
+        await this.#send(indexKey, ['SREM', indexKey, member])
+      }
+      return destroyed
+    })
+  }
+
+  #key(key: string): string {
+    return this.#prefix + key
+  }
+
+  /** Whether `other` may go in the same script as `key` (always, unless on a cluster). */
+  #inline(key: string, other: string): boolean {
+    return !this.#cluster || sameSlot(key, other)
+  }
+
+  async #destroy(key: string, index: string | undefined): Promise<void> {
+    if (index === undefined) {
+      await this.#script(DESTROY, [this.#key(key)], [key])
+    } else if (this.#inline(key, index)) {
+      await this.#script(DESTROY, [this.#key(key), this.#key(index)], [key])
+    } else {
+      await this.#script(DESTROY, [this.#key(key)], [key])
+      await this.#send(this.#key(index), ['SREM', this.#key(index), key])
+    }
+  }
+
+  async #smembers(index: string): Promise<string[]> {
+    const key = this.#key(index)
+    return strings(await this.#send(key, ['SMEMBERS', key]))
+  }
+
+  /** Splits an index's members into those a script may handle with the index, and the rest. */
+  #bySlot(index: string, members: string[]): { together: string[]; alone: string[] } {
+    if (!this.#cluster) return { together: members, alone: [] }
+    const together: string[] = []
+    const alone: string[] = []
+    for (const member of members) (sameSlot(index, member) ? together : alone).push(member)
+    return { together, alone }
+  }
+
+  /** Script arguments for members in chunks: KEYS = index then records, ARGV = the members. */
+  *#chunks(indexKey: string, members: string[]): Generator<[string[], string[]]> {
+    for (let i = 0; i < members.length; i += CHUNK) {
+      const chunk = members.slice(i, i + CHUNK)
+      yield [[indexKey, ...chunk.map((member) => this.#key(member))], chunk]
+    }
+  }
+
+  async #script(script: Script, keys: string[], args: string[]): Promise<unknown> {
+    const tail = [String(keys.length), ...keys, ...args]
+    try {
+      return await this.#send(keys[0], ['EVALSHA', script.sha, ...tail])
+    } catch (err) {
+      if (!(err instanceof Error && err.message.startsWith('NOSCRIPT'))) throw err
+      return await this.#send(keys[0], ['EVAL', script.source, ...tail])
+    }
+  }
+
+  /** Runs an operation under `commandTimeout`, turning every failure into StoreUnavailableError. */
+  async #run<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    const name = `RedisStore.${operation}`
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const running = work()
+    // Once timed out, a late rejection must not become an unhandled one.
+    running.catch(() => {})
+    const races: Promise<T>[] = [running]
+    if (Number.isFinite(this.#timeout)) {
+      races.push(
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            reject(
+              new StoreUnavailableError(
+                name,
+                'timeout',
+                `no reply from Redis within ${this.#timeout} ms`,
+              ),
+            )
+          }, this.#timeout)
+        }),
+      )
+    }
+    try {
+      return await Promise.race(races)
+    } catch (err) {
+      if (err instanceof StoreUnavailableError) throw err
+      const detail = err instanceof Error ? err.message : String(err)
+      throw new StoreUnavailableError(name, 'error', detail || 'Redis client error', { cause: err })
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+}
+
+function adapt(client: unknown): Send {
+  if (client !== null && (typeof client === 'object' || typeof client === 'function')) {
+    const c = client as Record<string, unknown>
+    if (typeof c.call === 'function') {
+      const call = c.call as (...args: string[]) => Promise<unknown>
+      return async (_firstKey, args) => call.apply(client, args)
+    }
+    if (typeof c.sendCommand === 'function') {
+      if (typeof c.getSlotMaster === 'function') {
+        const send = c.sendCommand as NodeRedisClusterLikeClient['sendCommand']
+        return async (firstKey, args) => send.call(client, firstKey, false, args)
+      }
+      const send = c.sendCommand as NodeRedisLikeClient['sendCommand']
+      return async (_firstKey, args) => send.call(client, args)
+    }
+  }
+  throw new LoginManagerError(
+    'ERR_INVALID_OPTION',
+    'RedisStore client must be an ioredis client (with `call`) or a node-redis client (with `sendCommand`)',
+  )
+}
+
+/** The Redis Cluster hash tag of a key: the text between its first `{` and the next `}`. */
+function hashTag(key: string): string | null {
+  const open = key.indexOf('{')
+  if (open === -1) return null
+  const close = key.indexOf('}', open + 1)
+  return close > open + 1 ? key.slice(open + 1, close) : null
+}
+
+/** Whether two keys surely share a hash slot (same key, or the same non-empty hash tag). */
+function sameSlot(a: string, b: string): boolean {
+  if (a === b) return true
+  const tag = hashTag(a)
+  return tag !== null && tag === hashTag(b)
+}
+
+function strings(reply: unknown): string[] {
+  if (reply === null || reply === undefined) return []
+  if (!Array.isArray(reply)) throw new Error(`unexpected reply from Redis: ${typeof reply}`)
+  return reply.map((item) => (typeof item === 'string' ? item : String(item)))
+}
+
+function wholeSeconds(ttl: number, operation: string): number {
+  if (typeof ttl !== 'number' || !Number.isFinite(ttl)) {
+    throw new RangeError(`RedisStore.${operation}: ttl must be a finite number of seconds`)
+  }
+  return Math.max(1, Math.ceil(ttl))
+}
