@@ -70,9 +70,14 @@ export function honoLogin<User extends object, Id extends UserId = string>(
     await next()
     const effects = auth.commit(c.res.status)
     if (effects === null) return
-    c.res = applyEffectsToResponse(c.res, effects)
+    const updated = applyEffectsToResponse(c.res, effects)
+    if (updated !== c.res) c.res = updated
     const failure = await effects.pending
-    if (failure) c.res = outcomeToResponse(failure)
+    if (failure) {
+      // Hono's `c.res` setter copies the old response's headers (its cookies too): clear first.
+      c.res = undefined
+      c.res = outcomeToResponse(failure)
+    }
   }
 
   const guard = (fresh: boolean): MiddlewareHandler<GuardedEnv<User, Id>> =>

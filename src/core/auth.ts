@@ -717,6 +717,14 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     const op = this.#rememberOp
     if (session === undefined && op === undefined && this.#rememberNext === undefined) return null
     const cookies: string[] = []
+    if (
+      this.#storeDown &&
+      (session?._rotate === true || op === 'set')
+    ) {
+      // The request logged in or out while the store is down: answer 503 rather than pretend it
+      // worked. Other changes (a flash, app data) are simply not kept.
+      return { cookies, vary: true, noStore: false, pending: Promise.resolve(storeUnavailable()) }
+    }
     // A failed request persists nothing; neither does one whose store is down (its cookies stay,
     // so the visitor is logged in again once the store is back).
     if (status < 500 && !this.#storeDown) {
