@@ -543,7 +543,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     if (this.#m._rememberTokens !== undefined && keys !== undefined) {
       // A store token names its user's hash tag; the store itself is checked when it is touched.
       const value = this.#cookie(this.#o.remember.name)
-      return value !== undefined && value.startsWith(`${keys.userTag(userId)}~`)
+      return value?.startsWith(`${keys.userTag(userId)}~`) === true
     }
     const decoded = this.#decodeRemember()
     return decoded?.ok === true && String(decoded.userId) === String(userId)
@@ -717,10 +717,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     const op = this.#rememberOp
     if (session === undefined && op === undefined && this.#rememberNext === undefined) return null
     const cookies: string[] = []
-    if (
-      this.#storeDown &&
-      (session?._rotate === true || op === 'set')
-    ) {
+    if (this.#storeDown && (session?._rotate === true || op === 'set')) {
       // The request logged in or out while the store is down: answer 503 rather than pretend it
       // worked. Other changes (a flash, app data) are simply not kept.
       return { cookies, vary: true, noStore: false, pending: Promise.resolve(storeUnavailable()) }
