@@ -1,0 +1,85 @@
+// Type tests: compiled by `npm run typecheck` (tsc includes test/), never run. Each
+// `@ts-expect-error` is a negative test: if the line ever compiles, the typecheck fails.
+import express from 'express'
+import { Hono } from 'hono'
+import Koa from 'koa'
+import { type GuardedAuth, LoginManager, type RequestAuth, UserMixin } from 'login-manager'
+import { expressLogin } from 'login-manager/express'
+import { fastifyLogin } from 'login-manager/fastify'
+import { fetchLogin } from 'login-manager/fetch'
+import { type AuthEnv, honoLogin } from 'login-manager/hono'
+import { type AuthState, koaLogin } from 'login-manager/koa'
+
+type Equals<A, B> =
+  (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false
+function expectType<T>(_value: T): void {}
+function assertEquals<A, B>(_proof: Equals<A, B>): void {}
+
+class User extends UserMixin {
+  constructor(
+    readonly id: string,
+    readonly name: string,
+  ) {
+    super()
+  }
+}
+
+const manager = new LoginManager<User>({
+  secret: process.env.SESSION_SECRET ?? '',
+  userLoader: (id) => {
+    expectType<string>(id)
+    return new User(id, 'x')
+  },
+})
+
+// @ts-expect-error a user loader must return a User (or null), not a string
+new LoginManager<User>({ secret: 's', userLoader: () => 'nope' })
+// @ts-expect-error the secret is required
+new LoginManager<User>({ userLoader: () => null })
+
+declare const auth: RequestAuth<User>
+assertEquals<typeof auth.user, User | null>(true)
+assertEquals<Awaited<ReturnType<typeof auth.getUser>>, User | null>(true)
+declare const guarded: GuardedAuth<User>
+assertEquals<typeof guarded.user, User>(true)
+// @ts-expect-error loginUser takes a User
+void auth.loginUser({ notAUser: true })
+// @ts-expect-error durations are numbers of seconds
+void auth.loginUser(new User('1', 'a'), { duration: '7h' })
+
+// Express: the wrapper form narrows req.auth.user without declaration merging.
+const login = expressLogin(manager)
+express().get(
+  '/p',
+  login.loginRequired((req, res) => {
+    assertEquals<typeof req.auth.user, User>(true)
+    res.send(req.auth.user.name)
+  }),
+)
+assertEquals<ReturnType<typeof login.auth>, RequestAuth<User>>(true)
+
+// Hono: the guard's Env narrows c.var.auth.user.
+const hono = honoLogin(manager)
+new Hono<AuthEnv<User>>().use(hono.middleware).get('/p', hono.loginRequired(), (c) => {
+  assertEquals<typeof c.var.auth.user, User>(true)
+  return c.text(c.var.auth.user.name)
+})
+
+// Koa: state typed through the middleware.
+const koa = koaLogin(manager)
+new Koa<AuthState<User>>().use(koa.middleware).use((ctx) => {
+  assertEquals<typeof ctx.state.auth, RequestAuth<User>>(true)
+})
+
+// Fastify and Fetch: typed accessors.
+const fastify = fastifyLogin(manager)
+declare const request: Parameters<typeof fastify.auth>[0]
+assertEquals<
+  typeof fastify.guarded extends (r: typeof request) => GuardedAuth<User> ? true : false,
+  true
+>(true)
+const web = fetchLogin(manager)
+web.loginRequired((_req, a) => {
+  assertEquals<typeof a.user, User>(true)
+  return new Response(a.user.name)
+})
