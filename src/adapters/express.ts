@@ -56,8 +56,10 @@ class ExpressRequestAdapter implements RequestAdapter {
     return Array.isArray(value) ? value[0] : value
   }
   get clientAddress() {
-    // Honours Express's `trust proxy` setting; a raw X-Forwarded-For is never read here.
-    return this.#req.ip
+    // Honours Express's `trust proxy` setting; a raw X-Forwarded-For is never read here. Without
+    // a trusted proxy the socket address is the answer, and skips Express's proxy-addr work.
+    const req = this.#req
+    return req.app?.get('trust proxy') ? req.ip : req.socket?.remoteAddress
   }
   get origin() {
     return `${this.#req.protocol}://${this.#req.headers.host ?? 'localhost'}`
@@ -118,13 +120,25 @@ export function expressLogin<User extends object, Id extends UserId = string>(
         next(error)
         return
       }
-      ;(fresh ? auth.checkFreshLogin() : auth.checkLogin())
-        .then((outcome) => {
-          if (outcome !== null) return sendOutcome(res, outcome)
-          if (handler === undefined) return next()
-          return handler(req as GuardedRequest<User, Id>, res, next)
-        })
-        .catch(next)
+      const proceed = (outcome: AuthOutcome | null) => {
+        if (outcome !== null) return sendOutcome(res, outcome)
+        if (handler === undefined) return next()
+        return handler(req as GuardedRequest<User, Id>, res, next)
+      }
+      let decision: AuthOutcome | null | Promise<AuthOutcome | null>
+      try {
+        decision = auth.guard(fresh)
+        // The common case — a logged-in user loaded synchronously — needs no promise.
+        if (!(decision instanceof Promise)) {
+          const result = proceed(decision)
+          if (result instanceof Promise) result.catch(next)
+          return
+        }
+      } catch (error) {
+        next(error)
+        return
+      }
+      decision.then(proceed).catch(next)
     }
 
   return {

@@ -363,18 +363,36 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
    * method), otherwise the outcome of {@link unauthorized}.
    */
   async checkLogin(): Promise<AuthOutcome | null> {
-    const user = await this.getUser()
-    if (this.#o.exemptMethods.has(this.#adapter.method)) return null
-    if (isAuthenticated(user)) return null
-    return this.unauthorized()
+    return this.guard(false)
   }
 
   /** What `freshLoginRequired` decides: like {@link checkLogin}, then {@link needsRefresh} when not fresh. */
   async checkFreshLogin(): Promise<AuthOutcome | null> {
-    const user = await this.getUser()
+    return this.guard(true)
+  }
+
+  /**
+   * @internal The guards' decision, synchronous whenever the user loads synchronously (a sync
+   * loader and a cookie session): the logged-in path then costs no promise at all.
+   */
+  guard(fresh: boolean): AuthOutcome | null | Promise<AuthOutcome | null> {
+    if (!this.#userLoaded && this.#userPromise === undefined) {
+      let result: User | null | Promise<User | null>
+      try {
+        result = this.#startLoad()
+      } catch (error) {
+        return Promise.reject(error)
+      }
+      if (!(result instanceof Promise)) return this.#decide(fresh, result)
+    }
+    if (this.#userLoaded) return this.#decide(fresh, this.#user)
+    return (this.#userPromise as Promise<User | null>).then((user) => this.#decide(fresh, user))
+  }
+
+  #decide(fresh: boolean, user: User | null): AuthOutcome | null | Promise<AuthOutcome> {
     if (this.#o.exemptMethods.has(this.#adapter.method)) return null
     if (!isAuthenticated(user)) return this.unauthorized()
-    if (this.session._auth.fresh !== true) return this.needsRefresh()
+    if (fresh && this.session._auth.fresh !== true) return this.needsRefresh()
     return null
   }
 
