@@ -47,6 +47,8 @@ export function createManager(users: Map<string, User>) {
       idleTimeout: 3600, // 1 hour
       absoluteTimeout: 43200, // 12 hours
       touchInterval: 60,
+      store: undefined, // a SessionStore (MemoryStore, RedisStore) keeps sessions on the server
+      onStoreError: 'fail', // or 'anonymous'; what a request gets while the store is down
     },
     remember: {
       name: '__Host-remember',

@@ -33,6 +33,13 @@ export function attachAuditLog<User extends UserMixin>(
       write({ event: 'cookie-rejected', cookie, reason }),
     ),
     manager.on('redirectRejected', ({ target }) => write({ event: 'redirect-rejected', target })),
+    // Server-side sessions only: a copied remember-me cookie, and session store failures.
+    manager.on('rememberTokenReused', ({ auth, userId }) =>
+      write({ event: 'remember-token-reused', user: userId, ip: auth.request.clientAddress }),
+    ),
+    manager.on('storeError', ({ operation, error }) =>
+      write({ event: 'store-error', operation, error: String(error) }),
+    ),
     // The first read of the user in a request: frequent, so only when debugging.
     manager.on('userAccessed', ({ auth }) => {
       if (process.env.DEBUG_AUTH === '1') write({ event: 'accessed', path: auth.request.path })

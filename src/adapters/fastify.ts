@@ -143,6 +143,10 @@ export function fastifyLogin<User extends object, Id extends UserId = string>(
       if (failure) {
         reply.removeHeader('set-cookie')
         reply.code(failure.status).type('text/plain; charset=utf-8')
+        if (failure.type === 'respond') {
+          for (const [name, value] of Object.entries(failure.headers ?? {}))
+            reply.header(name, value)
+        }
         return failure.type === 'respond' && typeof failure.body === 'string'
           ? failure.body
           : 'Service Unavailable'

@@ -583,7 +583,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     }
     if (!restored.ok) {
       if (restored.reason === 'reused' && restored.userId !== undefined) {
-        this.#m.emit('rememberTokenReused', { auth: this, userId: restored.userId })
+        this.#m.emit('rememberTokenReused', { auth: this, userId: restored.userId as Id })
       }
       this.#reject('remember', restored.reason)
       this.#rememberOp = 'clear'

@@ -52,7 +52,7 @@ export interface LoginManagerEvents<User extends object, Id extends UserId> {
    * A remember-me token that had already been used came back: the cookie was copied. Its series
    * is revoked; an app may also log the user out everywhere.
    */
-  rememberTokenReused: { auth: RequestAuth<User, Id>; userId: UserId }
+  rememberTokenReused: { auth: RequestAuth<User, Id>; userId: Id }
   /** The session store failed or timed out (logged to stderr when nobody listens). */
   storeError: { auth: RequestAuth<User, Id> | undefined; operation: string; error: unknown }
 }

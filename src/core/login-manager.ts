@@ -276,7 +276,7 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
     const dot = handle.indexOf('.')
     const tag = handle.slice(0, dot)
     if (dot === -1 || !keys.userTags(userId).includes(tag)) return false
-    const key = `lm:{${tag}}:s:${handle.slice(dot + 1)}`
+    const key = keys.sessionByHash(tag, handle.slice(dot + 1))
     if ((await store.get(key)) === null) return false
     await store.destroy(key, keys.index(tag))
     return true

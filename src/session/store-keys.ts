@@ -51,7 +51,12 @@ export class StoreKeys {
   }
 
   session(tag: string, id: string): string {
-    return `lm:{${tag}}:s:${hashSecret(id)}`
+    return this.sessionByHash(tag, hashSecret(id))
+  }
+
+  /** The key of a session known only by its hashed id (a `listSessions` handle). */
+  sessionByHash(tag: string, idHash: string): string {
+    return `lm:{${tag}}:s:${idHash}`
   }
 
   remember(tag: string, selector: string): string {

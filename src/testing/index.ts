@@ -46,10 +46,17 @@ export async function loginCookies<User extends object, Id extends UserId>(
   await saved.pending
   const cookies: TestCookie[] = [{ name: o.session.name, value: saved.value }]
   if (options.remember === true) {
-    cookies.push({
-      name: o.remember.name,
-      value: manager._remember.encode(userId, o.remember.duration, version, now),
-    })
+    const tokens = manager._rememberTokens
+    let value: string
+    if (tokens === undefined) {
+      value = manager._remember.encode(userId, o.remember.duration, version, now)
+    } else {
+      // With a session store, remember-me tokens live there too.
+      const issued = tokens.issue(userId, o.remember.duration, version, now)
+      await issued.pending
+      value = issued.value
+    }
+    cookies.push({ name: o.remember.name, value })
   }
   return cookies
 }

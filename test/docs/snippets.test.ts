@@ -1,6 +1,9 @@
 // Keeps the README and docs/ honest: embedded snippets are the files under examples/snippets
 // (which tsc type-checks), relative links resolve, the documented defaults, error codes and
-// events match the code, and the snippets do what the docs say they do.
+// events match the code, and the snippets do what the docs say they do: Express apps through
+// supertest, Hono through app.request, Fastify through inject, Koa through supertest on
+// app.callback(), Fetch handlers by calling them, server-side sessions on a MemoryStore. The
+// Redis snippets need a Redis server, so they are only type-checked.
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
@@ -13,6 +16,7 @@ import {
   decodeCookie,
   encodeCookie,
   LoginManager,
+  MemoryStore,
   makeNextParam,
   safeNextUrl,
   UserMixin,
@@ -24,16 +28,28 @@ import * as configuration from '../../examples/snippets/configuration.ts'
 import * as customHandlers from '../../examples/snippets/custom-handlers.ts'
 import { attachAuditLog } from '../../examples/snippets/events.ts'
 import * as expressAdapter from '../../examples/snippets/express-adapter.ts'
+import * as fastifyApp from '../../examples/snippets/fastify-app.ts'
+import * as fetchApp from '../../examples/snippets/fetch-app.ts'
+import * as fetchBun from '../../examples/snippets/fetch-bun.ts'
+import * as fetchDeno from '../../examples/snippets/fetch-deno.ts'
+import * as fetchNextjs from '../../examples/snippets/fetch-nextjs.ts'
+import * as fetchNode from '../../examples/snippets/fetch-node.ts'
 import * as flaskPort from '../../examples/snippets/flask-port.ts'
 import * as freshLogins from '../../examples/snippets/fresh-logins.ts'
 import * as guards from '../../examples/snippets/guards.ts'
+import * as honoApp from '../../examples/snippets/hono-app.ts'
+import * as koaApp from '../../examples/snippets/koa-app.ts'
 import * as loginAndLogout from '../../examples/snippets/login-and-logout.ts'
 import * as quickstart from '../../examples/snippets/quickstart.ts'
 import * as rememberFlask from '../../examples/snippets/remember-flask.ts'
 import * as rememberMe from '../../examples/snippets/remember-me.ts'
+import * as revocation from '../../examples/snippets/revocation.ts'
+import * as scalingOut from '../../examples/snippets/scaling-out.ts'
 import * as sessionProtection from '../../examples/snippets/session-protection.ts'
+import * as sessionStore from '../../examples/snippets/session-store.ts'
 import * as sessions from '../../examples/snippets/sessions.ts'
 import * as testingFetch from '../../examples/snippets/testing-fetch.ts'
+import * as testingStore from '../../examples/snippets/testing-store.ts'
 import * as testingSupertest from '../../examples/snippets/testing-supertest.ts'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -273,6 +289,23 @@ describe('docs: defaults, errors and events match the code', () => {
     for (const event of events) assert.ok(documented.includes(event), `${event} is undocumented`)
   })
 
+  it('README.md and docs/configuration.md document the session store options', () => {
+    const resolved = new LoginManager<UserMixin>({
+      secret: process.env.SESSION_SECRET as string,
+      userLoader: () => null,
+    }).options.session
+    for (const file of ['README.md', 'docs/configuration.md']) {
+      const rows = optionRows(file)
+      assert.ok(rows.has('session.store'), `${file}: no row for session.store`)
+      const row = rows.get('session.onStoreError')
+      assert.equal(firstCode(row?.Default), `'${resolved.onStoreError}'`, file)
+    }
+  })
+
+  it('no page still calls the framework adapters or the session stores planned', () => {
+    for (const file of markdownFiles) assert.doesNotMatch(read(file), /\bplanned\b/i, file)
+  })
+
   it('the flask-format examples in the docs are right', () => {
     const cookie = encodeCookie('1', 'deterministic')
     assert.ok(cookie.startsWith('1|0e9e6e98'))
@@ -506,3 +539,482 @@ describe('snippets: they work as documented', () => {
     assert.equal(flaskPort.createManager(new Map()).options.sessionProtection, 'strong')
   })
 })
+
+// ---------------------------------------------------------------- other frameworks and stores
+
+/** One response, whichever framework or test client produced it. */
+interface Reply {
+  status: number
+  header(name: string): string | undefined
+  cookies: string[]
+  text: string
+}
+interface Ask {
+  cookie?: readonly string[]
+  form?: Record<string, string>
+  json?: unknown
+  headers?: Record<string, string>
+}
+/** Sends one request to an app: fetch-style apps, Hono's app.request, Fastify's inject, supertest. */
+type Send = (method: string, path: string, ask?: Ask) => Promise<Reply>
+
+const pairs = (cookies: readonly string[]) => cookies.map((c) => c.replace(/;.*/, ''))
+const named = (cookies: readonly string[], name: string) =>
+  pairs(cookies).filter((c) => c.startsWith(`${name}=`))
+
+function headersOf(ask: Ask): Record<string, string> {
+  const headers: Record<string, string> = { ...ask.headers }
+  if (ask.cookie !== undefined && ask.cookie.length > 0) headers.cookie = ask.cookie.join('; ')
+  if (ask.form !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded'
+  if (ask.json !== undefined) headers['content-type'] = 'application/json'
+  return headers
+}
+
+function bodyOf(ask: Ask): string | null {
+  if (ask.form !== undefined) return new URLSearchParams(ask.form).toString()
+  if (ask.json !== undefined) return JSON.stringify(ask.json)
+  return null
+}
+
+async function fromResponse(res: Response): Promise<Reply> {
+  return {
+    status: res.status,
+    header: (name) => res.headers.get(name) ?? undefined,
+    cookies: res.headers.getSetCookie(),
+    text: await res.text(),
+  }
+}
+
+/** For `(Request) => Response` apps: the Fetch adapter, Hono's `app.request`. */
+const viaFetch =
+  (handler: (request: Request) => Response | Promise<Response>): Send =>
+  async (method, path, ask = {}) =>
+    fromResponse(
+      await handler(
+        new Request(`http://localhost${path}`, {
+          method,
+          headers: headersOf(ask),
+          body: bodyOf(ask),
+        }),
+      ),
+    )
+
+/** Real HTTP with fetch, never following redirects. */
+const viaHttp =
+  (base: string): Send =>
+  async (method, path, ask = {}) =>
+    fromResponse(
+      await fetch(`${base}${path}`, {
+        method,
+        headers: headersOf(ask),
+        body: bodyOf(ask),
+        redirect: 'manual',
+      }),
+    )
+
+/** Fastify's `inject`. */
+const viaInject =
+  (app: Awaited<ReturnType<typeof fastifyApp.createApp>>): Send =>
+  async (method, path, ask = {}) => {
+    const body = bodyOf(ask)
+    const res = await app.inject({
+      method: method as 'GET' | 'POST',
+      url: path,
+      headers: headersOf(ask),
+      ...(body === null ? {} : { payload: body }),
+    })
+    const raw = res.headers['set-cookie']
+    return {
+      status: res.statusCode,
+      header: (name) => (res.headers[name] === undefined ? undefined : String(res.headers[name])),
+      cookies: raw === undefined ? [] : Array.isArray(raw) ? raw : [String(raw)],
+      text: res.body,
+    }
+  }
+
+/** supertest, for Node request listeners (Koa's `app.callback()`, Express). */
+const viaSupertest =
+  (listener: Parameters<typeof request>[0]): Send =>
+  async (method, path, ask = {}) => {
+    const agent = request(listener)
+    const body = bodyOf(ask)
+    let test = method === 'POST' ? agent.post(path) : agent.get(path)
+    for (const [name, value] of Object.entries(headersOf(ask))) test = test.set(name, value)
+    const res = await (body === null ? test : test.send(body))
+    return {
+      status: res.status,
+      header: (name) => res.get(name),
+      cookies: res.get('Set-Cookie') ?? [],
+      text: res.text,
+    }
+  }
+
+/**
+ * What every framework page promises for its complete example: guards with redirects and JSON
+ * 401s, flashes, login with remember-me and a safe `next`, typed users behind the guards, a
+ * remember-me restore that is not fresh, and logout. With a store, a copy of the cookies stops
+ * working at logout; with cookie sessions it does not (README, "Security notes").
+ */
+async function theDocumentedFlow(send: Send, { store, fresh }: { store: boolean; fresh: boolean }) {
+  const anonymous = await send('GET', '/protected')
+  assert.equal(anonymous.status, 302)
+  assert.equal(anonymous.header('location'), '/login?next=%2Fprotected')
+  const form = await send('GET', '/login?next=%2Fprotected', { cookie: pairs(anonymous.cookies) })
+  assert.match(form.text, /Please log in to access this page\./)
+  assert.match(form.text, /action="\/login\?next=%2Fprotected"/)
+  const api = await send('GET', '/api/me', { headers: { accept: 'application/json' } })
+  assert.equal(api.status, 401)
+  assert.deepEqual(JSON.parse(api.text), { error: 'Unauthorized' })
+
+  const bad = await send('POST', '/login', { form: { email: 'leafstorm', password: 'nope' } })
+  assert.equal(bad.status, 401)
+  const login = await send('POST', '/login?next=%2Fprotected', {
+    form: { email: 'leafstorm', password: 'secret', remember: 'on' },
+  })
+  assert.equal(login.status, 303)
+  assert.equal(login.header('location'), '/protected')
+  const cookie = pairs(login.cookies)
+  assert.equal(cookie.length, 2, 'a session and a remember-me cookie')
+  const unsafe = await send('POST', '/login?next=%2F%2Fevil.com', {
+    form: { email: 'leafstorm', password: 'secret' },
+  })
+  assert.equal(unsafe.header('location'), '/protected')
+
+  const page = await send('GET', '/protected', { cookie })
+  assert.equal(page.status, 200)
+  assert.match(page.text, /Logged in as: leafstorm/)
+  assert.deepEqual(JSON.parse((await send('GET', '/api/me', { cookie })).text), { id: 'leafstorm' })
+
+  // The browser restarts: only the remember-me cookie is left. The login is back, not fresh.
+  const restored = await send('GET', '/protected', {
+    cookie: named(cookie, '__Host-remember'),
+  })
+  assert.equal(restored.status, 200)
+  if (fresh) {
+    const stale = await send('POST', '/account/email', { cookie: pairs(restored.cookies) })
+    assert.equal(stale.status, 302)
+    assert.equal(stale.header('location'), '/login?next=%2Faccount%2Femail')
+    const changed = await send('POST', '/account/email', { cookie })
+    assert.equal(changed.status, 200)
+    assert.match(changed.text, /E-mail of leafstorm changed/)
+  }
+
+  const logout = await send('POST', '/logout', { cookie })
+  assert.equal(logout.status, 200)
+  assert.ok(logout.cookies.some((c) => c.startsWith('__Host-session=;')))
+  assert.ok(logout.cookies.some((c) => c.startsWith('__Host-remember=;')))
+  const replay = await send('GET', '/protected', { cookie })
+  assert.equal(replay.status, store ? 302 : 200, 'only store sessions end everywhere at logout')
+}
+
+/** Every store mode a framework example is run with. */
+const modes = [
+  { name: 'cookie sessions', store: () => undefined },
+  { name: 'MemoryStore', store: () => new MemoryStore() },
+]
+
+describe('snippets: the framework pages', () => {
+  for (const mode of modes) {
+    const store = mode.store() !== undefined
+    it(`hono-app (${mode.name})`, async () => {
+      const app = honoApp.createApp(undefined, mode.store())
+      await theDocumentedFlow(
+        viaFetch((r) => app.request(r)),
+        { store, fresh: true },
+      )
+    })
+
+    it(`fastify-app (${mode.name})`, async () => {
+      const app = await fastifyApp.createApp(undefined, mode.store())
+      try {
+        await theDocumentedFlow(viaInject(app), { store, fresh: true })
+      } finally {
+        await app.close()
+      }
+    })
+
+    it(`koa-app (${mode.name})`, async () => {
+      const app = koaApp.createApp(undefined, mode.store())
+      await theDocumentedFlow(viaSupertest(app.callback()), { store, fresh: false })
+    })
+
+    it(`fetch-app (${mode.name})`, async () => {
+      const handler = fetchApp.createHandler(undefined, mode.store())
+      await theDocumentedFlow(viaFetch(handler), { store, fresh: true })
+    })
+  }
+
+  it('hono-app: X-Real-IP counts only from a proxy on this machine', async () => {
+    const app = honoApp.createApp()
+    const from = (peer: string, realIp: string): Send =>
+      viaFetch((r) => {
+        r.headers.set('x-real-ip', realIp)
+        return app.request(r, undefined, { incoming: { socket: { remoteAddress: peer } } })
+      })
+    const form = { email: 'leafstorm', password: 'secret' }
+    // Through the local proxy: the address in X-Real-IP is the client's.
+    const login = await from('127.0.0.1', '198.51.100.1')('POST', '/login', { form })
+    const cookie = pairs(login.cookies)
+    const same = await from('127.0.0.1', '198.51.100.1')('POST', '/account/email', { cookie })
+    assert.equal(same.status, 200)
+    const moved = await from('127.0.0.1', '198.51.100.2')('POST', '/account/email', { cookie })
+    assert.equal(moved.status, 302, 'another client address: not fresh any more')
+    // Straight from the network: X-Real-IP is ignored, the peer address counts.
+    const direct = await from('203.0.113.7', '198.51.100.1')('POST', '/login', { form })
+    const spoofed = await from('203.0.113.7', '198.51.100.9')('POST', '/account/email', {
+      cookie: pairs(direct.cookies),
+    })
+    assert.equal(spoofed.status, 200)
+  })
+
+  it('fastify-app: trustProxy loopback reads X-Forwarded-For from a local proxy', async () => {
+    const app = await fastifyApp.createApp()
+    try {
+      const send = viaInject(app)
+      const form = { email: 'leafstorm', password: 'secret' }
+      const login = await send('POST', '/login', {
+        form,
+        headers: { 'x-forwarded-for': '198.51.100.1' },
+      })
+      const cookie = pairs(login.cookies)
+      const moved = await send('POST', '/account/email', {
+        cookie,
+        headers: { 'x-forwarded-for': '198.51.100.2' },
+      })
+      assert.equal(moved.status, 302)
+    } finally {
+      await app.close()
+    }
+  })
+
+  it('fetch-bun: Bun.serve with the peer address from server.requestIP', async () => {
+    let options: Parameters<fetchBun.BunLike['serve']>[0] | undefined
+    const asked: string[] = []
+    const server = {
+      url: new URL('http://127.0.0.1:5000/'),
+      requestIP: (r: Request) => {
+        asked.push(r.url)
+        return { address: '192.0.2.1' }
+      },
+    }
+    const bun: fetchBun.BunLike = {
+      serve(given) {
+        options = given
+        return server
+      },
+    }
+    fetchBun.start(bun, fetchApp.createHandler())
+    assert.equal(options?.port, 5000)
+    const serve = options
+    assert.ok(serve)
+    await theDocumentedFlow(
+      viaFetch((r) => serve.fetch(r, server)),
+      { store: false, fresh: true },
+    )
+    assert.ok(asked.length > 0)
+  })
+
+  it('fetch-deno: Deno.serve with the peer address from info.remoteAddr', async () => {
+    let handler: Parameters<fetchDeno.DenoLike['serve']>[1] | undefined
+    const deno: fetchDeno.DenoLike = {
+      serve(_options, given) {
+        handler = given
+        return { finished: Promise.resolve() }
+      },
+    }
+    fetchDeno.start(deno, fetchApp.createHandler(undefined, new MemoryStore()))
+    const serve = handler
+    assert.ok(serve)
+    await theDocumentedFlow(
+      viaFetch((r) => serve(r, { remoteAddr: { hostname: '192.0.2.1', port: 40000 } })),
+      { store: true, fresh: true },
+    )
+  })
+
+  it('fetch-node: a real Node server', async () => {
+    const server = fetchNode.start(fetchApp.createHandler(), 0)
+    await new Promise((resolve) => server.once('listening', resolve))
+    try {
+      const { port } = server.address() as { port: number }
+      await theDocumentedFlow(viaHttp(`http://127.0.0.1:${port}`), { store: false, fresh: true })
+    } finally {
+      server.close()
+    }
+  })
+
+  it('fetch-nextjs: GET and PATCH route handlers behind the guards', async () => {
+    const send = viaFetch((r) => (r.method === 'PATCH' ? fetchNextjs.PATCH(r) : fetchNextjs.GET(r)))
+    const anonymous = await send('GET', '/account')
+    assert.equal(anonymous.status, 302)
+    assert.equal(anonymous.header('location'), '/login?next=%2Faccount')
+    // A manager with the same secret makes cookies the route accepts.
+    const manager = new LoginManager<{ id: string }>({
+      secret: process.env.SESSION_SECRET as string,
+      userLoader: () => null,
+    })
+    const fresh = [await testLogin(manager, { id: 'leafstorm' })]
+    const account = await send('GET', '/account', { cookie: fresh })
+    assert.deepEqual(JSON.parse(account.text), {
+      id: 'leafstorm',
+      email: 'leafstorm@example.com',
+    })
+    const stale = [await testLogin(manager, { id: 'leafstorm' }, { fresh: false })]
+    const refused = await send('PATCH', '/account', { cookie: stale, json: { email: 'x@y.z' } })
+    assert.equal(refused.status, 302)
+    const changed = await send('PATCH', '/account', { cookie: fresh, json: { email: 'l@e.org' } })
+    assert.deepEqual(JSON.parse(changed.text), { id: 'leafstorm', email: 'l@e.org' })
+    assert.equal(fetchNextjs.runtime, 'nodejs')
+  })
+})
+
+describe('snippets: server-side sessions', () => {
+  const users = () => new Map([['ann', new sessionStore.User('ann')]])
+
+  it('session-store: configuration only; revocation and cookie size differ', async () => {
+    assert.equal(await sessionStore.storeFromEnv({ SESSION_STORE: 'cookie' }), undefined)
+    assert.ok((await sessionStore.storeFromEnv({ SESSION_STORE: 'memory' })) instanceof MemoryStore)
+    await assert.rejects(sessionStore.storeFromEnv({ SESSION_STORE: 'nosuch' }), /SESSION_STORE/)
+    for (const store of [undefined, new MemoryStore()]) {
+      const app = sessionStore.createApp(users(), store)
+      const login = await request(app).post('/login/ann?remember=1').expect(204)
+      const cookie = pairsOf(login)
+      const session = named(cookie, '__Host-session')[0] as string
+      // A signed id with a store; the sealed session (with its data) without.
+      if (store === undefined) assert.ok(session.length > 150, session)
+      else assert.ok(session.length < 150, session)
+      const me = await request(app).get('/me').set('Cookie', cookie).expect(200)
+      assert.deepEqual(me.body, { id: 'ann', theme: 'dark' })
+      await request(app).post('/logout').set('Cookie', cookie).expect(204)
+      // A copy of the cookies from before the logout:
+      await request(app)
+        .get('/me')
+        .set('Cookie', cookie)
+        .expect(store === undefined ? 200 : 401)
+    }
+  })
+
+  it('scaling-out: instances share logins and logouts; rotated secrets keep them', async () => {
+    assert.deepEqual(scalingOut.secretsFromEnv({ SESSION_SECRETS: 'new,old' }), ['new', 'old'])
+    assert.throws(() => scalingOut.secretsFromEnv({}), /SESSION_SECRETS/)
+    const store = new MemoryStore()
+    const old = process.env.SESSION_SECRET as string
+    const added = randomBytes(32).toString('base64url')
+    const members = new Map([['ann', new scalingOut.User('ann')]])
+    const instance = (name: string, secrets: string[]) =>
+      scalingOut.createInstance(name, secrets, store, members).app
+    const a = instance('a', [old])
+    const b = instance('b', [old])
+    // docs/testing.md: with a store, testLogin writes the session into the manager's store.
+    const { manager } = scalingOut.createInstance('t', [old], store, members)
+    const tested = await testLogin(manager, members.get('ann') as scalingOut.User)
+    assert.equal((await request(b).get('/whoami').set('Cookie', tested)).body.user, 'ann')
+    const login = await request(a).post('/login/ann').expect(204)
+    const cookie = pairsOf(login)
+    const onB = await request(b).get('/whoami').set('Cookie', cookie)
+    assert.deepEqual(onB.body, { instance: 'b', user: 'ann' })
+    // docs/scaling-out.md, rotation: first add the new secret second, then move it first.
+    const step1 = instance('c', [old, added])
+    assert.equal((await request(step1).get('/whoami').set('Cookie', cookie)).body.user, 'ann')
+    const step2 = instance('d', [added, old])
+    const rotated = await request(step2).get('/whoami').set('Cookie', cookie)
+    assert.equal(rotated.body.user, 'ann')
+    const moved = pairsOf(rotated)
+    assert.equal(moved.length, 1, 'the session moved to the new secret')
+    const other = pairsOf(await request(step2).post('/login/ann').expect(204))
+    const ended = await request(step1).post('/logout-everywhere').set('Cookie', other).expect(200)
+    assert.ok(ended.body.ended >= 2, JSON.stringify(ended.body))
+    for (const app of [step1, step2]) {
+      for (const sent of [cookie, moved, other]) {
+        const whoami = await request(app).get('/whoami').set('Cookie', sent)
+        assert.equal(whoami.body.user, null)
+      }
+    }
+  })
+
+  it('revocation: devices, revoke one, password change, logout everywhere (store)', async () => {
+    const ada = () => new Map([['ada', new revocation.User('ada', 'pw')]])
+    const app = revocation.createApp(ada(), { store: new MemoryStore() })
+    const form = { name: 'ada', password: 'pw' }
+    const laptop = pairsOf(await request(app).post('/login').type('form').send(form).expect(204))
+    const before = await request(app).get('/sessions').set('Cookie', laptop).expect(200)
+    assert.equal(before.body.length, 1)
+    const phone = pairsOf(
+      await request(app)
+        .post('/login')
+        .type('form')
+        .send({ ...form, remember: 'on' })
+        .expect(204),
+    )
+    const listed = (await request(app).get('/sessions').set('Cookie', laptop)).body as Array<{
+      handle: string
+    }>
+    assert.equal(listed.length, 2)
+    const phoneHandle = listed.find((s) => s.handle !== before.body[0].handle)?.handle as string
+    await request(app)
+      .post(`/sessions/${encodeURIComponent(phoneHandle)}/revoke`)
+      .set('Cookie', laptop)
+      .expect(204)
+    await request(app).get('/whoami').set('Cookie', named(phone, '__Host-session')).expect(401)
+    // docs/revocation.md: revoking a session leaves the device's remember-me token.
+    await request(app).get('/whoami').set('Cookie', phone).expect(200)
+    // The password change ends the phone's token too; the laptop stays logged in.
+    await request(app)
+      .post('/password')
+      .type('form')
+      .send({ password: 'new' })
+      .set('Cookie', laptop)
+      .expect(204)
+    await request(app).get('/whoami').set('Cookie', named(phone, '__Host-remember')).expect(401)
+    await request(app).get('/whoami').set('Cookie', laptop).expect(200)
+    await request(app).post('/logout-everywhere').set('Cookie', laptop).expect(204)
+    await request(app).get('/whoami').set('Cookie', laptop).expect(401)
+  })
+
+  it('revocation: the password change with cookie sessions (sessionVersion)', async () => {
+    const app = revocation.createApp(new Map([['ada', new revocation.User('ada', 'pw')]]))
+    const form = { name: 'ada', password: 'pw' }
+    const phone = pairsOf(
+      await request(app)
+        .post('/login')
+        .type('form')
+        .send({ ...form, remember: 'on' })
+        .expect(204),
+    )
+    const laptop = pairsOf(await request(app).post('/login').type('form').send(form).expect(204))
+    const changed = await request(app)
+      .post('/password')
+      .type('form')
+      .send({ password: 'new' })
+      .set('Cookie', laptop)
+      .expect(204)
+    await request(app).get('/whoami').set('Cookie', pairsOf(changed)).expect(200)
+    await request(app).get('/whoami').set('Cookie', laptop).expect(401)
+    await request(app).get('/whoami').set('Cookie', phone).expect(401)
+    await request(app).get('/sessions').set('Cookie', pairsOf(changed)).expect(500) // ERR_NO_STORE
+  })
+
+  it('revocation: a copied remember-me cookie ends the series and every session', async () => {
+    let clock = Date.now()
+    const app = revocation.createApp(new Map([['ada', new revocation.User('ada', 'pw')]]), {
+      store: new MemoryStore(),
+      now: () => clock,
+    })
+    const login = await request(app)
+      .post('/login')
+      .type('form')
+      .send({ name: 'ada', password: 'pw', remember: 'on' })
+    const stolen = named(pairsOf(login), '__Host-remember')
+    // The owner's browser restarts and uses the token: it is rotated.
+    const owner = await request(app).get('/whoami').set('Cookie', stolen).expect(200)
+    const ownerCookies = pairsOf(owner)
+    assert.notDeepEqual(named(ownerCookies, '__Host-remember'), stolen)
+    clock += 31_000 // past the 30 s grace for parallel requests
+    // The thief replays the old value: refused, and the whole series is revoked.
+    await request(app).get('/whoami').set('Cookie', stolen).expect(401)
+    await new Promise((resolve) => setImmediate(resolve)) // the listener's logoutEverywhere
+    await request(app).get('/whoami').set('Cookie', ownerCookies).expect(401)
+  })
+})
+
+// testing-store: the conformance kit, run on the documented custom store.
+testingStore.checkTimedStore()

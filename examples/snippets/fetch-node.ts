@@ -1,0 +1,19 @@
+// server.ts: the app of fetch-app.ts on Node, through @hono/node-server's Fetch server.
+// Run it: SESSION_SECRET=$(npx login-manager secret) npx tsx server.ts
+import { pathToFileURL } from 'node:url'
+import { serve } from '@hono/node-server'
+import { createHandler } from './fetch-app.ts'
+
+export function start(handler = createHandler(), port = 5000) {
+  return serve({
+    port,
+    hostname: '127.0.0.1',
+    // The Node request is env.incoming; its socket has the peer's address.
+    fetch: (request, env) => handler(request, { clientAddress: env.incoming.socket.remoteAddress }),
+  })
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  start()
+  console.log('http://127.0.0.1:5000/login')
+}

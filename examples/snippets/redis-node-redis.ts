@@ -1,0 +1,36 @@
+// RedisStore over node-redis (the `redis` package), single server or cluster.
+
+import { RedisStore } from 'login-manager/redis'
+import { createClient, createCluster } from 'redis'
+
+export async function createRedisStore(env = process.env) {
+  const url = env.REDIS_URL // rediss://user:password@host:6380 for TLS with a password
+  if (url === undefined) throw new Error('set REDIS_URL')
+  const client = createClient({
+    url,
+    disableOfflineQueue: true, // while disconnected, fail at once instead of queueing
+    socket: {
+      connectTimeout: 2_000,
+      reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 5_000), // keep retrying
+    },
+  })
+  // Required: an 'error' event without a listener crashes the process.
+  client.on('error', (error: Error) => console.error(`redis: ${error.message}`))
+  await client.connect() // before the app serves requests
+  const store = new RedisStore({ client, prefix: 'myapp:', commandTimeout: 500 })
+  return { store, close: () => client.close() }
+}
+
+export async function createRedisClusterStore(env = process.env) {
+  const url = env.REDIS_URL // any node of the cluster; the client discovers the others
+  if (url === undefined) throw new Error('set REDIS_URL')
+  const cluster = createCluster({
+    rootNodes: [{ url }],
+    // Credentials and TLS for every node go in `defaults`, not in rootNodes.
+    defaults: { disableOfflineQueue: true, socket: { connectTimeout: 2_000 } },
+  })
+  cluster.on('error', (error: Error) => console.error(`redis cluster: ${error.message}`))
+  await cluster.connect()
+  const store = new RedisStore({ client: cluster, prefix: 'myapp:', cluster: true })
+  return { store, close: () => cluster.close() }
+}
