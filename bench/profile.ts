@@ -3,6 +3,7 @@
  * `npm run bench` does, then summarises the profile.
  *
  *   npx tsx --conditions=login-manager-source bench/profile.ts [login-manager|bare|passport]
+ *   npx tsx --conditions=login-manager-source bench/profile.ts path/to/variant-server.ts
  *
  * BENCH_DURATION (s, default 10) and BENCH_CONNECTIONS (default 10) apply. The .cpuprofile is
  * kept in a temporary directory (open it in Chrome DevTools → Performance, or speedscope).
@@ -10,7 +11,7 @@
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, readdir, readFile } from 'node:fs/promises'
 import os from 'node:os'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { type ContenderKey, contenders, verify } from './lib/contenders.ts'
 import { measure } from './lib/measure.ts'
 import {
@@ -128,12 +129,22 @@ function summarise(profile: CpuProfile, requests: number, windowSeconds: number)
 }
 
 async function main(): Promise<void> {
-  const key = (process.argv[2] ?? 'login-manager') as ContenderKey
+  const arg = process.argv[2] ?? 'login-manager'
   const secret = randomBytes(32).toString('base64url')
-  const contender = contenders(secret).find((c) => c.key === key)
-  if (contender === undefined) {
-    throw new Error(`unknown contender ${JSON.stringify(key)}: bare, login-manager or passport`)
+  const all = contenders(secret)
+  // A contender's name, or the path of another server (a variant) logged in like login-manager's.
+  const known = all.find((c) => c.key === (arg as ContenderKey))
+  const contender = known ?? {
+    ...all.find((c) => c.key === 'login-manager')!,
+    label: arg,
+    file: arg,
   }
+  if (known === undefined && !arg.endsWith('.ts')) {
+    throw new Error(
+      `unknown contender ${JSON.stringify(arg)}: bare, login-manager, passport or a .ts server`,
+    )
+  }
+  const key = known?.key ?? basename(arg, '.ts')
   const durationSeconds = Number(process.env.BENCH_DURATION ?? 10)
   const connections = Number(process.env.BENCH_CONNECTIONS ?? 10)
   stopServersOnExit()

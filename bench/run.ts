@@ -24,6 +24,10 @@ const RESULTS_FILE = join(ROOT, 'bench', 'results', 'latest.json')
 
 /** login-manager must keep at least this share of bare Express's throughput. */
 const BUDGET = 0.95
+/** Rounds of one contender further apart than this (max/min − 1) make the comparison unreliable. */
+const MAX_ROUND_SPREAD = 0.1
+/** So does a run whose per-second throughput varies more than this (stddev/mean). */
+const MAX_RUN_VARIATION = 0.15
 
 function intFromEnv(name: string, fallback: number, min: number): number {
   const raw = process.env[name]
@@ -66,6 +70,8 @@ async function main(): Promise<void> {
     durationSeconds: intFromEnv('BENCH_DURATION', 10, 1),
     warmupSeconds: intFromEnv('BENCH_WARMUP', 2, 0),
     rounds: intFromEnv('BENCH_ROUNDS', 2, 1),
+    /** Extra paired runs (0 = off): each contender at the same time as bare, on the same core. */
+    pairedRounds: intFromEnv('BENCH_PAIRED', 0, 0),
   }
   stopServersOnExit()
   const pinning = choosePinning()
@@ -110,7 +116,7 @@ async function main(): Promise<void> {
       if (settings.warmupSeconds > 0) {
         await measure(server.url, headers, { ...settings, durationSeconds: settings.warmupSeconds })
       }
-      const run = await measure(server.url, headers, settings)
+      const run = await measure(server.url, headers, settings, server.child.pid)
       if (run.non2xx > 0 || run.errors > 0 || run.timeouts > 0) {
         throw new Error(
           `${contender.label}: ${run.non2xx} non-2xx responses, ${run.errors} errors and ` +
@@ -123,8 +129,84 @@ async function main(): Promise<void> {
       runs.get(contender.key)!.push(run)
       console.log(
         `  round ${round}/${settings.rounds}  ${contender.label.padEnd(26)} ` +
-          `${fmt(run.requestsPerSecond).padStart(7)} req/s   p50 ${run.latencyP50Ms} ms   p99 ${run.latencyP99Ms} ms`,
+          `${fmt(run.requestsPerSecond).padStart(7)} req/s   p50 ${run.latencyP50Ms} ms   p99 ${run.latencyP99Ms} ms` +
+          (run.serverCpuMicrosecondsPerRequest === null
+            ? ''
+            : `   server CPU ${fmt(run.serverCpuMicrosecondsPerRequest, 1)} µs/req`),
       )
+    }
+  }
+
+  // Paired runs: a contender and bare Express loaded at the same time, sharing the server core.
+  // Whatever else slows the machine down slows both alike, so their ratio is far steadier than
+  // the ratio of two runs made one after the other (see bench/README.md).
+  const paired = new Map<
+    ContenderKey,
+    { ratios: number[]; cpuRatios: number[]; serverCoreBusy: number[] }
+  >()
+  if (settings.pairedRounds > 0) {
+    console.log(
+      `\nPaired with bare Express (both at once, sharing core ${pinning.server ?? 'any'}):`,
+    )
+    const bareContender = list.find((c) => c.key === 'bare')!
+    const bareServer = servers.get('bare')!
+    for (const contender of list.filter((c) => c.key !== 'bare')) {
+      const server = servers.get(contender.key)!
+      const ratios: number[] = []
+      const cpuRatios: number[] = []
+      const serverCoreBusy: number[] = []
+      for (let round = 0; round <= settings.pairedRounds; round++) {
+        const headers = await contender.prepare(server.url)
+        await verify(contender, server.url, headers)
+        // Round 0 is the warm-up.
+        const load = {
+          ...settings,
+          durationSeconds:
+            round === 0 ? Math.max(1, settings.warmupSeconds) : settings.durationSeconds,
+        }
+        const [base, other] = await Promise.all([
+          measure(bareServer.url, {}, load, bareServer.child.pid),
+          measure(server.url, headers, load, server.child.pid),
+        ])
+        for (const [c, run] of [
+          [bareContender, base],
+          [contender, other],
+        ] as const) {
+          if (run.non2xx > 0 || run.errors > 0 || run.timeouts > 0) {
+            throw new Error(
+              `${c.label}: ${run.non2xx} non-2xx, ${run.errors} errors in a paired run`,
+            )
+          }
+        }
+        if (round === 0) continue
+        ratios.push(other.requestsPerSecond / base.requestsPerSecond)
+        const baseCpu = base.serverCpuMicrosecondsPerRequest
+        const otherCpu = other.serverCpuMicrosecondsPerRequest
+        if (baseCpu !== null && otherCpu !== null) {
+          cpuRatios.push(baseCpu / otherCpu)
+          // Share of the server core both used: well under 1, the load generator was the limit.
+          serverCoreBusy.push(
+            (baseCpu * base.totalRequests + otherCpu * other.totalRequests) /
+              (load.durationSeconds * 1e6),
+          )
+        }
+      }
+      paired.set(contender.key, { ratios, cpuRatios, serverCoreBusy })
+      const cpu =
+        cpuRatios.length === 0
+          ? ''
+          : `; by server CPU per request ${fmt(100 * median(cpuRatios), 1)}%, ` +
+            `server core ${fmt(100 * median(serverCoreBusy), 0)}% busy`
+      console.log(
+        `  ${contender.label.padEnd(26)} ${fmt(100 * median(ratios), 1).padStart(5)}% of bare ` +
+          `(rounds: ${ratios.map((r) => `${fmt(100 * r, 1)}%`).join(', ')})${cpu}`,
+      )
+      if (serverCoreBusy.length > 0 && median(serverCoreBusy) < 0.9) {
+        console.log(
+          '    the two servers did not get their whole core (other processes used it, or the load ' +
+            'generator could not keep up, which pulls the ratio towards 100%): prefer the CPU ratio',
+        )
+      }
     }
   }
   const loadAfter = os.loadavg()
@@ -138,25 +220,58 @@ async function main(): Promise<void> {
       requestsPerSecond: median(rs.map((r) => r.requestsPerSecond)),
       latencyP50Ms: median(rs.map((r) => r.latencyP50Ms)),
       latencyP99Ms: median(rs.map((r) => r.latencyP99Ms)),
+      serverCpuMicrosecondsPerRequest: rs.every((r) => r.serverCpuMicrosecondsPerRequest !== null)
+        ? median(rs.map((r) => r.serverCpuMicrosecondsPerRequest!))
+        : null,
       non2xx: rs.reduce((n, r) => n + r.non2xx, 0),
+      /** max/min − 1 of the rounds' req/s. */
+      roundSpread:
+        Math.max(...rs.map((r) => r.requestsPerSecond)) /
+          Math.min(...rs.map((r) => r.requestsPerSecond)) -
+        1,
+      /** Largest stddev/mean of per-second req/s within one run. */
+      maxRunVariation: Math.max(
+        ...rs.map((r) => r.requestsPerSecondStdDev / Math.max(1, r.requestsPerSecond)),
+      ),
       largerResponses: rs.reduce((n, r) => n + r.largerResponses, 0),
       runs: rs,
     }
   })
   const rpsOf = (key: ContenderKey) => medians.find((m) => m.key === key)!.requestsPerSecond
   const bare = rpsOf('bare')
+  const cpuOf = (key: ContenderKey) =>
+    medians.find((m) => m.key === key)!.serverCpuMicrosecondsPerRequest
+  const bareCpu = cpuOf('bare')
   const results = medians.map((m) => ({
     ...m,
     percentOfBare: (100 * m.requestsPerSecond) / bare,
     microsecondsPerRequest: perRequestUs(m.requestsPerSecond),
     addedMicrosecondsPerRequest: perRequestUs(m.requestsPerSecond) - perRequestUs(bare),
+    addedServerCpuMicrosecondsPerRequest:
+      m.serverCpuMicrosecondsPerRequest === null || bareCpu === null
+        ? null
+        : m.serverCpuMicrosecondsPerRequest - bareCpu,
   }))
+  const lmCpu = cpuOf('login-manager')
   const ratios = {
     loginManagerToBare: rpsOf('login-manager') / bare,
     loginManagerToPassport: rpsOf('login-manager') / rpsOf('passport'),
     passportToBare: rpsOf('passport') / bare,
+    /** bare's server CPU time per request over login-manager's: the same ratio, less noisy. */
+    loginManagerToBareByServerCpu: lmCpu === null || bareCpu === null ? null : bareCpu / lmCpu,
+    /** Median of the paired runs (BENCH_PAIRED), or null when they were not made. */
+    loginManagerToBarePaired: paired.has('login-manager')
+      ? median(paired.get('login-manager')!.ratios)
+      : null,
+    passportToBarePaired: paired.has('passport') ? median(paired.get('passport')!.ratios) : null,
   }
+  const unsteady = medians.filter(
+    (m) => m.roundSpread > MAX_ROUND_SPREAD || m.maxRunVariation > MAX_RUN_VARIATION,
+  )
   const budget = {
+    /** False when some contender's runs were disturbed (see `unsteady`): measure again. */
+    reliable: unsteady.length === 0,
+    unsteady: unsteady.map((m) => m.key),
     minimumRatioToBare: BUDGET,
     ratio: ratios.loginManagerToBare,
     /** Added time per request the budget allows at the measured bare throughput. */
@@ -168,7 +283,7 @@ async function main(): Promise<void> {
   console.log(
     table(
       [
-        ['contender', 'req/s', '% of bare', '+µs/req', 'p50 ms', 'p99 ms'],
+        ['contender', 'req/s', '% of bare', '+µs/req', 'p50 ms', 'p99 ms', 'server CPU µs/req'],
         ...results.map((r) => [
           r.label,
           fmt(r.requestsPerSecond),
@@ -176,9 +291,12 @@ async function main(): Promise<void> {
           r.key === 'bare' ? '—' : fmt(r.addedMicrosecondsPerRequest, 1),
           String(r.latencyP50Ms),
           String(r.latencyP99Ms),
+          r.serverCpuMicrosecondsPerRequest === null
+            ? 'n/a'
+            : fmt(r.serverCpuMicrosecondsPerRequest, 1),
         ]),
       ],
-      [false, true, true, true, true, true],
+      [false, true, true, true, true, true, true],
     ),
   )
   console.log('')
@@ -189,7 +307,28 @@ async function main(): Promise<void> {
   const verdict =
     `login-manager keeps ${fmt(100 * budget.ratio, 1)}% of bare Express's throughput; the budget ` +
     `is ≥ ${100 * BUDGET}% (≤ ${fmt(budget.allowedAddedMicroseconds, 1)} µs added per request here)`
-  console.log(budget.met ? `Budget MET: ${verdict}.` : `Budget MISSED: ${verdict}.`)
+  const flag = budget.reliable ? '' : ' (UNRELIABLE, see below)'
+  console.log(`Budget ${budget.met ? 'MET' : 'MISSED'}${flag}: ${verdict}.`)
+  for (const m of unsteady) {
+    console.log(
+      `UNRELIABLE: ${m.label}'s runs were disturbed (rounds ${fmt(100 * m.roundSpread, 0)}% apart, ` +
+        `per-second variation up to ${fmt(100 * m.maxRunVariation, 0)}%); the verdict above may be ` +
+        'wrong. Measure again on a quieter machine, with more rounds, or with BENCH_PAIRED=5.',
+    )
+  }
+  if (ratios.loginManagerToBareByServerCpu !== null && lmCpu !== null && bareCpu !== null) {
+    console.log(
+      `Cross-check from server CPU time: login-manager adds ${fmt(lmCpu - bareCpu, 1)} µs of CPU ` +
+        `per request, i.e. it would keep ${fmt(100 * ratios.loginManagerToBareByServerCpu, 1)}% ` +
+        'of bare Express on an otherwise idle core.',
+    )
+  }
+  if (ratios.loginManagerToBarePaired !== null) {
+    console.log(
+      `Paired cross-check: login-manager keeps ${fmt(100 * ratios.loginManagerToBarePaired, 1)}% ` +
+        `of bare Express when both run at once (${settings.pairedRounds} paired rounds).`,
+    )
+  }
   const resealed = results.find((r) => r.key === 'login-manager')!.largerResponses
   if (resealed > 0) {
     console.log(`Note: ${resealed} login-manager responses were larger than the rest (cookies?).`)
@@ -211,6 +350,7 @@ async function main(): Promise<void> {
     results: Object.fromEntries(results.map(({ key, ...rest }) => [key, rest])),
     ratios,
     budget,
+    paired: Object.fromEntries(paired),
   }
   await mkdir(join(ROOT, 'bench', 'results'), { recursive: true })
   await writeFile(RESULTS_FILE, `${JSON.stringify(report, null, 2)}\n`)

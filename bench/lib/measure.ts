@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import autocannon from 'autocannon'
 import { PATH, USER_AGENT } from './contenders.ts'
 
@@ -5,11 +7,15 @@ export interface LoadOptions {
   readonly connections: number
   readonly pipelining: number
   readonly durationSeconds: number
+  /** Cap on requests per second over all connections (open-ended when absent). */
+  readonly overallRate?: number
 }
 
 export interface RunResult {
   /** Mean of autocannon's per-second request counts. */
   readonly requestsPerSecond: number
+  /** Standard deviation of the per-second request counts: high when something disturbed the run. */
+  readonly requestsPerSecondStdDev: number
   readonly totalRequests: number
   readonly latencyP50Ms: number
   readonly latencyP99Ms: number
@@ -19,13 +25,39 @@ export interface RunResult {
   readonly timeouts: number
   /** Responses larger than the smallest one: a re-issued cookie would show up here. */
   readonly largerResponses: number
+  /**
+   * CPU time (user + system) the server process spent per request during the run, in µs, or null
+   * where /proc is not available. Unlike req/s, it barely moves when other processes compete.
+   */
+  readonly serverCpuMicrosecondsPerRequest: number | null
 }
 
-/** One autocannon run against `url` + {@link PATH} with the given request headers. */
+let clockTicks: number | undefined
+
+/** CPU time used so far by process `pid`, in µs (Linux /proc), or null when unavailable. */
+export function processCpuMicroseconds(pid: number | undefined): number | null {
+  if (pid === undefined || process.platform !== 'linux') return null
+  try {
+    clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // Fields after the command name (which may contain spaces): state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const ticks = Number(fields[11]) + Number(fields[12])
+    return Number.isFinite(ticks) ? (ticks * 1e6) / clockTicks : null
+  } catch {
+    return null
+  }
+}
+
+/**
+ * One autocannon run against `url` + {@link PATH} with the given request headers; with
+ * `serverPid`, also the server's CPU time per request.
+ */
 export async function measure(
   url: string,
   headers: Record<string, string>,
   load: LoadOptions,
+  serverPid?: number,
 ): Promise<RunResult> {
   let smallest = Number.POSITIVE_INFINITY
   const sizes = new Map<number, number>()
@@ -37,6 +69,7 @@ export async function measure(
         connections: load.connections,
         pipelining: load.pipelining,
         duration: load.durationSeconds,
+        ...(load.overallRate === undefined ? {} : { overallRate: load.overallRate }),
         headers: { 'user-agent': USER_AGENT, ...headers },
       },
       (error: unknown, result) => (error ? reject(error) : resolve(result)),
@@ -46,11 +79,14 @@ export async function measure(
     sizes.set(bytes, (sizes.get(bytes) ?? 0) + 1)
     if (bytes < smallest) smallest = bytes
   })
+  const cpuBefore = processCpuMicroseconds(serverPid)
   const result = await done
+  const cpuAfter = processCpuMicroseconds(serverPid)
   let largerResponses = 0
   for (const [size, count] of sizes) if (size > smallest) largerResponses += count
   return {
     requestsPerSecond: result.requests.average,
+    requestsPerSecondStdDev: result.requests.stddev,
     totalRequests: result.requests.total,
     latencyP50Ms: result.latency.p50,
     latencyP99Ms: result.latency.p99,
@@ -59,5 +95,9 @@ export async function measure(
     errors: result.errors,
     timeouts: result.timeouts,
     largerResponses,
+    serverCpuMicrosecondsPerRequest:
+      cpuBefore === null || cpuAfter === null || result.requests.total === 0
+        ? null
+        : (cpuAfter - cpuBefore) / result.requests.total,
   }
 }

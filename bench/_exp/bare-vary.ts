@@ -1,8 +1,0 @@
-import express from 'express'
-import { serve } from '../lib/serve.ts'
-const app = express()
-app.get('/protected', (_req, res) => {
-  res.setHeader('Vary', 'Cookie')
-  res.send('Logged in as: leafstorm')
-})
-serve(app)
