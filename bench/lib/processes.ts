@@ -39,9 +39,10 @@ export interface ServerProcess {
 const children = new Set<ChildProcess>()
 
 /**
- * Starts `node --conditions=login-manager-source --import tsx <file>` (under `taskset -c <pin>`
- * when pinned) and resolves once it prints `ready <port>`. Rejects, with its stderr, when it
- * exits or stays silent first.
+ * Starts `node --import tsx <file>` (under `taskset -c <pin>` when pinned) and resolves once it
+ * prints `ready <port>`. Rejects, with its stderr, when it exits or stays silent first. The server
+ * uses the BUILT library (dist/, what users run; `npm run bench` builds first);
+ * `BENCH_SOURCE=1` runs it from src/ through tsx instead.
  */
 export function startServer(
   file: string,
@@ -49,7 +50,8 @@ export function startServer(
   pin: number | null,
   nodeFlags: readonly string[] = [],
 ): Promise<ServerProcess> {
-  const nodeArgs = [...nodeFlags, '--conditions=login-manager-source', '--import', 'tsx', file]
+  const source = process.env.BENCH_SOURCE === '1' ? ['--conditions=login-manager-source'] : []
+  const nodeArgs = [...nodeFlags, ...source, '--import', 'tsx', file]
   const [command, args] =
     pin === null
       ? [process.execPath, nodeArgs]
