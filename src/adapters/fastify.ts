@@ -3,7 +3,7 @@ import type {
   FastifyPluginAsync,
   FastifyReply,
   FastifyRequest,
-  preHandlerAsyncHookHandler,
+  preHandlerHookHandler,
 } from 'fastify'
 import type { GuardedAuth, RequestAuth } from '../core/auth.ts'
 import { LoginManagerError } from '../core/errors.ts'
@@ -21,9 +21,9 @@ export interface FastifyLogin<User extends object, Id extends UserId = string> {
   /** The auth object after a guard ran: `user` is `User`. */
   guarded(request: FastifyRequest): GuardedAuth<User, Id>
   /** `preHandler` guard: redirect to the login view (or 401) unless logged in. */
-  readonly loginRequired: preHandlerAsyncHookHandler
+  readonly loginRequired: preHandlerHookHandler
   /** `preHandler` guard: logged in and fresh. */
-  readonly freshLoginRequired: preHandlerAsyncHookHandler
+  readonly freshLoginRequired: preHandlerHookHandler
   /** Sends an outcome of `auth.unauthorized()` / `auth.needsRefresh()`. */
   send(reply: FastifyReply, outcome: AuthOutcome): FastifyReply
 }
@@ -119,18 +119,27 @@ export function fastifyLogin<User extends object, Id extends UserId = string>(
         return (this as unknown as WithAuth)[AUTH] ?? null
       },
     })
-    app.addHook('onRequest', async (request, reply) => {
+    // Callback-style hooks: with cookie sessions nothing here needs a promise, and Fastify's
+    // async hooks would cost one per request.
+    app.addHook('onRequest', (request, reply, done) => {
       const auth = manager.createAuth(new FastifyRequestAdapter(request))
       ;(request as unknown as WithAuth)[AUTH] = auth as unknown as RequestAuth<object, UserId>
-      if (!manager._backend.sync) {
-        const unavailable = await auth.prepare()
-        if (unavailable !== null) return sendOutcome(reply, unavailable)
+      if (manager._backend.sync) {
+        done()
+        return
       }
+      auth.prepare().then((unavailable) => {
+        if (unavailable === null) done()
+        else sendOutcome(reply, unavailable)
+      }, done)
     })
-    app.addHook('onSend', async (request, reply, payload) => {
+    app.addHook('onSend', (request, reply, payload, done) => {
       const auth = (request as unknown as WithAuth)[AUTH]
       const effects = auth?.commit(reply.statusCode) ?? null
-      if (effects === null) return payload
+      if (effects === null) {
+        done(null, payload)
+        return
+      }
       // Fastify appends to an existing set-cookie header rather than replacing it.
       if (effects.cookies.length > 0) reply.header('set-cookie', effects.cookies)
       if (effects.vary) {
@@ -139,27 +148,48 @@ export function fastifyLogin<User extends object, Id extends UserId = string>(
         if (next !== undefined) reply.header('vary', next)
       }
       if (effects.noStore) reply.header('cache-control', 'private, no-store')
-      const failure = await effects.pending
-      if (failure) {
+      if (effects.pending === undefined) {
+        done(null, payload)
+        return
+      }
+      effects.pending.then((failure) => {
+        if (failure === null) {
+          done(null, payload)
+          return
+        }
         reply.removeHeader('set-cookie')
         reply.code(failure.status).type('text/plain; charset=utf-8')
         if (failure.type === 'respond') {
-          for (const [name, value] of Object.entries(failure.headers ?? {}))
+          for (const [name, value] of Object.entries(failure.headers ?? {})) {
             reply.header(name, value)
+          }
         }
-        return failure.type === 'respond' && typeof failure.body === 'string'
-          ? failure.body
-          : 'Service Unavailable'
-      }
-      return payload
+        done(
+          null,
+          failure.type === 'respond' && typeof failure.body === 'string'
+            ? failure.body
+            : 'Service Unavailable',
+        )
+      })
     })
   })
 
-  const guard = (fresh: boolean): preHandlerAsyncHookHandler =>
-    async function loginGuard(request, reply) {
-      const auth = authOf(request)
-      const outcome = await (fresh ? auth.checkFreshLogin() : auth.checkLogin())
-      if (outcome !== null) return sendOutcome(reply, outcome)
+  const guard = (fresh: boolean): preHandlerHookHandler =>
+    function loginGuard(request, reply, done) {
+      let decision: AuthOutcome | null | Promise<AuthOutcome | null>
+      try {
+        decision = authOf(request).guard(fresh)
+      } catch (error) {
+        done(error as Error)
+        return
+      }
+      const proceed = (outcome: AuthOutcome | null) => {
+        // Responding from a hook: send, and do not call done().
+        if (outcome === null) done()
+        else sendOutcome(reply, outcome)
+      }
+      if (decision instanceof Promise) decision.then(proceed, done)
+      else proceed(decision)
     }
 
   return {
