@@ -23,85 +23,97 @@ function formOf(req: Request): Record<string, string> {
   return form
 }
 
-/** Serves conformance apps with Express (4 or 5) and `login-manager/express`. */
-export const expressHarness: AdapterHarness = {
-  name: 'express',
-  async start<U extends object>(spec: AppSpec<U>) {
-    // Created first: when the adapter refuses the manager, nothing is listening yet.
-    const login = expressLogin(spec.manager)
+/** Serves conformance apps with Express 5 and `login-manager/express`. */
+export const expressHarness: AdapterHarness = makeExpressHarness('express', express)
 
-    const app = express()
-    // 'test' keeps Express's final handler from printing the stack of expected 500s.
-    app.set('env', 'test')
-    app.disable('x-powered-by')
-    app.use(express.urlencoded({ extended: false }))
-    app.use(login.middleware)
+/**
+ * A harness over one Express module: the same app for every major version, since
+ * `login-manager/express` must accept Express 4 and 5 unchanged.
+ */
+export function makeExpressHarness(
+  name: string,
+  express: typeof import('express'),
+): AdapterHarness {
+  return {
+    name,
+    async start<U extends object>(spec: AppSpec<U>) {
+      // Created first: when the adapter refuses the manager, nothing is listening yet.
+      const login = expressLogin(spec.manager)
 
-    const render = (res: Response, result: RouteResult): void => {
-      if (typeof result === 'string') {
-        res.type('text/plain').send(result)
-      } else if (isAuthOutcome(result)) {
-        login.send(res, result)
-      } else {
-        res.status(result.status ?? 200)
-        for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value)
-        if (!res.hasHeader('content-type')) res.type('text/plain')
-        res.send(result.body ?? '')
-      }
-    }
+      const app = express()
+      // 'test' keeps Express's final handler from printing the stack of expected 500s.
+      app.set('env', 'test')
+      app.disable('x-powered-by')
+      app.use(express.urlencoded({ extended: false }))
+      app.use(login.middleware)
 
-    const wrap =
-      (route: RouteDef<U>): RequestHandler =>
-      async (req, res, next) => {
-        try {
-          const ctx: RouteContext<U> = {
-            auth: login.auth(req),
-            query: (name) => first((req.query as Record<string, unknown>)[name]),
-            form: formOf(req),
-          }
-          render(res, await route.handler(ctx))
-        } catch (error) {
-          next(error)
+      const render = (res: Response, result: RouteResult): void => {
+        if (typeof result === 'string') {
+          res.type('text/plain').send(result)
+        } else if (isAuthOutcome(result)) {
+          login.send(res, result)
+        } else {
+          res.status(result.status ?? 200)
+          for (const [name, value] of Object.entries(result.headers ?? {}))
+            res.setHeader(name, value)
+          if (!res.hasHeader('content-type')) res.type('text/plain')
+          res.send(result.body ?? '')
         }
       }
 
-    for (const route of spec.routes) {
-      const handlers: RequestHandler[] = []
-      if (route.guard === 'login') handlers.push(login.loginRequired())
-      else if (route.guard === 'fresh') handlers.push(login.freshLoginRequired())
-      handlers.push(wrap(route))
-      switch (route.method ?? 'GET') {
-        case 'GET':
-          app.get(route.path, ...handlers)
-          break
-        case 'POST':
-          app.post(route.path, ...handlers)
-          break
-        case 'OPTIONS':
-          app.options(route.path, ...handlers)
-          break
-        case 'ALL':
-          app.all(route.path, ...handlers)
-          break
-      }
-    }
+      const wrap =
+        (route: RouteDef<U>): RequestHandler =>
+        async (req, res, next) => {
+          try {
+            const ctx: RouteContext<U> = {
+              auth: login.auth(req),
+              query: (name) => first((req.query as Record<string, unknown>)[name]),
+              form: formOf(req),
+            }
+            render(res, await route.handler(ctx))
+          } catch (error) {
+            next(error)
+          }
+        }
 
-    const server = createServer(app)
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(0, '127.0.0.1', () => {
-        server.off('error', reject)
-        resolve()
+      for (const route of spec.routes) {
+        const handlers: RequestHandler[] = []
+        if (route.guard === 'login') handlers.push(login.loginRequired())
+        else if (route.guard === 'fresh') handlers.push(login.freshLoginRequired())
+        handlers.push(wrap(route))
+        switch (route.method ?? 'GET') {
+          case 'GET':
+            app.get(route.path, ...handlers)
+            break
+          case 'POST':
+            app.post(route.path, ...handlers)
+            break
+          case 'OPTIONS':
+            app.options(route.path, ...handlers)
+            break
+          case 'ALL':
+            app.all(route.path, ...handlers)
+            break
+        }
+      }
+
+      const server = createServer(app)
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject)
+        server.listen(0, '127.0.0.1', () => {
+          server.off('error', reject)
+          resolve()
+        })
       })
-    })
-    const { port } = server.address() as AddressInfo
-    return {
-      baseUrl: `http://127.0.0.1:${port}`,
-      close: () =>
-        new Promise<void>((resolve, reject) => {
-          server.close((error) => (error ? reject(error) : resolve()))
-          server.closeAllConnections()
-        }),
-    }
-  },
+      const { port } = server.address() as AddressInfo
+      return {
+        baseUrl: `http://127.0.0.1:${port}`,
+        close: () =>
+          new Promise<void>((resolve, reject) => {
+            server.close((error) => (error ? reject(error) : resolve()))
+            server.closeAllConnections()
+          }),
+      }
+    },
+  }
 }

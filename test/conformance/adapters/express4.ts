@@ -1,117 +1,14 @@
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import type express5 from 'express'
-import type { Request, RequestHandler, Response } from 'express'
 // @ts-expect-error -- 'express4' (npm:express@4) ships no types; it is typed as Express 5 below.
 import untypedExpress4 from 'express4'
-import { isAuthOutcome } from 'login-manager'
-import { expressLogin } from 'login-manager/express'
-import type { AdapterHarness, AppSpec, RouteContext, RouteDef, RouteResult } from '../harness.ts'
-
-/** The first string value of a parsed query or body field. */
-function first(value: unknown): string | null {
-  if (typeof value === 'string') return value
-  if (Array.isArray(value) && typeof value[0] === 'string') return value[0]
-  return null
-}
-
-function formOf(req: Request): Record<string, string> {
-  const form: Record<string, string> = {}
-  const body: unknown = req.body
-  if (typeof body !== 'object' || body === null) return form
-  for (const [key, value] of Object.entries(body)) {
-    const v = first(value)
-    if (v !== null) form[key] = v
-  }
-  return form
-}
+import type { AdapterHarness } from '../harness.ts'
+import { makeExpressHarness } from './express.ts'
 
 /**
- * Express 4.22 (installed under the alias `express4`), typed with Express 5's declarations: the
- * API this harness uses (urlencoded, use/get/post/options/all, set/disable, req/res helpers) is
- * the same in both, and `login-manager/express` must accept Express 4 unchanged.
+ * The Express harness on Express 4.22 (installed under the alias `express4`), typed with Express
+ * 5's declarations: the API the harness uses is the same in both.
  */
-const express = untypedExpress4 as typeof express5
-
-/** The Express harness, on Express 4: the same app, another major version of the framework. */
-export const express4Harness: AdapterHarness = {
-  name: 'express4',
-  async start<U extends object>(spec: AppSpec<U>) {
-    // Created first: when the adapter refuses the manager, nothing is listening yet.
-    const login = expressLogin(spec.manager)
-
-    const app = express()
-    // 'test' keeps Express's final handler from printing the stack of expected 500s.
-    app.set('env', 'test')
-    app.disable('x-powered-by')
-    app.use(express.urlencoded({ extended: false }))
-    app.use(login.middleware)
-
-    const render = (res: Response, result: RouteResult): void => {
-      if (typeof result === 'string') {
-        res.type('text/plain').send(result)
-      } else if (isAuthOutcome(result)) {
-        login.send(res, result)
-      } else {
-        res.status(result.status ?? 200)
-        for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value)
-        if (!res.hasHeader('content-type')) res.type('text/plain')
-        res.send(result.body ?? '')
-      }
-    }
-
-    const wrap =
-      (route: RouteDef<U>): RequestHandler =>
-      async (req, res, next) => {
-        try {
-          const ctx: RouteContext<U> = {
-            auth: login.auth(req),
-            query: (name) => first((req.query as Record<string, unknown>)[name]),
-            form: formOf(req),
-          }
-          render(res, await route.handler(ctx))
-        } catch (error) {
-          next(error)
-        }
-      }
-
-    for (const route of spec.routes) {
-      const handlers: RequestHandler[] = []
-      if (route.guard === 'login') handlers.push(login.loginRequired())
-      else if (route.guard === 'fresh') handlers.push(login.freshLoginRequired())
-      handlers.push(wrap(route))
-      switch (route.method ?? 'GET') {
-        case 'GET':
-          app.get(route.path, ...handlers)
-          break
-        case 'POST':
-          app.post(route.path, ...handlers)
-          break
-        case 'OPTIONS':
-          app.options(route.path, ...handlers)
-          break
-        case 'ALL':
-          app.all(route.path, ...handlers)
-          break
-      }
-    }
-
-    const server = createServer(app)
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(0, '127.0.0.1', () => {
-        server.off('error', reject)
-        resolve()
-      })
-    })
-    const { port } = server.address() as AddressInfo
-    return {
-      baseUrl: `http://127.0.0.1:${port}`,
-      close: () =>
-        new Promise<void>((resolve, reject) => {
-          server.close((error) => (error ? reject(error) : resolve()))
-          server.closeAllConnections()
-        }),
-    }
-  },
-}
+export const express4Harness: AdapterHarness = makeExpressHarness(
+  'express4',
+  untypedExpress4 as typeof express5,
+)
