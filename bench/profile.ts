@@ -39,8 +39,12 @@ interface CpuProfile {
   timeDeltas: number[]
 }
 
-/** Library code: the package's sources (not bench/ or examples/). */
-const SRC = `${join(ROOT, 'src')}/`
+/** Library code: the built package (dist/, the default) or its sources (BENCH_SOURCE=1). */
+const LIBRARY = [`${join(ROOT, 'dist')}/`, `${join(ROOT, 'src')}/`]
+const isLibrary = (url: string) => {
+  const path = url.startsWith('file://') ? url.slice('file://'.length) : url
+  return LIBRARY.some((dir) => path.startsWith(dir))
+}
 /** Frames of the runtime itself: they are charged to the user-land code that called them. */
 const isRuntime = (url: string) => url === '' || url.startsWith('node:')
 
@@ -52,7 +56,7 @@ function where(frame: CallFrame): string {
 
 function category(url: string): string {
   const path = url.startsWith('file://') ? url.slice('file://'.length) : url
-  if (path.startsWith(SRC)) return 'login-manager (src/)'
+  if (isLibrary(path)) return 'login-manager'
   const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path)
   if (match !== null) return match[1]!
   if (path.startsWith(`${ROOT}/`)) return path.slice(ROOT.length + 1).split('/')[0]!
@@ -94,7 +98,7 @@ function summarise(profile: CpuProfile, requests: number, windowSeconds: number)
     for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
       const frame = byId.get(cur)!.callFrame
       if (!isRuntime(frame.url) && cat.startsWith('node (')) cat = category(frame.url)
-      if (frame.url.startsWith(`file://${SRC}`) || frame.url.startsWith(SRC)) {
+      if (isLibrary(frame.url)) {
         const key = `${frame.functionName || '(anonymous)'} ${where(frame)}`
         if (!seen.has(key)) {
           seen.add(key)
@@ -169,7 +173,7 @@ async function main(): Promise<void> {
   if (file === undefined) throw new Error(`no .cpuprofile written in ${dir}`)
   const profile = JSON.parse(await readFile(join(dir, file), 'utf8')) as CpuProfile
   // Requests made by prepare/verify are a handful: negligible next to the run.
-  summarise(profile, run.totalRequests, durationSeconds)
+  summarise(profile, run.totalRequests, run.totalRequests / run.requestsPerSecond)
   console.log(`Requests measured: ${run.totalRequests}`)
   console.log(`\nProfile: ${join(dir, file)}`)
 }

@@ -12,10 +12,20 @@ export interface LoadOptions {
 }
 
 export interface RunResult {
-  /** Mean of autocannon's per-second request counts. */
+  /** Requests completed over the run's measured duration. */
   readonly requestsPerSecond: number
-  /** Standard deviation of the per-second request counts: high when something disturbed the run. */
+  /**
+   * Standard deviation of the requests completed in each whole second of the run: high when
+   * something disturbed it.
+   */
   readonly requestsPerSecondStdDev: number
+  /**
+   * autocannon's own mean (`requests.average`): the mean of its per-second samples, which include
+   * a last, partial second, so it reads a few % low.
+   */
+  readonly autocannonMeanRequestsPerSecond: number
+  /** Requests completed in each whole second of the run. */
+  readonly perSecond: readonly number[]
   readonly totalRequests: number
   readonly latencyP50Ms: number
   readonly latencyP99Ms: number
@@ -75,18 +85,31 @@ export async function measure(
       (error: unknown, result) => (error ? reject(error) : resolve(result)),
     )
   })
+  const start = performance.now()
+  const perSecond: number[] = []
   instance?.on('response', (_client, _status, bytes) => {
     sizes.set(bytes, (sizes.get(bytes) ?? 0) + 1)
     if (bytes < smallest) smallest = bytes
+    const second = Math.floor((performance.now() - start) / 1000)
+    perSecond[second] = (perSecond[second] ?? 0) + 1
   })
   const cpuBefore = processCpuMicroseconds(serverPid)
   const result = await done
   const cpuAfter = processCpuMicroseconds(serverPid)
   let largerResponses = 0
   for (const [size, count] of sizes) if (size > smallest) largerResponses += count
+  // Whole seconds only: the last one is cut short by the end of the run.
+  const whole = Array.from(
+    { length: Math.min(perSecond.length, Math.floor(result.duration)) },
+    (_, i) => perSecond[i] ?? 0,
+  )
+  const mean = whole.reduce((a, b) => a + b, 0) / Math.max(1, whole.length)
+  const variance = whole.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, whole.length)
   return {
-    requestsPerSecond: result.requests.average,
-    requestsPerSecondStdDev: result.requests.stddev,
+    requestsPerSecond: result.duration > 0 ? result.requests.total / result.duration : 0,
+    requestsPerSecondStdDev: Math.sqrt(variance),
+    autocannonMeanRequestsPerSecond: result.requests.average,
+    perSecond: whole,
     totalRequests: result.requests.total,
     latencyP50Ms: result.latency.p50,
     latencyP99Ms: result.latency.p99,
