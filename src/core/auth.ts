@@ -87,6 +87,8 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
   #storeDown = false
   #pending: Promise<void>[] = []
   #committed = false
+  /** The clock, read once per request (seconds since the epoch). */
+  #now = -1
 
   /** @internal Adapters create this through `LoginManager.createAuth`. */
   constructor(manager: LoginManager<User, Id>, adapter: RequestAdapter) {
@@ -502,7 +504,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
         'Missing user_loader or request_loader: pass `userLoader` (or `requestLoader`) to new LoginManager(), or call manager.userLoader(fn) before handling requests',
       )
     }
-    m.emit('userAccessed', { auth: this })
+    if (m.hasListeners('userAccessed')) m.emit('userAccessed', { auth: this })
     const session = this.session
     let user: User | null = null
     if (session._auth.userId !== undefined) {
@@ -664,9 +666,10 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
 
   #currentIdentifier(): string {
     if (this.#identifier === undefined) {
-      const address = this.#adapter.clientAddress ?? ''
-      const agent = this.#adapter.header('user-agent') ?? ''
-      this.#identifier = clientIdentifier(`${address}|${agent}`)
+      this.#identifier = clientIdentifier(
+        this.#adapter.clientAddress ?? '',
+        this.#adapter.header('user-agent') ?? '',
+      )
     }
     return this.#identifier
   }
@@ -702,7 +705,18 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     }
     this.#sessionValue = value
     this.#sessionKeyRotated = loaded.rotated
-    this.#session = new Session({ ...init, isNew: false })
+    this.#session = new Session({
+      data: init.data,
+      dataJson: init.dataJson,
+      auth: init.auth,
+      flashes: init.flashes,
+      shared: init.shared,
+      permanent: init.permanent,
+      createdAt: init.createdAt,
+      lastActive: init.lastActive,
+      isNew: false,
+      handle: init.handle,
+    })
     return this.#session
   }
 
@@ -718,7 +732,8 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
   }
 
   #nowSeconds(): number {
-    return Math.floor(this.#o.now() / 1000)
+    if (this.#now < 0) this.#now = Math.floor(this.#o.now() / 1000)
+    return this.#now
   }
 
   // ---------------------------------------------------------------- response
@@ -798,6 +813,8 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     cookies: string[],
   ): void {
     const r = this.#o.remember
+    // The common request (no remember-me change, no refresh, nothing rotated) stops here.
+    if (op === undefined && this.#rememberNext === undefined && !r.refreshEachRequest) return
     const tokens = this.#m._rememberTokens
     const presented = this.#cookie(r.name)
     if (op === 'clear') {
@@ -858,17 +875,27 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
 }
 
 // The same clients come back request after request; hashing each (address, user agent) pair once
-// keeps SHA-256 off the hot path. Bounded: cleared when full.
+// keeps SHA-256 off the hot path. Bounded: cleared when full. The last client is checked first: a
+// busy connection sends the same pair many times in a row, and comparing two strings is cheaper
+// than building the key and hashing it for the map.
 const identifierCache = new Map<string, string>()
+let lastAddress = ''
+let lastAgent: string | undefined
+let lastIdentifier = ''
 
 /** Session-protection identifier: SHA-256 of "address|user agent", 128 bits in base64url. */
-function clientIdentifier(client: string): string {
+function clientIdentifier(address: string, agent: string): string {
+  if (agent === lastAgent && address === lastAddress) return lastIdentifier
+  const client = `${address}|${agent}`
   let id = identifierCache.get(client)
   if (id === undefined) {
     id = createHash('sha256').update(client).digest('base64url').slice(0, 22)
     if (identifierCache.size >= 10_000) identifierCache.clear()
     identifierCache.set(client, id)
   }
+  lastAddress = address
+  lastAgent = agent
+  lastIdentifier = id
   return id
 }
 

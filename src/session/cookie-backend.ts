@@ -2,16 +2,31 @@ import { LoginManagerError } from '../core/errors.ts'
 import type { PurposeKeys } from '../crypto/keys.ts'
 import { seal, unseal } from '../crypto/seal.ts'
 import type { LoadResult, SaveResult, SessionBackend } from './backend.ts'
-import { decodePayload, encodePayload } from './payload.ts'
+import { decodeSharedPayload, encodePayload } from './payload.ts'
 import type { Session } from './session.ts'
 
 /** Browsers ignore a cookie whose name and value pass this many bytes (RFC 6265bis). */
 export const MAX_COOKIE_BYTES = 4096
 
 // Browsers send back the same cookie value until it is re-sealed, so remembering recently opened
-// values saves the AES-GCM work on most requests. Only plaintexts of seals opened with the current
-// key are kept; timeouts are still checked on every request because they live in the plaintext.
+// values saves the AES-GCM work and the JSON decoding on most requests. Only seals opened with the
+// current key are kept; timeouts are still checked on every request (the caller does it, from the
+// timestamps in the decoded session).
 const CACHE_LIMIT = 10_000
+
+/** A cache entry: the full cookie value, and its plaintext (sealed here, not read yet) or its decoded, shared session. */
+interface Cached {
+  readonly value: string
+  readonly plaintext: string | undefined
+  readonly loaded: LoadResult | undefined
+}
+
+/**
+ * The cache key of a sealed value: its last characters, which encode the GCM tag (random-looking,
+ * distinct per seal). Hashing them is much cheaper than hashing the whole value; a hit still
+ * compares the whole value, so a forged suffix only ever misses.
+ */
+const keyOf = (value: string): string => value.slice(-24)
 
 /**
  * The default backend: the whole session sealed (AES-256-GCM) into the cookie, bound to the
@@ -21,7 +36,7 @@ export class CookieSessionBackend implements SessionBackend {
   readonly sync = true
   readonly #keys: PurposeKeys
   readonly #name: string
-  readonly #cache = new Map<string, string>()
+  readonly #cache = new Map<string, Cached>()
 
   constructor(keys: PurposeKeys, cookieName: string) {
     this.#keys = keys
@@ -33,18 +48,23 @@ export class CookieSessionBackend implements SessionBackend {
     if (cookieValue.length + this.#name.length + 1 > MAX_COOKIE_BYTES) {
       return { ok: false, reason: 'oversized' }
     }
-    let plaintext = this.#cache.get(cookieValue)
+    const key = keyOf(cookieValue)
+    let cached = this.#cache.get(key)
+    if (cached !== undefined && cached.value !== cookieValue) cached = undefined
+    if (cached?.loaded !== undefined) return cached.loaded
+    let plaintext = cached?.plaintext
     let rotated = false
     if (plaintext === undefined) {
       const opened = unseal(this.#keys, cookieValue, this.#name)
       if (!opened.ok) return { ok: false, reason: opened.reason }
       plaintext = opened.plaintext
       rotated = opened.rotated
-      if (!rotated) this.#remember(cookieValue, plaintext)
     }
-    const init = decodePayload(plaintext)
+    const init = decodeSharedPayload(plaintext)
     if (init === null) return { ok: false, reason: 'malformed' }
-    return { ok: true, init, rotated }
+    const result: LoadResult = Object.freeze({ ok: true, init: Object.freeze(init), rotated })
+    if (!rotated) this.#remember(cookieValue, undefined, result)
+    return result
   }
 
   save(session: Session<object>, lastActive: number): SaveResult {
@@ -57,18 +77,19 @@ export class CookieSessionBackend implements SessionBackend {
         `the session cookie would be ${size} bytes, over the ${MAX_COOKIE_BYTES}-byte limit browsers keep; largest entries: ${largestEntries(session)}. Store big values server-side (a session store, or your database) and keep only ids in the session.`,
       )
     }
-    this.#remember(value, plaintext)
+    this.#remember(value, plaintext, undefined)
     return { value }
   }
 
   destroy(): void {}
 
-  #remember(value: string, plaintext: string): void {
-    if (this.#cache.size >= CACHE_LIMIT) {
+  #remember(value: string, plaintext: string | undefined, loaded: LoadResult | undefined): void {
+    const key = keyOf(value)
+    if (this.#cache.size >= CACHE_LIMIT && !this.#cache.has(key)) {
       const oldest = this.#cache.keys().next().value
       if (oldest !== undefined) this.#cache.delete(oldest)
     }
-    this.#cache.set(value, plaintext)
+    this.#cache.set(key, { value, plaintext, loaded })
   }
 }
 

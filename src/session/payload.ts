@@ -3,9 +3,14 @@ import type { AuthState, Flash, Session } from './session.ts'
 
 /** What a stored session decodes to, before timeouts are checked. */
 export interface SessionInit {
-  data: Record<string, unknown>
+  /** The app's data, owned by the session that receives it (absent: see `dataJson`). */
+  data?: Record<string, unknown> | undefined
+  /** The app's data as JSON, for inits shared through a cache (parsed when first needed). */
+  dataJson?: string | undefined
   auth: AuthState
   flashes: Flash[]
+  /** `auth`, `flashes` and `dataJson` are shared (cached): copy before changing them. */
+  shared?: boolean | undefined
   permanent: boolean
   /** Seconds since the epoch. */
   createdAt: number
@@ -56,12 +61,40 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 const isId = (v: unknown): v is UserId =>
   (typeof v === 'string' && v !== '') || (typeof v === 'number' && Number.isFinite(v))
 
+/** A decoded session whose data the receiver owns. */
+export type OwnedSessionInit = SessionInit & { data: Record<string, unknown> }
+
+/**
+ * Like {@link decodePayload}, for an init that many requests share (the cookie backend's cache):
+ * the login state and flashes are frozen and the data is kept as JSON, so no request can change
+ * what the next one reads.
+ */
+export function decodeSharedPayload(json: string): SessionInit | null {
+  const init = decodePayload(json)
+  if (init === null) return null
+  let dataJson: string | undefined
+  for (const _ in init.data) {
+    dataJson = JSON.stringify(init.data)
+    break
+  }
+  for (const flash of init.flashes) Object.freeze(flash)
+  return {
+    dataJson,
+    auth: Object.freeze(init.auth) as AuthState,
+    flashes: Object.freeze(init.flashes) as Flash[],
+    shared: true,
+    permanent: init.permanent,
+    createdAt: init.createdAt,
+    lastActive: init.lastActive,
+  }
+}
+
 /**
  * Parses what {@link encodePayload} wrote. The input was authenticated before this runs, but the
  * shape is still checked so that a format change can never crash a request: anything unexpected
  * returns `null` (the request goes on as anonymous).
  */
-export function decodePayload(json: string): SessionInit | null {
+export function decodePayload(json: string): OwnedSessionInit | null {
   let raw: unknown
   try {
     raw = JSON.parse(json)
@@ -72,7 +105,7 @@ export function decodePayload(json: string): SessionInit | null {
 }
 
 /** Checks and converts the compact form (`c`, `t`, `p`, `a`, `d`, `f`) shared by every backend. */
-export function fromCompact(raw: Record<string, unknown>): SessionInit | null {
+export function fromCompact(raw: Record<string, unknown>): OwnedSessionInit | null {
   const { c, t, p, a, d, f } = raw
   if (typeof c !== 'number' || typeof t !== 'number' || !Number.isFinite(c + t)) return null
   const auth: AuthState = {}

@@ -74,11 +74,43 @@ describe('Session values', () => {
     assert.equal(s.get('obj')?.n, 2)
   })
 
-  it('does not share the initial data object', () => {
-    const data: Record<string, unknown> = { theme: 'dark' }
-    const s = fresh({ data })
-    s.set('count', 1)
-    assert.deepEqual(Object.keys(data), ['theme'])
+  it('never changes a shared (cached) init, whatever the request does', () => {
+    const auth = Object.freeze({ userId: 'u', fresh: true })
+    const flashes = Object.freeze([Object.freeze({ category: 'info', message: 'hi' })])
+    const dataJson = '{"cart":["a"],"theme":"dark"}'
+    const shared = { auth, flashes: flashes as never, dataJson, shared: true }
+    const s = new Session({ ...shared, createdAt: 1, lastActive: 1, isNew: false })
+    ;(s.get('cart') as string[]).push('b')
+    s.markModified()
+    s.set('theme', 'light')
+    s.flash('more')
+    s._patchAuth({ fresh: false })
+    assert.deepEqual(s.consumeFlashes(), [
+      { category: 'info', message: 'hi' },
+      { category: 'message', message: 'more' },
+    ])
+    assert.deepEqual(auth, { userId: 'u', fresh: true })
+    assert.equal(flashes.length, 1)
+    // A second request with the same cookie starts from the untouched init.
+    const again = new Session({ ...shared, createdAt: 1, lastActive: 1, isNew: false })
+    assert.deepEqual(again.get('cart'), ['a'])
+    assert.equal(again.get('theme'), 'dark')
+    assert.equal(again._auth.fresh, true)
+    assert.equal(again.consumeFlashes().length, 1)
+    assert.equal(again.isEmpty, false)
+    assert.equal(Object.getPrototypeOf(again._data), null)
+  })
+
+  it('a shared session with only data is not empty before its data is read', () => {
+    const s = new Session({
+      dataJson: '{"a":1}',
+      shared: true,
+      createdAt: 1,
+      lastActive: 1,
+      isNew: false,
+    })
+    assert.equal(s.isEmpty, false)
+    assert.deepEqual(s.keys(), ['a'])
   })
 
   it('refuses reserved keys with a TypeError', () => {

@@ -24,6 +24,15 @@ export interface AuthState {
   next?: string
 }
 
+/** @internal What a request changed in a session (see {@link Session._changes}). */
+export interface SessionChanges {
+  readonly set: Set<string>
+  readonly removed: Set<string>
+  auth: boolean
+  flashes: boolean
+  permanent: boolean
+}
+
 const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
 
 function checkKey(key: unknown): asserts key is string {
@@ -64,7 +73,15 @@ function checkValue(key: string, value: unknown): void {
  * ```
  */
 export class Session<Data extends object = Record<string, unknown>> {
-  /** @internal */ _data: Record<string, unknown>
+  // Sessions decoded from a cookie share their login state, flashes and encoded data with the
+  // backend's cache (the same cookie value comes back on every request): each is copied only when
+  // this request changes it, so a request that only reads the login allocates almost nothing.
+  #data: Record<string, unknown> | undefined
+  /** The data as JSON, parsed on first access (`undefined`: no data, or already parsed). */
+  #dataJson: string | undefined
+  #flashesShared: boolean
+  #authShared: boolean
+  #changes: SessionChanges | undefined
   /** @internal */ _auth: AuthState
   /** @internal */ _flashes: Flash[]
   /** @internal */ _permanent: boolean
@@ -73,39 +90,82 @@ export class Session<Data extends object = Record<string, unknown>> {
   /** @internal Seconds since the epoch. */ _lastActive: number
   /** @internal True when no valid cookie backed this session. */ _isNew: boolean
   /** @internal Set when login, logout or re-authentication asks for a new session (new id / seal). */ _rotate = false
-  /**
-   * @internal What changed, so a store can write only that (two requests changing different
-   * keys of one session both persist): data keys set or removed, and the meta parts.
-   */
-  readonly _changes = {
-    set: new Set<string>(),
-    removed: new Set<string>(),
-    auth: false,
-    flashes: false,
-    permanent: false,
-  }
   /** @internal Where a store keeps this session (id and hash tag); absent for cookie sessions. */
   _handle: { readonly id: string; readonly tag: string } | undefined
 
-  /** @internal */
+  /**
+   * @internal `data` is taken over (not copied); `dataJson`, `auth` and `flashes` with
+   * `shared: true` belong to a cache and are copied before any change.
+   */
   constructor(init: {
-    data?: Record<string, unknown>
-    auth?: AuthState
-    flashes?: Flash[]
-    permanent?: boolean
+    data?: Record<string, unknown> | undefined
+    dataJson?: string | undefined
+    auth?: AuthState | undefined
+    flashes?: Flash[] | undefined
+    shared?: boolean | undefined
+    permanent?: boolean | undefined
     createdAt: number
     lastActive: number
     isNew: boolean
     handle?: { readonly id: string; readonly tag: string } | undefined
   }) {
-    this._data = Object.assign(Object.create(null), init.data)
+    this.#data = init.data
+    this.#dataJson = init.data === undefined ? init.dataJson : undefined
+    const shared = init.shared === true
     this._auth = init.auth ?? {}
+    this.#authShared = shared && init.auth !== undefined
     this._flashes = init.flashes ?? []
+    this.#flashesShared = shared && init.flashes !== undefined
     this._permanent = init.permanent === true
     this._createdAt = init.createdAt
     this._lastActive = init.lastActive
     this._isNew = init.isNew
     this._handle = init.handle
+  }
+
+  /** @internal The app's data (a null-prototype object owned by this session). */
+  get _data(): Record<string, unknown> {
+    if (this.#data === undefined) {
+      const json = this.#dataJson
+      this.#dataJson = undefined
+      this.#data =
+        json === undefined
+          ? Object.create(null)
+          : (Object.setPrototypeOf(JSON.parse(json), null) as Record<string, unknown>)
+    }
+    return this.#data as Record<string, unknown>
+  }
+
+  /**
+   * @internal What changed, so a store can write only that (two requests changing different
+   * keys of one session both persist): data keys set or removed, and the meta parts.
+   */
+  get _changes(): SessionChanges {
+    if (this.#changes === undefined) {
+      this.#changes = {
+        set: new Set<string>(),
+        removed: new Set<string>(),
+        auth: false,
+        flashes: false,
+        permanent: false,
+      }
+    }
+    return this.#changes
+  }
+
+  /** True when data is stored, without decoding it. */
+  #hasData(): boolean {
+    if (this.#dataJson !== undefined) return true
+    for (const _ in this.#data) return true
+    return false
+  }
+
+  #ownFlashes(): Flash[] {
+    if (this.#flashesShared) {
+      this._flashes = this._flashes.slice()
+      this.#flashesShared = false
+    }
+    return this._flashes
   }
 
   /** The value stored under `key`, or `undefined`. Mutating a returned object needs {@link markModified}. */
@@ -155,7 +215,9 @@ export class Session<Data extends object = Record<string, unknown>> {
     if (this.isEmpty) return
     this._dropData()
     this._auth = {}
+    this.#authShared = false
     this._flashes = []
+    this.#flashesShared = false
     this._changes.auth = true
     this._changes.flashes = true
     this._modified = true
@@ -163,7 +225,7 @@ export class Session<Data extends object = Record<string, unknown>> {
 
   /** True when nothing at all is stored (no data, no login, no flashes). */
   get isEmpty(): boolean {
-    for (const _ in this._data) return false
+    if (this.#hasData()) return false
     for (const _ in this._auth) return false
     return this._flashes.length === 0
   }
@@ -192,7 +254,7 @@ export class Session<Data extends object = Record<string, unknown>> {
   /** Queues a message for the next page (Flask's `flash`). @default category 'message' */
   flash(message: string, category = 'message'): void {
     if (typeof message !== 'string') throw new TypeError('flash: message must be a string')
-    this._flashes.push({ category: String(category), message })
+    this.#ownFlashes().push({ category: String(category), message })
     this._changes.flashes = true
     this._modified = true
   }
@@ -204,8 +266,9 @@ export class Session<Data extends object = Record<string, unknown>> {
   consumeFlashes(category?: string): Flash[] {
     if (this._flashes.length === 0) return []
     if (category === undefined) {
-      const all = this._flashes
+      const all = this.#flashesShared ? this._flashes.slice() : this._flashes
       this._flashes = []
+      this.#flashesShared = false
       this._changes.flashes = true
       this._modified = true
       return all
@@ -213,6 +276,7 @@ export class Session<Data extends object = Record<string, unknown>> {
     const taken = this._flashes.filter((f) => f.category === category)
     if (taken.length > 0) {
       this._flashes = this._flashes.filter((f) => f.category !== category)
+      this.#flashesShared = false
       this._changes.flashes = true
       this._modified = true
     }
@@ -222,6 +286,7 @@ export class Session<Data extends object = Record<string, unknown>> {
   /** @internal Replaces the login state, marking the session changed. */
   _setAuth(next: AuthState): void {
     this._auth = next
+    this.#authShared = false
     this._changes.auth = true
     this._modified = true
   }
@@ -231,6 +296,10 @@ export class Session<Data extends object = Record<string, unknown>> {
     for (const key of Object.keys(patch) as (keyof AuthState)[]) {
       const value = patch[key]
       if (this._auth[key] === value) continue
+      if (this.#authShared) {
+        this._auth = { ...this._auth }
+        this.#authShared = false
+      }
       if (value === undefined) delete this._auth[key]
       else (this._auth as Record<string, unknown>)[key] = value
       this._changes.auth = true
@@ -244,7 +313,7 @@ export class Session<Data extends object = Record<string, unknown>> {
       this._changes.removed.add(key)
       this._changes.set.delete(key)
     }
-    this._data = Object.create(null)
+    this.#data = Object.create(null)
     this._modified = true
   }
 }
