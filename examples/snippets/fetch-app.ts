@@ -16,7 +16,7 @@ const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.char
 const html = (body: string, status = 200) =>
   new Response(body, { status, headers: { 'content-type': 'text/html; charset=utf-8' } })
 
-type Route = (request: Request, context?: FetchRequestContext) => Promise<Response>
+type Route = (request: Request, context?: FetchRequestContext) => Response | Promise<Response>
 
 export function createHandler(
   users = new Map([['leafstorm', new User('leafstorm', 'secret')]]),

@@ -11,7 +11,7 @@ export interface BunLike {
   serve(options: {
     port: number
     hostname: string
-    fetch(request: Request, server: BunServer): Promise<Response>
+    fetch(request: Request, server: BunServer): Response | Promise<Response>
   }): BunServer
 }
 

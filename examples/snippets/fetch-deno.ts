@@ -9,7 +9,7 @@ interface DenoServeInfo {
 export interface DenoLike {
   serve(
     options: { port: number; hostname: string },
-    handler: (request: Request, info: DenoServeInfo) => Promise<Response>,
+    handler: (request: Request, info: DenoServeInfo) => Response | Promise<Response>,
   ): { readonly finished: Promise<void> }
 }
 

@@ -15,7 +15,7 @@ class User extends UserMixin {
 }
 const users = new Map([['leafstorm', new User('leafstorm', 'leafstorm@example.com')]]) // your DB
 
-type Route = (request: Request, context?: FetchRequestContext) => Promise<Response>
+type Route = (request: Request, context?: FetchRequestContext) => Response | Promise<Response>
 let routes: { get: Route; patch: Route } | undefined
 
 // Built on the first request, not at import: `next build` imports route modules, and a build
@@ -54,10 +54,10 @@ const client = (request: Request) => ({
   clientAddress: request.headers.get('x-real-ip') ?? undefined,
 })
 
-export function GET(request: Request): Promise<Response> {
+export function GET(request: Request): Response | Promise<Response> {
   return account().get(request, client(request))
 }
 
-export function PATCH(request: Request): Promise<Response> {
+export function PATCH(request: Request): Response | Promise<Response> {
   return account().patch(request, client(request))
 }

@@ -1,10 +1,10 @@
-import type { NextFunction, Request, RequestHandler, Response } from 'express'
+import type { Application, NextFunction, Request, RequestHandler, Response } from 'express'
 import type { GuardedAuth, RequestAuth } from '../core/auth.ts'
 import { LoginManagerError } from '../core/errors.ts'
 import type { LoginManager } from '../core/login-manager.ts'
 import type { AuthOutcome } from '../core/outcome.ts'
 import type { RequestAdapter, UserId } from '../core/types.ts'
-import { applyBeforeHeaders, holdEndForStore, sendOutcome } from './node.ts'
+import { applyBeforeHeaders, holdEndForStore, hookWriteHead, sendOutcome } from './node.ts'
 
 /** An Express request after the middleware: `req.auth` is the per-request auth object. */
 export type AuthRequest<User extends object, Id extends UserId = string> = Request & {
@@ -27,6 +27,15 @@ export type GuardedHandler<User extends object, Id extends UserId = string> = (
 export interface ExpressLogin<User extends object, Id extends UserId = string> {
   /** `app.use(login.middleware)`: puts the auth object on `req.auth`. Loads nothing until asked. */
   readonly middleware: RequestHandler
+  /**
+   * Flask's `init_app`: gives every request of `app` a `req.auth`, created on first read, with no
+   * middleware layer at all (a route that never reads it pays nothing). Install it on each app
+   * that has routes using login-manager (a mounted sub-app has its own request object); guards
+   * work with or without it. With a session store, handlers that are not behind a guard must
+   * `await req.auth.getSession()` before reading the session synchronously (or use the
+   * middleware, which loads it first).
+   */
+  install(app: Application): void
   /** The typed auth object of a request (no declaration merging needed). */
   auth(req: Request): RequestAuth<User, Id>
   /** Route middleware: 302 to the login view (or 401) unless logged in (Flask's `login_required`). */
@@ -88,16 +97,59 @@ export function expressLogin<User extends object, Id extends UserId = string>(
 ): ExpressLogin<User, Id> {
   manager.assertReady()
 
-  const middleware: RequestHandler = function loginManagerMiddleware(req, res, next) {
+  // Where this integration keeps the auth object of a request (under `install`, `req.auth` is a
+  // getter reading it), and the response hook that applies its cookies.
+  const AUTH = Symbol('login-manager.auth')
+  const RESPONSE = Symbol('login-manager.response-auth')
+  type Carrier = { [AUTH]?: RequestAuth<User, Id> }
+
+  /** Creates the request's auth object and arranges for its cookies to reach the response. */
+  const create = (req: Request, res: Response): RequestAuth<User, Id> => {
     const auth = manager.createAuth(new ExpressRequestAdapter(req))
+    ;(req as Carrier)[AUTH] = auth
+    // Express gives each app its own response prototype: hooking its writeHead once is much
+    // cheaper than patching every response.
+    if (!hookWriteHead(res, RESPONSE, auth)) applyBeforeHeaders(res, auth)
+    if (!manager._backend.sync) holdEndForStore(res, auth)
+    return auth
+  }
+
+  const middleware: RequestHandler = function loginManagerMiddleware(req, res, next) {
+    const auth = (req as Carrier)[AUTH] ?? create(req, res)
     ;(req as AuthRequest<User, Id>).auth = auth
-    applyBeforeHeaders(res, auth)
     if (manager._backend.sync) {
       next()
       return
     }
-    holdEndForStore(res, auth)
     auth.prepare().then((outcome) => (outcome === null ? next() : sendOutcome(res, outcome)), next)
+  }
+
+  const installed = new WeakSet<object>()
+  const install = (app: Application) => {
+    const proto = (app as unknown as { request?: unknown }).request
+    if (typeof proto !== 'object' || proto === null) {
+      throw new LoginManagerError(
+        'ERR_INVALID_OPTION',
+        'login.install(app): expected an Express application (express()), which has app.request',
+      )
+    }
+    if (installed.has(proto)) return
+    installed.add(proto)
+    Object.defineProperty(proto, 'auth', {
+      configurable: true,
+      enumerable: false,
+      get(this: Request & Carrier) {
+        return this[AUTH] ?? (this.res === undefined ? undefined : create(this, this.res))
+      },
+      set(this: Request, value: unknown) {
+        Object.defineProperty(this, 'auth', {
+          configurable: true,
+          enumerable: true,
+          writable: true,
+          value,
+        })
+      },
+    })
   }
 
   const authOf = (req: Request): RequestAuth<User, Id> => {
@@ -105,7 +157,7 @@ export function expressLogin<User extends object, Id extends UserId = string>(
     if (auth === undefined) {
       throw new LoginManagerError(
         'ERR_INVALID_OPTION',
-        'req.auth is missing: add app.use(login.middleware) before routes that use login-manager',
+        'req.auth is missing: call login.install(app) or add app.use(login.middleware) before routes that use login-manager',
       )
     }
     return auth
@@ -113,17 +165,24 @@ export function expressLogin<User extends object, Id extends UserId = string>(
 
   const guard = (fresh: boolean, handler: GuardedHandler<User, Id> | undefined): RequestHandler =>
     function loginGuard(req, res, next) {
-      let auth: RequestAuth<User, Id>
-      try {
-        auth = authOf(req)
-      } catch (error) {
-        next(error)
-        return
-      }
+      const existing = (req as Carrier)[AUTH] ?? (req as Partial<AuthRequest<User, Id>>).auth
+      const created = existing === undefined
+      const auth = existing ?? create(req, res)
+      if (created) (req as AuthRequest<User, Id>).auth = auth
       const proceed = (outcome: AuthOutcome | null) => {
         if (outcome !== null) return sendOutcome(res, outcome)
         if (handler === undefined) return next()
         return handler(req as GuardedRequest<User, Id>, res, next)
+      }
+      if (created && !manager._backend.sync) {
+        // No middleware loaded the store session: load it here.
+        const guardAfterLoad = async () => {
+          const unavailable = await auth.prepare()
+          if (unavailable !== null) return sendOutcome(res, unavailable)
+          return proceed(await auth.guard(fresh))
+        }
+        guardAfterLoad().catch(next)
+        return
       }
       let decision: AuthOutcome | null | Promise<AuthOutcome | null>
       try {
@@ -143,6 +202,7 @@ export function expressLogin<User extends object, Id extends UserId = string>(
 
   return {
     middleware,
+    install,
     auth: authOf,
     loginRequired: ((handler?: GuardedHandler<User, Id>) => guard(false, handler)) as ExpressLogin<
       User,

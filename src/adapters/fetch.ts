@@ -2,13 +2,32 @@ import type { GuardedAuth, RequestAuth } from '../core/auth.ts'
 import type { LoginManager } from '../core/login-manager.ts'
 import type { AuthOutcome } from '../core/outcome.ts'
 import type { UserId } from '../core/types.ts'
-import { applyEffectsToResponse, FetchRequestAdapter, outcomeToResponse } from './web.ts'
+import {
+  applyEffectsToResponse,
+  asNodeIncoming,
+  FetchRequestAdapter,
+  type NodeIncoming,
+  outcomeToResponse,
+} from './web.ts'
 
 /** Per-request facts a Fetch server knows besides the `Request`. */
 export interface FetchRequestContext {
-  /** The client address the server vouches for (Bun: `server.requestIP(req)?.address`, Deno: `info.remoteAddr.hostname`). */
+  /**
+   * The client address the server vouches for (Bun: `server.requestIP(req)?.address`, Deno:
+   * `info.remoteAddr.hostname`). Defaults to `incoming.socket.remoteAddress` when `incoming` is given.
+   */
   clientAddress?: string | undefined
+  /**
+   * The Node request behind the `Request`, where the server has one: `@hono/node-server` passes
+   * `{ incoming, outgoing }` as the handler's second argument, so `serve({ fetch: handler })`
+   * fills this in by itself. Headers are then read from it, which is much cheaper than from the
+   * `Request`.
+   */
+  incoming?: NodeIncoming | undefined
 }
+
+/** What a wrapped handler returns: a `Response`, without a promise when nothing needed one. */
+export type MaybeResponse = Response | Promise<Response>
 
 /** A handler that receives the auth object and returns a Response. */
 export type FetchAuthHandler<User extends object, Id extends UserId = string> = (
@@ -31,15 +50,15 @@ export interface FetchLogin<User extends object, Id extends UserId = string> {
   /** Wraps a handler: creates the auth object, runs the handler, applies the cookies. */
   handle(
     handler: FetchAuthHandler<User, Id>,
-  ): (request: Request, context?: FetchRequestContext) => Promise<Response>
+  ): (request: Request, context?: FetchRequestContext) => MaybeResponse
   /** Like {@link handle}, behind `loginRequired`. */
   loginRequired(
     handler: FetchGuardedHandler<User, Id>,
-  ): (request: Request, context?: FetchRequestContext) => Promise<Response>
+  ): (request: Request, context?: FetchRequestContext) => MaybeResponse
   /** Like {@link handle}, behind `freshLoginRequired`. */
   freshLoginRequired(
     handler: FetchGuardedHandler<User, Id>,
-  ): (request: Request, context?: FetchRequestContext) => Promise<Response>
+  ): (request: Request, context?: FetchRequestContext) => MaybeResponse
   /** A Response for an outcome of `auth.unauthorized()` / `auth.needsRefresh()`. */
   render(outcome: AuthOutcome): Response
 }
@@ -63,8 +82,14 @@ export function fetchLogin<User extends object, Id extends UserId = string>(
   // A store that failed while loading: the 503 to send instead of the handler's response.
   const unavailable = new WeakMap<RequestAuth<User, Id>, AuthOutcome>()
 
-  const auth = async (request: Request, context: FetchRequestContext = {}) => {
-    const result = manager.createAuth(new FetchRequestAdapter(request, context.clientAddress))
+  const create = (request: Request, context: FetchRequestContext | undefined) => {
+    const incoming = asNodeIncoming(context?.incoming)
+    const clientAddress = context?.clientAddress ?? incoming?.socket?.remoteAddress
+    return manager.createAuth(new FetchRequestAdapter(request, clientAddress, request, incoming))
+  }
+
+  const auth = async (request: Request, context?: FetchRequestContext) => {
+    const result = create(request, context)
     if (!manager._backend.sync) {
       const outcome = await result.prepare()
       if (outcome !== null) unavailable.set(result, outcome)
@@ -72,30 +97,49 @@ export function fetchLogin<User extends object, Id extends UserId = string>(
     return result
   }
 
-  const apply = async (a: RequestAuth<User, Id>, response: Response) => {
-    const failedLoad = unavailable.get(a)
-    if (failedLoad !== undefined) return outcomeToResponse(failedLoad)
+  /** The response with the effects applied: synchronous unless a store write must be awaited. */
+  const finish = (a: RequestAuth<User, Id>, response: Response): MaybeResponse => {
     const effects = a.commit(response.status)
     if (effects === null) return response
     const result = applyEffectsToResponse(response, effects)
-    const failure = await effects.pending
-    return failure ? outcomeToResponse(failure) : result
+    if (effects.pending === undefined) return result
+    return effects.pending.then((failure) => (failure ? outcomeToResponse(failure) : result))
   }
 
-  const handle =
-    (handler: FetchAuthHandler<User, Id>) =>
-    async (request: Request, context?: FetchRequestContext) => {
-      const a = await auth(request, context)
-      const failedLoad = unavailable.get(a)
-      if (failedLoad !== undefined) return outcomeToResponse(failedLoad)
-      return apply(a, await handler(request, a))
+  const apply = async (a: RequestAuth<User, Id>, response: Response) => {
+    const failedLoad = unavailable.get(a)
+    if (failedLoad !== undefined) return outcomeToResponse(failedLoad)
+    return finish(a, response)
+  }
+
+  /** Runs `body` with a ready auth object: synchronously for cookie sessions. */
+  const withAuth =
+    (body: (request: Request, a: RequestAuth<User, Id>) => MaybeResponse) =>
+    (request: Request, context?: FetchRequestContext): MaybeResponse => {
+      const a = create(request, context)
+      if (manager._backend.sync) return body(request, a)
+      return a
+        .prepare()
+        .then((failed) => (failed === null ? body(request, a) : outcomeToResponse(failed)))
     }
 
+  const handle = (handler: FetchAuthHandler<User, Id>) =>
+    withAuth((request, a) => {
+      const response = handler(request, a)
+      return response instanceof Promise ? response.then((r) => finish(a, r)) : finish(a, response)
+    })
+
   const guarded = (fresh: boolean, handler: FetchGuardedHandler<User, Id>) =>
-    handle(async (request, a) => {
-      const outcome = await (fresh ? a.checkFreshLogin() : a.checkLogin())
-      if (outcome !== null) return outcomeToResponse(outcome)
-      return handler(request, a as GuardedAuth<User, Id>)
+    withAuth((request, a) => {
+      const run = (outcome: AuthOutcome | null): MaybeResponse => {
+        if (outcome !== null) return finish(a, outcomeToResponse(outcome))
+        const response = handler(request, a as GuardedAuth<User, Id>)
+        return response instanceof Promise
+          ? response.then((r) => finish(a, r))
+          : finish(a, response)
+      }
+      const decision = a.guard(fresh)
+      return decision instanceof Promise ? decision.then(run) : run(decision)
     })
 
   return {

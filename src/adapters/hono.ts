@@ -1,9 +1,15 @@
-import type { Context, MiddlewareHandler } from 'hono'
+import type { Context, Handler, MiddlewareHandler } from 'hono'
 import type { GuardedAuth, RequestAuth } from '../core/auth.ts'
 import type { LoginManager } from '../core/login-manager.ts'
 import type { AuthOutcome } from '../core/outcome.ts'
 import type { UserId } from '../core/types.ts'
-import { applyEffectsToResponse, FetchRequestAdapter, outcomeToResponse } from './web.ts'
+import {
+  applyEffectsToResponse,
+  asNodeIncoming,
+  FetchRequestAdapter,
+  type NodeIncoming,
+  outcomeToResponse,
+} from './web.ts'
 
 /** Hono `Env` with the auth object in `c.var.auth`. */
 export type AuthEnv<User extends object, Id extends UserId = string> = {
@@ -25,21 +31,41 @@ export interface HonoLoginOptions {
   clientAddress?: (c: Context) => string | undefined
 }
 
+/** A route handler behind a guard: `c.var.auth.user` is `User`. */
+export type GuardedHandler<User extends object, Id extends UserId = string> = (
+  c: Context<GuardedEnv<User, Id>>,
+) => Response | Promise<Response>
+
 /** The Hono integration of one {@link LoginManager}. */
 export interface HonoLogin<User extends object, Id extends UserId = string> {
-  /** `app.use(login.middleware)`: puts the auth object in `c.var.auth`. */
+  /**
+   * `app.use(login.middleware)` (or on the paths that need it): puts the auth object in
+   * `c.var.auth` and applies its cookies to the response.
+   */
   readonly middleware: MiddlewareHandler<AuthEnv<User, Id>>
-  /** Guard: redirect to the login view (or 401) unless logged in; narrows `c.var.auth.user`. */
+  /** Guard middleware: redirect to the login view (or 401) unless logged in; narrows `c.var.auth.user`. */
   loginRequired(): MiddlewareHandler<GuardedEnv<User, Id>>
-  /** Guard: logged in and fresh. */
+  /**
+   * Wraps a handler in the guard. Needs no `login.middleware` on the route (it provides
+   * `c.var.auth` itself when missing), and keeps the route a single handler, which Hono runs
+   * without its middleware machinery: the cheapest way to protect a route.
+   */
+  loginRequired(handler: GuardedHandler<User, Id>): Handler<GuardedEnv<User, Id>>
+  /** Guard middleware: logged in and fresh. */
   freshLoginRequired(): MiddlewareHandler<GuardedEnv<User, Id>>
+  /** Wraps a handler in the fresh-login guard (see {@link loginRequired}). */
+  freshLoginRequired(handler: GuardedHandler<User, Id>): Handler<GuardedEnv<User, Id>>
   /** A Response for an outcome of `auth.unauthorized()` / `auth.needsRefresh()`. */
   render(outcome: AuthOutcome): Response
 }
 
+/** `@hono/node-server` passes the Node request as `c.env.incoming`. */
+function nodeIncoming(c: Context): NodeIncoming | undefined {
+  return asNodeIncoming((c.env as { incoming?: unknown } | undefined)?.incoming)
+}
+
 function nodeSocketAddress(c: Context): string | undefined {
-  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined
-  return env?.incoming?.socket?.remoteAddress
+  return nodeIncoming(c)?.socket?.remoteAddress
 }
 
 /**
@@ -60,9 +86,28 @@ export function honoLogin<User extends object, Id extends UserId = string>(
   manager.assertReady()
   const clientAddress = options.clientAddress ?? nodeSocketAddress
 
-  const middleware: MiddlewareHandler<AuthEnv<User, Id>> = async function loginManager(c, next) {
-    const auth = manager.createAuth(new FetchRequestAdapter(c.req.raw, clientAddress(c), c))
+  const create = (c: Context): RequestAuth<User, Id> => {
+    const auth = manager.createAuth(
+      new FetchRequestAdapter(c.req.raw, clientAddress(c), c, nodeIncoming(c)),
+    )
     c.set('auth', auth)
+    return auth
+  }
+
+  /** The response with the auth effects applied; a 503 instead when a store write failed. */
+  const finish = (
+    auth: RequestAuth<User, Id>,
+    response: Response,
+  ): Response | Promise<Response> => {
+    const effects = auth.commit(response.status)
+    if (effects === null) return response
+    const updated = applyEffectsToResponse(response, effects)
+    if (effects.pending === undefined) return updated
+    return effects.pending.then((failure) => (failure ? outcomeToResponse(failure) : updated))
+  }
+
+  const middleware: MiddlewareHandler<AuthEnv<User, Id>> = async function loginManager(c, next) {
+    const auth = create(c)
     if (!manager._backend.sync) {
       const unavailable = await auth.prepare()
       if (unavailable !== null) return outcomeToResponse(unavailable)
@@ -80,18 +125,63 @@ export function honoLogin<User extends object, Id extends UserId = string>(
     }
   }
 
-  const guard = (fresh: boolean): MiddlewareHandler<GuardedEnv<User, Id>> =>
+  const guardMiddleware = (fresh: boolean): MiddlewareHandler<GuardedEnv<User, Id>> =>
     async function loginGuard(c, next) {
-      const auth = c.var.auth as RequestAuth<User, Id>
-      const outcome = await (fresh ? auth.checkFreshLogin() : auth.checkLogin())
+      const auth = (c.get('auth') as RequestAuth<User, Id> | undefined) ?? create(c)
+      const outcome = await auth.guard(fresh)
       if (outcome !== null) return outcomeToResponse(outcome)
       await next()
     }
 
+  const guardHandler = (
+    fresh: boolean,
+    handler: GuardedHandler<User, Id>,
+  ): Handler<GuardedEnv<User, Id>> =>
+    function guardedHandler(c) {
+      const existing = c.get('auth') as RequestAuth<User, Id> | undefined
+      if (existing !== undefined) {
+        // login.middleware runs around this route: it applies the cookies.
+        const decision = existing.guard(fresh)
+        if (decision === null) return handler(c)
+        if (decision instanceof Promise) {
+          return decision.then((outcome) =>
+            outcome === null ? handler(c) : outcomeToResponse(outcome),
+          )
+        }
+        return outcomeToResponse(decision)
+      }
+      const auth = create(c)
+      const run = (outcome: AuthOutcome | null): Response | Promise<Response> => {
+        if (outcome !== null) return finish(auth, outcomeToResponse(outcome))
+        const response = handler(c)
+        // The common case (cookie sessions, a synchronous handler) needs no promise at all.
+        return response instanceof Promise
+          ? response.then((r) => finish(auth, r))
+          : finish(auth, response)
+      }
+      if (!manager._backend.sync) {
+        return (async () => {
+          const unavailable = await auth.prepare()
+          if (unavailable !== null) return outcomeToResponse(unavailable)
+          return run(await auth.guard(fresh))
+        })()
+      }
+      const decision = auth.guard(fresh)
+      return decision instanceof Promise ? decision.then(run) : run(decision)
+    }
+
   return {
     middleware,
-    loginRequired: () => guard(false),
-    freshLoginRequired: () => guard(true),
+    loginRequired: ((handler?: GuardedHandler<User, Id>) =>
+      handler === undefined ? guardMiddleware(false) : guardHandler(false, handler)) as HonoLogin<
+      User,
+      Id
+    >['loginRequired'],
+    freshLoginRequired: ((handler?: GuardedHandler<User, Id>) =>
+      handler === undefined ? guardMiddleware(true) : guardHandler(true, handler)) as HonoLogin<
+      User,
+      Id
+    >['freshLoginRequired'],
     render: outcomeToResponse,
   }
 }

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http'
+import { ServerResponse } from 'node:http'
 import type { ResponseEffects } from '../core/auth.ts'
 import type { AuthOutcome } from '../core/outcome.ts'
 
@@ -48,6 +48,43 @@ export function applyBeforeHeaders(res: ServerResponse, auth: Committable): void
     if (effects !== null) applyEffects(res, effects)
     return (original as (...a: unknown[]) => ServerResponse).apply(this, args)
   } as ServerResponse['writeHead']
+}
+
+const hooked = new WeakMap<object, Set<symbol>>()
+
+/**
+ * Arranges for `auth`'s effects to be applied right before `res` sends its headers, by hooking
+ * `writeHead` once on the response's own prototype (Express gives every app one, between the
+ * response and `ServerResponse.prototype`) and recording `auth` on the response under `key`.
+ * Returns false, doing nothing, when the response has no such prototype (a bare `node:http`
+ * response): the caller then patches the response itself with {@link applyBeforeHeaders}.
+ */
+export function hookWriteHead(res: ServerResponse, key: symbol, auth: Committable): boolean {
+  const proto = Object.getPrototypeOf(res) as Record<string, unknown> | null
+  if (proto === null || proto === (ServerResponse.prototype as object)) return false
+  let keys = hooked.get(proto)
+  if (keys?.has(key) !== true) {
+    if (typeof proto.writeHead !== 'function') return false
+    const original = proto.writeHead as (...args: unknown[]) => ServerResponse
+    proto.writeHead = function writeHeadWithAuth(this: ServerResponse, ...args: unknown[]) {
+      const pending = (this as unknown as Record<symbol, Committable | null | undefined>)[key]
+      if (pending !== undefined && pending !== null) {
+        // Cleared first: an error thrown below (an oversized cookie) must not apply it twice.
+        ;(this as unknown as Record<symbol, null>)[key] = null
+        const status = typeof args[0] === 'number' ? args[0] : this.statusCode
+        const effects = pending.commit(status)
+        if (effects !== null) applyEffects(this, effects)
+      }
+      return original.apply(this, args)
+    }
+    if (keys === undefined) {
+      keys = new Set()
+      hooked.set(proto, keys)
+    }
+    keys.add(key)
+  }
+  ;(res as unknown as Record<symbol, Committable>)[key] = auth
+  return true
 }
 
 /** Appends the cookies and sets `Vary` / `Cache-Control` on a Node response. */

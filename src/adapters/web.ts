@@ -11,6 +11,24 @@ function pathStart(url: string): number {
 }
 
 /**
+ * The Node request behind a Fetch `Request` when a Node server adapter passes it along
+ * (`@hono/node-server` gives it as `env.incoming`): its headers are a plain object, much cheaper
+ * to read than the `Headers` object such servers build on demand.
+ */
+export interface NodeIncoming {
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>
+  readonly socket?: { readonly remoteAddress?: string | undefined } | null | undefined
+}
+
+/** `value` when it looks like a Node `IncomingMessage`, else `undefined`. */
+export function asNodeIncoming(value: unknown): NodeIncoming | undefined {
+  const headers = (value as { headers?: unknown } | null | undefined)?.headers
+  return typeof headers === 'object' && headers !== null && !(headers instanceof Headers)
+    ? (value as NodeIncoming)
+    : undefined
+}
+
+/**
  * A {@link RequestAdapter} over a Fetch `Request` (Hono, Bun.serve, Deno.serve, Next.js route
  * handlers). The URL is sliced, not parsed, so a request costs no `URL` object unless asked.
  */
@@ -18,10 +36,17 @@ export class FetchRequestAdapter implements RequestAdapter {
   readonly #request: Request
   readonly #clientAddress: string | undefined
   readonly #raw: unknown
-  constructor(request: Request, clientAddress: string | undefined, raw: unknown = request) {
+  readonly #incoming: NodeIncoming | undefined
+  constructor(
+    request: Request,
+    clientAddress: string | undefined,
+    raw: unknown = request,
+    incoming?: NodeIncoming,
+  ) {
     this.#request = request
     this.#clientAddress = clientAddress
     this.#raw = raw
+    this.#incoming = incoming
   }
   get method(): string {
     return this.#request.method
@@ -32,7 +57,10 @@ export class FetchRequestAdapter implements RequestAdapter {
     return start === url.length ? '/' : url.slice(start)
   }
   header(name: string): string | undefined {
-    return this.#request.headers.get(name) ?? undefined
+    const incoming = this.#incoming
+    if (incoming === undefined) return this.#request.headers.get(name) ?? undefined
+    const value = incoming.headers[name]
+    return Array.isArray(value) ? value.join(', ') : value
   }
   get clientAddress(): string | undefined {
     return this.#clientAddress
@@ -56,11 +84,70 @@ export function applyEffectsToHeaders(headers: Headers, effects: ResponseEffects
   if (effects.noStore) headers.set('cache-control', 'private, no-store')
 }
 
+/** The symbol under which `@hono/node-server`'s lightweight `Response` keeps its parts, once seen. */
+let lightResponseParts: symbol | undefined
+
+/**
+ * Adds `Vary: Cookie` to a `Response` made by `@hono/node-server`'s lightweight `Response` class
+ * without making it build a real one. That class keeps `[status, body, headers]` until something
+ * reads them and then writes them straight to the socket; reading `response.headers` would build
+ * a `Headers` object and move the response off that fast path (several µs). Only a parts array of
+ * exactly that shape with plain-object or `Headers` headers is changed (copied, never the caller's
+ * object); anything else returns false and the caller takes the standard path.
+ */
+function addVaryToLightResponse(response: Response): boolean {
+  let symbol = lightResponseParts
+  if (symbol === undefined) {
+    symbol = Object.getOwnPropertySymbols(response).find((s) => s.description === 'cache')
+    if (symbol === undefined) return false
+  }
+  const parts = (response as unknown as Record<symbol, unknown>)[symbol]
+  if (!Array.isArray(parts) || parts.length !== 3 || typeof parts[0] !== 'number') return false
+  lightResponseParts = symbol
+  const headers: unknown = parts[2]
+  if (headers instanceof Headers) {
+    const next = addVaryCookie(headers.get('vary') ?? undefined)
+    if (next !== undefined) headers.set('vary', next)
+    return true
+  }
+  if (headers === undefined || headers === null) {
+    // What the server would send by default for this body, plus Vary.
+    parts[2] =
+      parts[1] === null
+        ? { vary: 'Cookie' }
+        : { 'content-type': 'text/plain; charset=UTF-8', vary: 'Cookie' }
+    return true
+  }
+  if (typeof headers !== 'object' || Array.isArray(headers)) return false
+  if (Object.getPrototypeOf(headers) !== Object.prototype) return false
+  const record = headers as Record<string, unknown>
+  let varyKey = 'vary'
+  for (const key in record) {
+    if (key.length === 4 && key.toLowerCase() === 'vary') {
+      varyKey = key
+      break
+    }
+  }
+  const current = record[varyKey]
+  if (current !== undefined && typeof current !== 'string') return false
+  const next = addVaryCookie(current)
+  if (next !== undefined) parts[2] = { ...record, [varyKey]: next }
+  return true
+}
+
 /**
  * Returns `response` with the auth effects applied, copying it first when its headers are
  * immutable (a `Response` from `fetch()` or `Response.redirect()`).
  */
 export function applyEffectsToResponse(response: Response, effects: ResponseEffects): Response {
+  if (
+    effects.cookies.length === 0 &&
+    !effects.noStore &&
+    effects.vary &&
+    addVaryToLightResponse(response)
+  ) {
+    return response
+  }
   try {
     applyEffectsToHeaders(response.headers, effects)
     return response

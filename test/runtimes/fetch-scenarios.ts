@@ -29,7 +29,7 @@ import type * as TestingEntry from '../../src/testing/index.ts'
 interface ClientContext {
   clientAddress?: string | undefined
 }
-type AppHandler = (request: Request, context: ClientContext) => Promise<Response>
+type AppHandler = (request: Request, context: ClientContext) => Response | Promise<Response>
 
 interface BunServer {
   readonly port: number
@@ -225,7 +225,7 @@ const json = (body: unknown, status = 200) =>
 const form = async (request: Request) =>
   new URLSearchParams((await request.text()).slice(0, 10_240))
 
-const routes: Record<string, (request: Request, context: ClientContext) => Promise<Response>> = {
+const routes: Record<string, (request: Request, context: ClientContext) => Response | Promise<Response>> = {
   '/login': login.handle(async (request, auth) => {
     if (request.method !== 'POST') return text('Log in here')
     const fields = await form(request)

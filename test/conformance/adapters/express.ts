@@ -27,12 +27,25 @@ function formOf(req: Request): Record<string, string> {
 export const expressHarness: AdapterHarness = makeExpressHarness('express', express)
 
 /**
+ * Express 5 with `login.install(app)` instead of the middleware, and guards wrapping the handlers:
+ * the layout without any login-manager middleware layer.
+ */
+export const expressInstallHarness: AdapterHarness = makeExpressHarness(
+  'express-install',
+  express,
+  'install',
+)
+
+/**
  * A harness over one Express module: the same app for every major version, since
- * `login-manager/express` must accept Express 4 and 5 unchanged.
+ * `login-manager/express` must accept Express 4 and 5 unchanged. `style` picks how the app wires
+ * login-manager in: `app.use(login.middleware)` and guard middleware, or `login.install(app)` and
+ * guards wrapping the handlers.
  */
 export function makeExpressHarness(
   name: string,
   express: typeof import('express'),
+  style: 'middleware' | 'install' = 'middleware',
 ): AdapterHarness {
   return {
     name,
@@ -45,7 +58,8 @@ export function makeExpressHarness(
       app.set('env', 'test')
       app.disable('x-powered-by')
       app.use(express.urlencoded({ extended: false }))
-      app.use(login.middleware)
+      if (style === 'install') login.install(app)
+      else app.use(login.middleware)
 
       const render = (res: Response, result: RouteResult): void => {
         if (typeof result === 'string') {
@@ -78,9 +92,16 @@ export function makeExpressHarness(
 
       for (const route of spec.routes) {
         const handlers: RequestHandler[] = []
-        if (route.guard === 'login') handlers.push(login.loginRequired())
-        else if (route.guard === 'fresh') handlers.push(login.freshLoginRequired())
-        handlers.push(wrap(route))
+        const handler = wrap(route)
+        if (style === 'install') {
+          if (route.guard === 'login') handlers.push(login.loginRequired(handler))
+          else if (route.guard === 'fresh') handlers.push(login.freshLoginRequired(handler))
+          else handlers.push(handler)
+        } else {
+          if (route.guard === 'login') handlers.push(login.loginRequired())
+          else if (route.guard === 'fresh') handlers.push(login.freshLoginRequired())
+          handlers.push(handler)
+        }
         switch (route.method ?? 'GET') {
           case 'GET':
             app.get(route.path, ...handlers)

@@ -16,7 +16,7 @@ import type {
 /** Statuses whose response must have a null body (the Response constructor throws otherwise). */
 const NULL_BODY = new Set([101, 103, 204, 205, 304])
 
-type Endpoint = (request: Request, context?: FetchRequestContext) => Promise<Response>
+type Endpoint = (request: Request, context?: FetchRequestContext) => Response | Promise<Response>
 
 /** `request.text()` of an urlencoded body, first value per key; `{}` for any other body. */
 async function formOf(request: Request): Promise<Record<string, string>> {
@@ -39,65 +39,80 @@ function textResponse(body: string, status = 200, extra?: Record<string, string>
 /**
  * Serves conformance apps as one `(Request) => Response` function built with
  * `login-manager/fetch`, on Node through `@hono/node-server`. Routing is a lookup table: a Fetch
- * server has no router of its own.
+ * server has no router of its own. Headers are read from the `Request`.
  */
-export const fetchHarness: AdapterHarness = {
-  name: 'fetch',
-  async start<U extends object>(spec: AppSpec<U>) {
-    // Created first: when the adapter refuses the manager, nothing is listening yet.
-    const login = fetchLogin(spec.manager)
+export const fetchHarness: AdapterHarness = makeFetchHarness('fetch', 'request')
 
-    const render = (result: RouteResult): Response => {
-      if (typeof result === 'string') return textResponse(result)
-      if (isAuthOutcome(result)) return login.render(result)
-      return textResponse(result.body ?? '', result.status ?? 200, result.headers)
-    }
+/**
+ * The same, with `@hono/node-server`'s `env` passed as the context (as `serve({ fetch: handler })`
+ * does by itself): headers and the client address come from the Node request.
+ */
+export const fetchNodeHarness: AdapterHarness = makeFetchHarness('fetch-node', 'incoming')
 
-    const endpoint = (route: RouteDef<U>): Endpoint => {
-      const handler = async (request: Request, auth: RequestAuth<U, AnyId>) => {
-        const url = new URL(request.url)
-        const ctx: RouteContext<U> = {
-          auth,
-          query: (name) => url.searchParams.get(name),
-          form: await formOf(request),
-        }
-        return render(await route.handler(ctx))
+function makeFetchHarness(name: string, source: 'request' | 'incoming'): AdapterHarness {
+  return {
+    name,
+    async start<U extends object>(spec: AppSpec<U>) {
+      // Created first: when the adapter refuses the manager, nothing is listening yet.
+      const login = fetchLogin(spec.manager)
+
+      const render = (result: RouteResult): Response => {
+        if (typeof result === 'string') return textResponse(result)
+        if (isAuthOutcome(result)) return login.render(result)
+        return textResponse(result.body ?? '', result.status ?? 200, result.headers)
       }
-      if (route.guard === 'login') return login.loginRequired(handler)
-      if (route.guard === 'fresh') return login.freshLoginRequired(handler)
-      return login.handle(handler)
-    }
 
-    const table = spec.routes.map((route) => ({
-      method: route.method ?? 'GET',
-      path: route.path,
-      endpoint: endpoint(route),
-    }))
+      const endpoint = (route: RouteDef<U>): Endpoint => {
+        const handler = async (request: Request, auth: RequestAuth<U, AnyId>) => {
+          const url = new URL(request.url)
+          const ctx: RouteContext<U> = {
+            auth,
+            query: (name) => url.searchParams.get(name),
+            form: await formOf(request),
+          }
+          return render(await route.handler(ctx))
+        }
+        if (route.guard === 'login') return login.loginRequired(handler)
+        if (route.guard === 'fresh') return login.freshLoginRequired(handler)
+        return login.handle(handler)
+      }
 
-    // A thrown handler error rejects the returned promise: @hono/node-server answers it with its
-    // default 500 (no body, nothing logged).
-    const fetch = (request: Request, env: HttpBindings | Http2Bindings): Promise<Response> => {
-      const { pathname } = new URL(request.url)
-      // As in every router of the suite, a GET route also answers HEAD.
-      const method = request.method === 'HEAD' ? 'GET' : request.method
-      const match = table.find(
-        (r) => r.path === pathname && (r.method === 'ALL' || r.method === method),
-      )
-      if (match === undefined) return Promise.resolve(textResponse('Not Found', 404))
-      return match.endpoint(request, { clientAddress: env.incoming.socket.remoteAddress })
-    }
+      const table = spec.routes.map((route) => ({
+        method: route.method ?? 'GET',
+        path: route.path,
+        endpoint: endpoint(route),
+      }))
 
-    // serve() creates a node:http server (no createServer/http2 option given).
-    const server = serve({ fetch, port: 0, hostname: '127.0.0.1' }) as Server
-    await once(server, 'listening')
-    const { port } = server.address() as AddressInfo
-    return {
-      baseUrl: `http://127.0.0.1:${port}`,
-      close: () =>
-        new Promise<void>((resolve, reject) => {
-          server.close((error) => (error ? reject(error) : resolve()))
-          server.closeAllConnections()
-        }),
-    }
-  },
+      // A thrown handler error rejects the returned promise: @hono/node-server answers it with its
+      // default 500 (no body, nothing logged).
+      const fetch = (
+        request: Request,
+        env: HttpBindings | Http2Bindings,
+      ): Response | Promise<Response> => {
+        const { pathname } = new URL(request.url)
+        // As in every router of the suite, a GET route also answers HEAD.
+        const method = request.method === 'HEAD' ? 'GET' : request.method
+        const match = table.find(
+          (r) => r.path === pathname && (r.method === 'ALL' || r.method === method),
+        )
+        if (match === undefined) return Promise.resolve(textResponse('Not Found', 404))
+        return source === 'incoming'
+          ? match.endpoint(request, env as FetchRequestContext)
+          : match.endpoint(request, { clientAddress: env.incoming.socket.remoteAddress })
+      }
+
+      // serve() creates a node:http server (no createServer/http2 option given).
+      const server = serve({ fetch, port: 0, hostname: '127.0.0.1' }) as Server
+      await once(server, 'listening')
+      const { port } = server.address() as AddressInfo
+      return {
+        baseUrl: `http://127.0.0.1:${port}`,
+        close: () =>
+          new Promise<void>((resolve, reject) => {
+            server.close((error) => (error ? reject(error) : resolve()))
+            server.closeAllConnections()
+          }),
+      }
+    },
+  }
 }

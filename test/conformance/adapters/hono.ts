@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import { type Context, Hono } from 'hono'
 import { isAuthOutcome } from 'login-manager'
-import { type AuthEnv, honoLogin } from 'login-manager/hono'
+import { type AuthEnv, type GuardedHandler, honoLogin } from 'login-manager/hono'
 import type {
   AdapterHarness,
   AnyId,
@@ -30,56 +30,74 @@ async function formOf(c: Context): Promise<Record<string, string>> {
 }
 
 /** Serves conformance apps with Hono on `@hono/node-server` and `login-manager/hono`. */
-export const honoHarness: AdapterHarness = {
-  name: 'hono',
-  async start<U extends object>(spec: AppSpec<U>) {
-    // Created first: when the adapter refuses the manager, nothing is listening yet.
-    const login = honoLogin(spec.manager)
+export const honoHarness: AdapterHarness = makeHonoHarness('hono', 'middleware')
 
-    const app = new Hono<AuthEnv<U, AnyId>>()
-    // Hono's default error handler, minus its console.error of the (expected) error.
-    app.onError((_error, c) => c.text('Internal Server Error', 500))
-    app.use(login.middleware)
+/**
+ * No global middleware: guarded routes are single handlers wrapped by `loginRequired(handler)`,
+ * the others take `login.middleware` on the route.
+ */
+export const honoHandlerHarness: AdapterHarness = makeHonoHarness('hono-handler', 'handler')
 
-    const render = (c: Context, result: RouteResult): Response => {
-      if (typeof result === 'string') return c.text(result)
-      if (isAuthOutcome(result)) return login.render(result)
-      const status = result.status ?? 200
-      const headers = new Headers(result.headers)
-      if (NULL_BODY.has(status)) return new Response(null, { status, headers })
-      if (!headers.has('content-type')) headers.set('content-type', 'text/plain; charset=UTF-8')
-      return new Response(result.body ?? '', { status, headers })
-    }
+function makeHonoHarness(name: string, style: 'middleware' | 'handler'): AdapterHarness {
+  return {
+    name,
+    async start<U extends object>(spec: AppSpec<U>) {
+      // Created first: when the adapter refuses the manager, nothing is listening yet.
+      const login = honoLogin(spec.manager)
 
-    const handler = (route: RouteDef<U>) => async (c: Context<AuthEnv<U, AnyId>>) => {
-      const ctx: RouteContext<U> = {
-        auth: c.var.auth,
-        query: (name) => c.req.query(name) ?? null,
-        form: await formOf(c),
+      const app = new Hono<AuthEnv<U, AnyId>>()
+      // Hono's default error handler, minus its console.error of the (expected) error.
+      app.onError((_error, c) => c.text('Internal Server Error', 500))
+      if (style === 'middleware') app.use(login.middleware)
+
+      const render = (c: Context, result: RouteResult): Response => {
+        if (typeof result === 'string') return c.text(result)
+        if (isAuthOutcome(result)) return login.render(result)
+        const status = result.status ?? 200
+        const headers = new Headers(result.headers)
+        if (NULL_BODY.has(status)) return new Response(null, { status, headers })
+        if (!headers.has('content-type')) headers.set('content-type', 'text/plain; charset=UTF-8')
+        return new Response(result.body ?? '', { status, headers })
       }
-      return render(c, await route.handler(ctx))
-    }
 
-    for (const route of spec.routes) {
-      const method = route.method ?? 'GET'
-      // app.on('GET', …) also answers HEAD; 'ALL' is Hono's own wildcard method.
-      if (route.guard === 'login') app.on(method, route.path, login.loginRequired(), handler(route))
-      else if (route.guard === 'fresh')
-        app.on(method, route.path, login.freshLoginRequired(), handler(route))
-      else app.on(method, route.path, handler(route))
-    }
+      const handler = (route: RouteDef<U>) => async (c: Context<AuthEnv<U, AnyId>>) => {
+        const ctx: RouteContext<U> = {
+          auth: c.var.auth,
+          query: (name) => c.req.query(name) ?? null,
+          form: await formOf(c),
+        }
+        return render(c, await route.handler(ctx))
+      }
 
-    // serve() creates a node:http server (no createServer/http2 option given).
-    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server
-    await once(server, 'listening')
-    const { port } = server.address() as AddressInfo
-    return {
-      baseUrl: `http://127.0.0.1:${port}`,
-      close: () =>
-        new Promise<void>((resolve, reject) => {
-          server.close((error) => (error ? reject(error) : resolve()))
-          server.closeAllConnections()
-        }),
-    }
-  },
+      for (const route of spec.routes) {
+        const method = route.method ?? 'GET'
+        // app.on('GET', …) also answers HEAD; 'ALL' is Hono's own wildcard method.
+        if (style === 'handler') {
+          // Typed for any route here; an inline handler gets the guarded Context by inference.
+          const guarded = handler(route) as unknown as GuardedHandler<U, AnyId>
+          if (route.guard === 'login') app.on(method, route.path, login.loginRequired(guarded))
+          else if (route.guard === 'fresh')
+            app.on(method, route.path, login.freshLoginRequired(guarded))
+          else app.on(method, route.path, login.middleware, handler(route))
+        } else if (route.guard === 'login')
+          app.on(method, route.path, login.loginRequired(), handler(route))
+        else if (route.guard === 'fresh')
+          app.on(method, route.path, login.freshLoginRequired(), handler(route))
+        else app.on(method, route.path, handler(route))
+      }
+
+      // serve() creates a node:http server (no createServer/http2 option given).
+      const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server
+      await once(server, 'listening')
+      const { port } = server.address() as AddressInfo
+      return {
+        baseUrl: `http://127.0.0.1:${port}`,
+        close: () =>
+          new Promise<void>((resolve, reject) => {
+            server.close((error) => (error ? reject(error) : resolve()))
+            server.closeAllConnections()
+          }),
+      }
+    },
+  }
 }

@@ -1,19 +1,22 @@
 import type { AdapterHarness } from '../harness.ts'
-import { expressHarness } from './express.ts'
+import { expressHarness, expressInstallHarness } from './express.ts'
 import { express4Harness } from './express4.ts'
 import { fastifyHarness } from './fastify.ts'
-import { fetchHarness } from './fetch.ts'
-import { honoHarness } from './hono.ts'
+import { fetchHarness, fetchNodeHarness } from './fetch.ts'
+import { honoHandlerHarness, honoHarness } from './hono.ts'
 import { koaHarness } from './koa.ts'
 
 /** Every adapter harness; each new adapter appends its harness here. */
 export const allAdapters: readonly AdapterHarness[] = [
   expressHarness,
+  expressInstallHarness,
   express4Harness,
   honoHarness,
+  honoHandlerHarness,
   fastifyHarness,
   koaHarness,
   fetchHarness,
+  fetchNodeHarness,
 ]
 
 /**
