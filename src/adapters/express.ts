@@ -165,7 +165,9 @@ export function expressLogin<User extends object, Id extends UserId = string>(
 
   const guard = (fresh: boolean, handler: GuardedHandler<User, Id> | undefined): RequestHandler =>
     function loginGuard(req, res, next) {
-      const existing = (req as Carrier)[AUTH] ?? (req as Partial<AuthRequest<User, Id>>).auth
+      // Not `req.auth`: under install() that getter would create the auth object without loading
+      // a store session first.
+      const existing = (req as Carrier)[AUTH]
       const created = existing === undefined
       const auth = existing ?? create(req, res)
       if (created) (req as AuthRequest<User, Id>).auth = auth

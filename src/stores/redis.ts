@@ -248,6 +248,85 @@ const CHUNK = 500
 
 type Send = (firstKey: string | undefined, args: string[]) => Promise<unknown>
 
+interface Deadline {
+  readonly at: number
+  readonly expire: () => void
+  done: boolean
+}
+
+/**
+ * Command timeouts without a timer per command: every command of a store has the same timeout,
+ * so deadlines arrive in the order commands were sent, and one timer, armed for the oldest
+ * pending deadline, serves them all. (A `setTimeout` and `clearTimeout` per command cost more
+ * than the rest of a session read.)
+ */
+class Deadlines {
+  readonly #timeout: number
+  #queue: Deadline[] = []
+  #head = 0
+  #timer: ReturnType<typeof setTimeout> | undefined
+
+  constructor(timeout: number) {
+    this.#timeout = timeout
+  }
+
+  add(expire: () => void): Deadline {
+    // Drop answered commands from the front, so the queue holds little more than those in flight.
+    while (this.#head < this.#queue.length && (this.#queue[this.#head] as Deadline).done) {
+      this.#head++
+    }
+    if (this.#head === this.#queue.length) {
+      this.#queue = []
+      this.#head = 0
+    } else if (this.#head > 1024) {
+      this.#queue = this.#queue.slice(this.#head)
+      this.#head = 0
+    }
+    const entry: Deadline = { at: performance.now() + this.#timeout, expire, done: false }
+    this.#queue.push(entry)
+    if (this.#timer === undefined) this.#arm(this.#timeout)
+    return entry
+  }
+
+  /** Marks a command answered; false when it had already timed out. */
+  settle(entry: Deadline): boolean {
+    if (entry.done) return false
+    entry.done = true
+    return true
+  }
+
+  #arm(delay: number): void {
+    this.#timer = setTimeout(() => this.#expire(), Math.max(1, Math.ceil(delay)))
+    // Pending deadlines alone must not keep the process alive.
+    this.#timer.unref?.()
+  }
+
+  #expire(): void {
+    this.#timer = undefined
+    const now = performance.now()
+    const queue = this.#queue
+    while (this.#head < queue.length) {
+      const entry = queue[this.#head] as Deadline
+      if (!entry.done) {
+        if (entry.at > now) break
+        entry.done = true
+        entry.expire()
+      }
+      this.#head++
+    }
+    if (this.#head === queue.length) {
+      this.#queue = []
+      this.#head = 0
+      return
+    }
+    if (this.#head > 1024) {
+      this.#queue = queue.slice(this.#head)
+      this.#head = 0
+    }
+    this.#arm((this.#queue[this.#head] as Deadline).at - now)
+  }
+}
+
 /**
  * A {@link SessionStore} on Redis (6 or later, or a compatible server such as Valkey), through
  * the app's own `ioredis` or `redis` client. Import it from `login-manager/redis`.
@@ -300,6 +379,7 @@ export class RedisStore implements SessionStore {
   readonly #prefix: string
   readonly #timeout: number
   readonly #cluster: boolean
+  readonly #deadlines: Deadlines | undefined
 
   constructor(options: RedisStoreOptions) {
     this.#send = adapt(options?.client)
@@ -320,6 +400,7 @@ export class RedisStore implements SessionStore {
     this.#prefix = prefix
     // Beyond 2^31 - 1 ms, setTimeout would fire at once: such a timeout means no timeout.
     this.#timeout = timeout > 2_147_483_647 ? Number.POSITIVE_INFINITY : timeout
+    this.#deadlines = Number.isFinite(this.#timeout) ? new Deadlines(this.#timeout) : undefined
     this.#cluster = options.cluster === true
   }
 
@@ -557,37 +638,45 @@ export class RedisStore implements SessionStore {
   }
 
   /** Runs an operation under `commandTimeout`, turning every failure into StoreUnavailableError. */
-  async #run<T>(operation: string, work: () => Promise<T>): Promise<T> {
-    const name = `RedisStore.${operation}`
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const running = work()
-    // Once timed out, a late rejection must not become an unhandled one.
-    running.catch(() => {})
-    const races: Promise<T>[] = [running]
-    if (Number.isFinite(this.#timeout)) {
-      races.push(
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
-            reject(
-              new StoreUnavailableError(
-                name,
-                'timeout',
-                `no reply from Redis within ${this.#timeout} ms`,
-              ),
-            )
-          }, this.#timeout)
-        }),
+  #run<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    const fail = (err: unknown): StoreUnavailableError => {
+      if (err instanceof StoreUnavailableError) return err
+      const detail = err instanceof Error ? err.message : String(err)
+      return new StoreUnavailableError(
+        `RedisStore.${operation}`,
+        'error',
+        detail || 'Redis client error',
+        {
+          cause: err,
+        },
       )
     }
-    try {
-      return await Promise.race(races)
-    } catch (err) {
-      if (err instanceof StoreUnavailableError) throw err
-      const detail = err instanceof Error ? err.message : String(err)
-      throw new StoreUnavailableError(name, 'error', detail || 'Redis client error', { cause: err })
-    } finally {
-      clearTimeout(timer)
+    if (this.#deadlines === undefined) {
+      return work().catch((err: unknown) => {
+        throw fail(err)
+      })
     }
+    const deadlines = this.#deadlines
+    return new Promise<T>((resolve, reject) => {
+      const entry = deadlines.add(() =>
+        reject(
+          new StoreUnavailableError(
+            `RedisStore.${operation}`,
+            'timeout',
+            `no reply from Redis within ${this.#timeout} ms`,
+          ),
+        ),
+      )
+      // Once timed out, a late reply or rejection is dropped (never an unhandled rejection).
+      work().then(
+        (value) => {
+          if (deadlines.settle(entry)) resolve(value)
+        },
+        (err: unknown) => {
+          if (deadlines.settle(entry)) reject(fail(err))
+        },
+      )
+    })
   }
 }
 

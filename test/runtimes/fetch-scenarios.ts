@@ -225,7 +225,10 @@ const json = (body: unknown, status = 200) =>
 const form = async (request: Request) =>
   new URLSearchParams((await request.text()).slice(0, 10_240))
 
-const routes: Record<string, (request: Request, context: ClientContext) => Response | Promise<Response>> = {
+const routes: Record<
+  string,
+  (request: Request, context: ClientContext) => Response | Promise<Response>
+> = {
   '/login': login.handle(async (request, auth) => {
     if (request.method !== 'POST') return text('Log in here')
     const fields = await form(request)

@@ -96,7 +96,12 @@ export function makeExpressHarness(
         if (style === 'install') {
           if (route.guard === 'login') handlers.push(login.loginRequired(handler))
           else if (route.guard === 'fresh') handlers.push(login.freshLoginRequired(handler))
-          else handlers.push(handler)
+          else {
+            // As documented: with a session store, a handler outside a guard that reads the
+            // session synchronously takes the middleware, which loads it first.
+            if (!spec.manager._backend.sync) handlers.push(login.middleware)
+            handlers.push(handler)
+          }
         } else {
           if (route.guard === 'login') handlers.push(login.loginRequired())
           else if (route.guard === 'fresh') handlers.push(login.freshLoginRequired())
