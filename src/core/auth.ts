@@ -8,7 +8,13 @@ import { LoginManagerError } from './errors.ts'
 import type { CookieRejection } from './events.ts'
 import type { LoginManager } from './login-manager.ts'
 import { loginUrl, makeNextParam, safeNextUrl } from './next-url.ts'
-import { MAX_COOKIE_AGE, type ResolvedOptions } from './options.ts'
+import {
+  describeValue,
+  type KeepOnLogin,
+  MAX_COOKIE_AGE,
+  parseKeep,
+  type ResolvedOptions,
+} from './options.ts'
 import type { AuthOutcome } from './outcome.ts'
 import { redirect, respond } from './outcome.ts'
 import type { RememberDecoded } from './remember.ts'
@@ -26,6 +32,12 @@ export interface LoginOptions {
   force?: boolean
   /** Mark the login fresh (interactive). @default true */
   fresh?: boolean
+  /**
+   * Which of the session's data survives this login: `'all'`, `'none'` or a list of keys. Flash
+   * messages and a `next` kept in the session always survive; another user's data never does.
+   * @default options.session.keepOnLogin ('all')
+   */
+  keep?: KeepOnLogin
 }
 
 /** Headers an adapter must add to the response; produced once, just before headers are sent. */
@@ -295,6 +307,12 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
         `duration must be a number of seconds between 1 and ${MAX_COOKIE_AGE}, instead got: ${String(duration)}`,
       )
     }
+    const keep = options.keep === undefined ? this.#o.session.keepOnLogin : parseKeep(options.keep)
+    if (keep === undefined) {
+      throw new TypeError(
+        `keep must be 'all', 'none' or an array of session keys, instead got: ${describeValue(options.keep)}`,
+      )
+    }
     if (!force && (user as UserLike).isActive === false) return false
     const id = this.#m._userIdOf(user)
     const session = await this.getSession()
@@ -302,6 +320,8 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     if (previous.userId !== undefined && String(previous.userId) !== String(id)) {
       // Another user logged in on this browser: nothing of theirs carries over.
       session._dropData()
+    } else {
+      dropUnkept(session, keep)
     }
     session._rotate = true
     session._createdAt = this.#nowSeconds()
@@ -601,13 +621,17 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     return user
   }
 
-  /** A remember-me restore is a new login: new session identity, not fresh, bound to this client (Q1 fixed). */
+  /**
+   * A remember-me restore is a new login: new session identity, not fresh, bound to this client
+   * (Q1 fixed), keeping the data `session.keepOnLogin` says.
+   */
   #restoreLogin(
     session: Session,
     userId: UserId,
     duration: number | undefined,
     version: string | number | undefined,
   ): void {
+    dropUnkept(session, this.#o.session.keepOnLogin)
     session._rotate = true
     session._createdAt = this.#nowSeconds()
     session._setAuth(
@@ -870,6 +894,14 @@ function clientIdentifier(client: string): string {
     identifierCache.set(client, id)
   }
   return id
+}
+
+/** Drops the app's session data a login does not keep; flashes and `next` are kept apart. */
+function dropUnkept(session: Session, keep: KeepOnLogin): void {
+  if (keep === 'all') return
+  for (const key of session.keys()) {
+    if (keep === 'none' || !keep.includes(key)) session.delete(key)
+  }
 }
 
 function isAuthenticated(user: unknown): boolean {

@@ -7,8 +7,9 @@
  *
  * - ids: ≥ 43 base64url characters, signed; the store key is a hash and no copy of the id is
  *   stored; malformed cookies never reach the store; an unknown id creates nothing;
- * - fixation: login rotates and destroys the pre-login record, carrying `next` and flashes over;
- *   logout destroys the record; replayed session and remember cookies are refused (#480);
+ * - fixation: login rotates and destroys the pre-login record, carrying `next`, flashes and the
+ *   data `session.keepOnLogin` keeps over; logout destroys the record; replayed session and
+ *   remember cookies are refused (#480);
  * - remember tokens: rotation on restore, validator hashed at rest, theft detection with a grace
  *   window, logout everywhere / other devices, listSessions and revokeSession;
  * - timeouts: idle and absolute enforced on the server, the store's TTL follows them, rolling
@@ -138,6 +139,17 @@ function routes(gates: Gates): Route[] {
       handler: async ({ auth }) => py(await auth.loginUser(notch, { remember: true })),
     },
     { path: '/login-steve', handler: async ({ auth }) => py(await auth.loginUser(steve)) },
+    {
+      // `keep`: 'all', 'none', or a comma-separated list of keys.
+      path: '/login-notch-keep',
+      handler: async ({ auth, query }) => {
+        const keep = query('keep') ?? ''
+        const list = keep.split(',').filter((k) => k !== '')
+        return py(
+          await auth.loginUser(notch, { keep: keep === 'all' || keep === 'none' ? keep : list }),
+        )
+      },
+    },
     {
       path: '/username',
       handler: async ({ auth }) => {
@@ -501,6 +513,49 @@ for (const adapter of adapters) {
           assert.equal(await text(c, '/username'), 'Steve')
           assert.equal(await text(c, '/get?k=cart'), 'null')
         })
+      })
+
+      it('keepOnLogin: the new record holds only the kept keys, next and flashes; the old one is gone', async () => {
+        await withStoreApp(
+          adapter,
+          kind,
+          async ({ env, browser }) => {
+            const dataFields = async (value: string) =>
+              Object.keys((await env.record(sessionKeyOf(value))) ?? {})
+                .filter((field) => field.startsWith('d:'))
+                .sort()
+            const c = browser()
+            await text(c, '/set?k=cart&v=3-items')
+            await text(c, '/set?k=theme&v=dark')
+            await text(c, '/flash')
+            assert.equal((await c.get('/protected')).status, 302)
+            const before = jarValue(c, SESSION)
+            assert.deepEqual(await dataFields(before), ['d:cart', 'd:theme'])
+
+            assert.equal(await text(c, '/login-notch'), 'True')
+            const after = jarValue(c, SESSION)
+            assert.notEqual(after, before)
+            assert.equal(await env.record(sessionKeyOf(before)), null, 'the old record is gone')
+            assert.deepEqual(await dataFields(after), ['d:cart'], await env.dump())
+            assert.equal(await text(c, '/get?k=cart'), '"3-items"')
+            assert.equal(await text(c, '/get?k=theme'), 'null')
+            assert.deepEqual(JSON.parse(await text(c, '/flashes')), ['hello there', LOGIN_MESSAGE])
+            assert.match(await text(c, '/next-url'), /^(https?:\/\/[^/]+)?\/protected$/)
+
+            // loginUser({ keep }) overrides the option: the same user logs in again.
+            await text(c, '/set?k=theme&v=light')
+            assert.equal(await text(c, '/login-notch-keep?keep=none'), 'True')
+            assert.deepEqual(await dataFields(jarValue(c, SESSION)), [], await env.dump())
+            assert.equal(await text(c, '/get?k=cart'), 'null')
+            await text(c, '/set?k=cart&v=1')
+            await text(c, '/set?k=theme&v=light')
+            assert.equal(await text(c, '/login-notch-keep?keep=all'), 'True')
+            assert.deepEqual(await dataFields(jarValue(c, SESSION)), ['d:cart', 'd:theme'])
+            assert.equal(await text(c, '/username'), 'Notch')
+            assert.equal(await env.recordCount(), 1, await env.dump())
+          },
+          { session: { keepOnLogin: ['cart'] } },
+        )
       })
 
       it('logout destroys the record and the token; replayed cookies are refused (#480)', async () => {
