@@ -95,6 +95,8 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
   #rememberDecoded: RememberDecoded | undefined
   /** A rotated store remember token to send back (store-backed remember-me). */
   #rememberNext: string | undefined
+  /** The selector reserved by `loginUser` for the store remember token issued at commit. */
+  #rememberSelector: string | undefined
   /** The store failed for this request: write nothing, keep the cookies for later. */
   #storeDown = false
   #pending: Promise<void>[] = []
@@ -323,6 +325,11 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     } else {
       dropUnkept(session, keep)
     }
+    // With store remember tokens, the session record names the token of its device, so that
+    // revoking the session revokes the token too (`null`: no token on this device any more).
+    const reserved = remember ? this.#m._rememberTokens?.reserve(id) : undefined
+    this.#rememberSelector = reserved?.selector
+    this.#m._backend.linkRemember?.(session, reserved?.key ?? null)
     session._rotate = true
     session._createdAt = this.#nowSeconds()
     session._setAuth(
@@ -567,7 +574,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
       this.#rememberOp = 'clear'
       return null
     }
-    this.#restoreLogin(session, decoded.userId, decoded.duration, decoded.version)
+    this.#restoreLogin(session, decoded.userId, decoded.duration, decoded.version, null)
     if (decoded.rotated) {
       this.#rememberOp = 'set'
       this.#rememberDuration = decoded.duration ?? this.#o.remember.duration
@@ -615,7 +622,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
       this.#rememberOp = 'clear'
       return null
     }
-    this.#restoreLogin(session, restored.userId, restored.duration, restored.version)
+    this.#restoreLogin(session, restored.userId, restored.duration, restored.version, restored.key)
     if (restored.next !== undefined) this.#rememberNext = restored.next
     this.#m.emit('userLoadedFromCookie', { auth: this, user })
     return user
@@ -623,15 +630,18 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
 
   /**
    * A remember-me restore is a new login: new session identity, not fresh, bound to this client
-   * (Q1 fixed), keeping the data `session.keepOnLogin` says.
+   * (Q1 fixed), keeping the data `session.keepOnLogin` says. `rememberKey`: the store token it
+   * came from, which the session record then names.
    */
   #restoreLogin(
     session: Session,
     userId: UserId,
     duration: number | undefined,
     version: string | number | undefined,
+    rememberKey: string | null,
   ): void {
     dropUnkept(session, this.#o.session.keepOnLogin)
+    this.#m._backend.linkRemember?.(session, rememberKey)
     session._rotate = true
     session._createdAt = this.#nowSeconds()
     session._setAuth(
@@ -838,7 +848,13 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
       let value: string
       if (tokens !== undefined) {
         if (presented !== undefined) this.#track(tokens.revoke(presented))
-        const issued = tokens.issue(userId, duration, session._auth.version, now)
+        const issued = tokens.issue(
+          userId,
+          duration,
+          session._auth.version,
+          now,
+          this.#rememberSelector,
+        )
         this.#track(issued.pending)
         value = issued.value
       } else {

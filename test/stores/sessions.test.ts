@@ -11,7 +11,8 @@
  *   data `session.keepOnLogin` keeps over; logout destroys the record; replayed session and
  *   remember cookies are refused (#480);
  * - remember tokens: rotation on restore, validator hashed at rest, theft detection with a grace
- *   window, logout everywhere / other devices, listSessions and revokeSession;
+ *   window, logout everywhere / other devices, listSessions and revokeSession (which ends the
+ *   device's remember-me token too);
  * - timeouts: idle and absolute enforced on the server, the store's TTL follows them, rolling
  *   expiry writes at most once per `touchInterval`;
  * - concurrency: two overlapping requests changing different keys both persist; a request in
@@ -59,6 +60,7 @@ import {
   scanKeys,
   sessionKeyOf,
   sessionParts,
+  sha256,
   sleep,
 } from './support.ts'
 
@@ -148,6 +150,13 @@ function routes(gates: Gates): Route[] {
         return py(
           await auth.loginUser(notch, { keep: keep === 'all' || keep === 'none' ? keep : list }),
         )
+      },
+    },
+    {
+      path: '/confirm',
+      handler: async ({ auth }) => {
+        await auth.confirmLogin()
+        return String(await auth.isFresh())
       },
     },
     {
@@ -350,6 +359,12 @@ async function text(client: TestClient, path: string): Promise<string> {
   const res = await client.get(path)
   assert.equal(res.status, 200, `${path} answered ${res.status}: ${res.body}`)
   return res.body
+}
+
+/** The `listSessions` handle of a session cookie: `tag.sha256(id)`. */
+function handleOf(value: string): string {
+  const { id, tag } = sessionParts(value)
+  return `${tag}.${sha256(id)}`
 }
 
 /** A copy of a signed value with one character of its MAC changed. */
@@ -729,6 +744,92 @@ for (const adapter of adapters) {
             [handles[1]],
           )
           assert.equal(await manager.revokeSession(1, handles[0] as string), false, 'already gone')
+        })
+      })
+
+      it("revokeSession also ends that device's remember-me token; other devices stay", async () => {
+        await withStoreApp(adapter, kind, async ({ env, manager, browser }) => {
+          const a = browser()
+          const b = browser()
+          await text(a, '/login-notch-remember')
+          await text(b, '/login-notch-remember')
+          const aCookies = { [SESSION]: jarValue(a, SESSION), [REMEMBER]: jarValue(a, REMEMBER) }
+          const sessions = await manager.listSessions(1)
+          assert.equal(
+            sessions.length,
+            2,
+            `the tokens are not sessions: ${JSON.stringify(sessions)}`,
+          )
+          const handle = handleOf(aCookies[SESSION])
+          assert.ok(sessions.some((s) => s.handle === handle))
+
+          assert.equal(await manager.revokeSession(1, handle), true)
+          assert.equal(await env.record(sessionKeyOf(aCookies[SESSION])), null)
+          assert.equal(
+            await env.record(rememberKeyOf(aCookies[REMEMBER])),
+            null,
+            'the token is gone',
+          )
+          // The revoked device, with both of its cookies, or only the remember-me one: anonymous.
+          assert.equal(await text(browser(aCookies), '/username'), 'Anonymous')
+          const guarded = await browser(aCookies).get('/protected')
+          assert.equal(guarded.status, 302)
+          assert.match(guarded.location ?? '', /^\/login/)
+          const rememberOnly = browser({ [REMEMBER]: aCookies[REMEMBER] })
+          assert.equal(await text(rememberOnly, '/username'), 'Anonymous')
+
+          // The other device keeps its session and its token.
+          assert.equal(await text(b, '/protected'), 'Logged in as: Notch')
+          assert.equal((await manager.listSessions(1)).length, 1)
+          b.restartBrowser()
+          assert.equal(await text(b, '/username'), 'Notch', "the other device's token works")
+        })
+      })
+
+      it('the session–token link follows a restore and a re-authentication', async () => {
+        await withStoreApp(adapter, kind, async ({ env, manager, browser }) => {
+          const a = browser()
+          const b = browser()
+          await text(a, '/login-notch-remember')
+          await text(b, '/login-notch-remember')
+          // The browser restarts: the token restores the login into a new session.
+          a.restartBrowser()
+          env.clock.advance(1)
+          assert.equal(await text(a, '/username'), 'Notch')
+          const restored = jarValue(a, SESSION)
+          // Re-authentication moves the session to a new id again.
+          assert.equal(await text(a, '/confirm'), 'true')
+          const confirmed = jarValue(a, SESSION)
+          assert.notEqual(confirmed, restored)
+          assert.equal(await env.record(sessionKeyOf(restored)), null)
+          const cookies = { [SESSION]: confirmed, [REMEMBER]: jarValue(a, REMEMBER) }
+
+          assert.equal(await manager.revokeSession(1, handleOf(confirmed)), true)
+          assert.equal(await env.record(rememberKeyOf(cookies[REMEMBER])), null, await env.dump())
+          assert.equal(await text(browser(cookies), '/username'), 'Anonymous')
+          assert.equal((await browser(cookies).get('/protected')).status, 302)
+          b.restartBrowser()
+          assert.equal(await text(b, '/username'), 'Notch')
+        })
+      })
+
+      it('a login without remember-me unlinks the token it replaced', async () => {
+        await withStoreApp(adapter, kind, async ({ env, manager, browser }) => {
+          const c = browser()
+          await text(c, '/login-notch-remember')
+          const token = jarValue(c, REMEMBER)
+          // Logging in again without remember-me deletes the token; the new record names none.
+          assert.equal(await text(c, '/login-notch'), 'True')
+          assert.equal(c.jar.get(REMEMBER), undefined)
+          const record = await env.record(sessionKeyOf(jarValue(c, SESSION)))
+          assert.ok(record !== null)
+          assert.equal(record.r, undefined, JSON.stringify(record))
+          assert.equal(await env.record(rememberKeyOf(token)), null)
+          // With remember-me, the record names the new token.
+          assert.equal(await text(c, '/login-notch-remember'), 'True')
+          const linked = await env.record(sessionKeyOf(jarValue(c, SESSION)))
+          assert.equal(linked?.r, rememberKeyOf(jarValue(c, REMEMBER)))
+          assert.equal((await manager.listSessions(1)).length, 1)
         })
       })
 
