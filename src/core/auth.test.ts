@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { MemoryStore } from '../stores/memory.ts'
 import { testLogin } from '../testing/index.ts'
 import type { RequestAuth, ResponseEffects } from './auth.ts'
 import { LoginManagerError } from './errors.ts'
 import { LoginManager } from './login-manager.ts'
 import { UserMixin } from './mixins.ts'
 import type { KeepOnLogin, LoginManagerOptions } from './options.ts'
+import { isAuthOutcome } from './outcome.ts'
 import type { RequestAdapter } from './types.ts'
 
 const SECRET = 'Zq3!vR8#pL2@xW6$mN0^tB5&cF9*hJ1%'
@@ -794,5 +796,78 @@ describe('session protection', () => {
         assert.equal(await second.auth.isFresh(), false)
       }
     }
+  })
+})
+
+describe('a remember-me restore while the session store fails', () => {
+  /** A MemoryStore whose reads fail while `down`. */
+  class FlakyStore extends MemoryStore {
+    down = false
+    override async get(key: string): Promise<Record<string, string> | null> {
+      if (this.down) throw new Error('store down')
+      return super.get(key)
+    }
+  }
+
+  async function remembered(onStoreError: 'fail' | 'anonymous', extra: SetupOptions = {}) {
+    const store = new FlakyStore()
+    const ctx = setup({ ...extra, session: { store, onStoreError } })
+    const errors: string[] = []
+    ctx.m.on('storeError', ({ operation }) => errors.push(operation))
+    const { effects } = await ctx.send((auth) => auth.loginUser(ctx.alice, { remember: true }))
+    assert.equal(await effects?.pending, null)
+    // The browser restarts (no session cookie) and the store goes down.
+    ctx.jar.values.delete(SESSION)
+    store.down = true
+    /** One request: prepare, `fn`, commit with the status `fn`'s outcome gives (else 200). */
+    async function request(fn: (auth: RequestAuth<User>) => unknown, req: Req = {}) {
+      const auth = ctx.m.createAuth(adapter({ cookie: ctx.jar.header, ...req }))
+      assert.equal(await auth.prepare(), null, 'no session cookie: nothing to load first')
+      const result = await fn(auth)
+      const status = isAuthOutcome(result) ? result.status : 200
+      const effects = auth.commit(status)
+      return { result, effects, replaced: (await effects?.pending) ?? null }
+    }
+    return { ...ctx, store, errors, request }
+  }
+
+  it("'fail': a guard answers 503 instead of sending the visitor to the login page", async () => {
+    const { request, errors, jar } = await remembered('fail', { loginView: '/login' })
+    const { result, effects } = await request((auth) => auth.checkLogin())
+    assert.ok(isAuthOutcome(result))
+    assert.equal(result.status, 503)
+    assert.deepEqual(effects?.cookies ?? [], [], 'no cookie is set or deleted')
+    assert.deepEqual(errors, ['remember'])
+    assert.ok(jar.values.has(REMEMBER), 'the remember cookie is kept for later')
+    const fresh = await request((auth) => auth.checkFreshLogin())
+    assert.equal((fresh.result as { status?: number }).status, 503)
+  })
+
+  it("'fail': a handler that only reads the user gets null, and the response is replaced by a 503", async () => {
+    const { request } = await remembered('fail')
+    const { result, replaced, effects } = await request((auth) => auth.getUser())
+    assert.equal(result, null)
+    assert.equal(replaced?.status, 503)
+    assert.deepEqual(effects?.cookies ?? [], [])
+  })
+
+  it("'fail': exempt methods pass the guard; a user found by the request loader is served", async () => {
+    const { request, alice } = await remembered('fail', { requestLoader: () => null })
+    assert.equal((await request((auth) => auth.checkLogin(), { method: 'OPTIONS' })).result, null)
+    const api = await remembered('fail', { requestLoader: () => alice })
+    const { result, replaced } = await api.request((auth) => auth.checkLogin())
+    assert.equal(result, null)
+    assert.equal(replaced, null)
+  })
+
+  it("'anonymous': the request goes on as anonymous, without a 503", async () => {
+    const { request, errors } = await remembered('anonymous', { loginView: '/login' })
+    const guarded = await request((auth) => auth.checkLogin())
+    assert.equal((guarded.result as { status?: number }).status, 302)
+    assert.equal(guarded.replaced, null)
+    const read = await request((auth) => auth.getUser())
+    assert.equal(read.result, null)
+    assert.equal(read.replaced, null)
+    assert.deepEqual(errors, ['remember', 'remember'])
   })
 })

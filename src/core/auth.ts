@@ -97,6 +97,8 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
   #rememberNext: string | undefined
   /** The selector reserved by `loginUser` for the store remember token issued at commit. */
   #rememberSelector: string | undefined
+  /** The 503 to answer because a remember-me restore failed on the store (`onStoreError: 'fail'`). */
+  #storeOutcome: AuthOutcome | undefined
   /** The store failed for this request: write nothing, keep the cookies for later. */
   #storeDown = false
   #pending: Promise<void>[] = []
@@ -418,7 +420,8 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
 
   #decide(fresh: boolean, user: User | null): AuthOutcome | null | Promise<AuthOutcome> {
     if (this.#o.exemptMethods.has(this.#adapter.method)) return null
-    if (!isAuthenticated(user)) return this.unauthorized()
+    // A login that could not be restored because the store failed is not "logged out".
+    if (!isAuthenticated(user)) return this.#storeOutcome ?? this.unauthorized()
     if (fresh && this.session._auth.fresh !== true) return this.needsRefresh()
     return null
   }
@@ -605,7 +608,8 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     try {
       restored = (yield tokens.restore(value, this.#nowSeconds())) as StoreRestore
     } catch (error) {
-      this.#storeFailed('remember', error)
+      // 'fail': the guards and the response answer 503 (unless another loader finds a user).
+      this.#storeOutcome = this.#storeFailed('remember', error) ?? undefined
       return null
     }
     if (!restored.ok) {
@@ -769,9 +773,15 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     const op = this.#rememberOp
     if (session === undefined && op === undefined && this.#rememberNext === undefined) return null
     const cookies: string[] = []
-    if (this.#storeDown && (session?._rotate === true || op === 'set')) {
-      // The request logged in or out while the store is down: answer 503 rather than pretend it
-      // worked. Other changes (a flash, app data) are simply not kept.
+    if (
+      this.#storeDown &&
+      (session?._rotate === true ||
+        op === 'set' ||
+        (this.#storeOutcome !== undefined && this.#user === null))
+    ) {
+      // The request logged in or out while the store is down, or its remember-me login could
+      // not be restored (`onStoreError: 'fail'`): answer 503 rather than pretend it worked.
+      // Other changes (a flash, app data) are simply not kept.
       return { cookies, vary: true, noStore: false, pending: Promise.resolve(storeUnavailable()) }
     }
     // A failed request persists nothing; neither does one whose store is down (its cookies stay,

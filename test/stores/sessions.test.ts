@@ -18,7 +18,8 @@
  * - concurrency: two overlapping requests changing different keys both persist; a request in
  *   flight cannot resurrect a session destroyed or rotated meanwhile;
  * - store down or slow (a private `redis-server` the tests kill and pause): 503 or anonymous as
- *   configured, `storeError` fires, no half-logged-in state, reconnection works.
+ *   configured (a remember-me login that cannot be restored too), `storeError` fires, no
+ *   half-logged-in state, reconnection works.
  *
  * Without Redis the Redis parts are skipped with a printed reason, except on CI (`CI=true`).
  *
@@ -1220,6 +1221,37 @@ describe('store down or slow (a private redis-server per adapter)', {
           const stale = ctx.browser({ [SESSION]: ctx.cookies[SESSION] as string })
           const res = await stale.get('/login-notch')
           assertUnavailable(res, 'login with a session cookie while down')
+        })
+
+        it(`a remember-me login while Redis is down: ${mode === 'fail' ? '503' : 'anonymous'}, the cookie kept`, async () => {
+          assert.ok(!ctx.server.running)
+          const errors = listen(ctx.manager, 'storeError')
+          try {
+            const remembered = ctx.browser({ [REMEMBER]: ctx.cookies[REMEMBER] as string })
+            const res = await remembered.get('/username')
+            const guarded = await remembered.get('/protected')
+            if (mode === 'fail') {
+              assertUnavailable(res, 'remember-me restore while down')
+              assertUnavailable(guarded, 'remember-me restore while down, /protected')
+            } else {
+              assert.equal(res.status, 200)
+              assert.equal(res.body, 'Anonymous')
+              assert.equal(guarded.status, 302)
+              assert.match(guarded.location ?? '', /^\/login/)
+            }
+            assert.equal(
+              remembered.jar.get(REMEMBER)?.value,
+              ctx.cookies[REMEMBER],
+              'the remember-me cookie is kept for when the store is back',
+            )
+            assert.equal(remembered.jar.get(SESSION), undefined, 'no session was made')
+            assert.ok(
+              errors.calls.some((call) => call.operation === 'remember'),
+              JSON.stringify(errors.calls.map((call) => call.operation)),
+            )
+          } finally {
+            errors.off()
+          }
         })
 
         it('Redis back on the same port: the same store and client work again', async () => {
