@@ -10,6 +10,7 @@ export { AnonymousUser, UserMixin } from './core/mixins.ts'
 export { formEncode, loginUrl, makeNextParam, safeNextUrl, splitUrl } from './core/next-url.ts'
 export type {
   CookieOptions,
+  KeepOnLogin,
   LoginManagerOptions,
   LoginView,
   RememberOptions,

@@ -49,6 +49,7 @@ export function createManager(users: Map<string, User>) {
       touchInterval: 60,
       store: undefined, // a SessionStore (MemoryStore, RedisStore) keeps sessions on the server
       onStoreError: 'fail', // or 'anonymous'; what a request gets while the store is down
+      keepOnLogin: 'all', // or 'none', or the keys a login keeps: ['cart']
     },
     remember: {
       name: '__Host-remember',

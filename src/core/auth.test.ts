@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { MemoryStore } from '../stores/memory.ts'
 import { testLogin } from '../testing/index.ts'
 import type { RequestAuth, ResponseEffects } from './auth.ts'
 import { LoginManagerError } from './errors.ts'
 import { LoginManager } from './login-manager.ts'
 import { UserMixin } from './mixins.ts'
-import type { LoginManagerOptions } from './options.ts'
+import type { KeepOnLogin, LoginManagerOptions } from './options.ts'
+import { isAuthOutcome } from './outcome.ts'
 import type { RequestAdapter } from './types.ts'
 
 const SECRET = 'Zq3!vR8#pL2@xW6$mN0^tB5&cF9*hJ1%'
@@ -327,6 +329,101 @@ describe('loginUser', () => {
     assert.equal((await send((auth) => auth.getUser())).result, bob)
   })
 
+  it("keepOnLogin: 'all' keeps pre-login data, 'none' drops it, a list keeps only those keys; flashes and next always survive", async () => {
+    const cases: [keep: KeepOnLogin | undefined, kept: string[]][] = [
+      [undefined, ['cart', 'theme', 'tracking']],
+      ['all', ['cart', 'theme', 'tracking']],
+      ['none', []],
+      [
+        ['cart', 'theme', 'absent'],
+        ['cart', 'theme'],
+      ],
+      [[], []],
+    ]
+    for (const [keep, kept] of cases) {
+      const label = JSON.stringify(keep ?? 'default')
+      const { send, alice } = setup({
+        useSessionForNext: true,
+        loginView: '/login',
+        session: { keepOnLogin: keep },
+      })
+      await send((auth) => {
+        auth.session.set('cart' as never, [1, 2] as never)
+        auth.session.set('theme' as never, 'dark' as never)
+        auth.session.set('tracking' as never, 'abc' as never)
+        auth.flash('before login')
+      })
+      // An anonymous visit to a guarded page keeps `next` in the session (and flashes the message).
+      await send((auth) => auth.checkLogin(), { path: '/private' })
+      const { result } = await send(async (auth) => {
+        await auth.loginUser(alice)
+        return auth.session.keys().sort()
+      })
+      assert.deepEqual(result, kept, `${label}: the keys kept by the login itself`)
+      const after = await send((auth) => ({
+        keys: auth.session.keys().sort(),
+        flashes: auth.consumeFlashes().map((f) => f.message),
+        next: auth.nextUrl('/fallback'),
+        user: auth.user,
+      }))
+      assert.deepEqual(after.result.keys, kept, `${label}: the keys of the next request`)
+      assert.deepEqual(
+        after.result.flashes,
+        ['before login', 'Please log in to access this page.'],
+        label,
+      )
+      assert.equal(after.result.next, '/private', `${label}: next survives`)
+      assert.equal(after.result.user, alice, label)
+    }
+  })
+
+  it('loginUser({ keep }) overrides session.keepOnLogin for one login', async () => {
+    const { send, alice } = setup({ session: { keepOnLogin: 'none' } })
+    const seed = (auth: RequestAuth<User>) => {
+      auth.session.set('cart' as never, [1] as never)
+      auth.session.set('theme' as never, 'dark' as never)
+    }
+    await send(seed)
+    await send((auth) => auth.loginUser(alice, { keep: ['cart'] }))
+    assert.deepEqual((await send((auth) => auth.session.keys())).result, ['cart'])
+    await send(seed)
+    await send((auth) => auth.loginUser(alice, { keep: 'all' }))
+    assert.deepEqual((await send((auth) => auth.session.keys().sort())).result, ['cart', 'theme'])
+    await send((auth) => auth.loginUser(alice))
+    assert.deepEqual((await send((auth) => auth.session.keys())).result, [], "the option's 'none'")
+  })
+
+  it("another user's data never survives a login, whatever keep says; their flashes do", async () => {
+    for (const keep of ['all', ['cart']] as const) {
+      const { send, alice, bob } = setup({ session: { keepOnLogin: keep } })
+      await send((auth) => auth.loginUser(alice))
+      await send((auth) => {
+        auth.session.set('cart' as never, ['alice'] as never)
+        auth.flash('saved')
+      })
+      await send((auth) => auth.loginUser(bob, { keep }))
+      const { result } = await send((auth) => ({
+        keys: auth.session.keys(),
+        flashes: auth.consumeFlashes().map((f) => f.message),
+      }))
+      assert.deepEqual(result, { keys: [], flashes: ['saved'] }, JSON.stringify(keep))
+    }
+  })
+
+  it('an invalid keep is a TypeError, before anything changes', async () => {
+    const { send, alice } = setup()
+    await send((auth) => auth.session.set('cart' as never, [1] as never))
+    for (const keep of ['cart', 'All', [1], [''], { cart: true }, null]) {
+      await assert.rejects(
+        send((auth) => auth.loginUser(alice, { keep: keep as never })),
+        (error: unknown) => error instanceof TypeError && /^keep must be/.test(error.message),
+        JSON.stringify(keep),
+      )
+    }
+    const { result } = await send((auth) => ({ user: auth.user, keys: auth.session.keys() }))
+    assert.deepEqual(result, { user: null, keys: ['cart'] })
+  })
+
   it('without remember, deletes a remember cookie left by an earlier login', async () => {
     const { send, jar, alice, bob } = setup()
     await send((auth) => auth.loginUser(alice, { remember: true }))
@@ -557,6 +654,36 @@ describe('loading the user', () => {
     assert.deepEqual(restored, [alice])
     assert.ok(find(effects, SESSION))
   })
+  it('a login restored from the remember cookie keeps what session.keepOnLogin says', async () => {
+    for (const [keep, kept] of [
+      ['all', ['cart', 'theme']],
+      ['none', []],
+      [['theme'], ['theme']],
+    ] as [KeepOnLogin, string[]][]) {
+      const { send, jar, alice } = setup({ session: { keepOnLogin: keep } })
+      await send((auth) => auth.loginUser(alice, { remember: true }))
+      // The login's session is gone (the browser was closed); a new anonymous one collects data.
+      jar.values.delete(SESSION)
+      await send(
+        (auth) => {
+          auth.session.set('cart' as never, [1] as never)
+          auth.session.set('theme' as never, 'dark' as never)
+          auth.flash('hi')
+        },
+        { path: '/public' },
+      )
+      const { result } = await send(async (auth) => {
+        const user = await auth.getUser()
+        return { user, keys: auth.session.keys().sort(), fresh: await auth.isFresh() }
+      })
+      assert.deepEqual(result, { user: alice, keys: kept, fresh: false }, JSON.stringify(keep))
+      const next = await send((auth) => ({
+        keys: auth.session.keys().sort(),
+        flashes: auth.consumeFlashes().map((f) => f.message),
+      }))
+      assert.deepEqual(next.result, { keys: kept, flashes: ['hi'] }, JSON.stringify(keep))
+    }
+  })
 })
 
 describe('sessionVersion', () => {
@@ -669,5 +796,78 @@ describe('session protection', () => {
         assert.equal(await second.auth.isFresh(), false)
       }
     }
+  })
+})
+
+describe('a remember-me restore while the session store fails', () => {
+  /** A MemoryStore whose reads fail while `down`. */
+  class FlakyStore extends MemoryStore {
+    down = false
+    override async get(key: string): Promise<Record<string, string> | null> {
+      if (this.down) throw new Error('store down')
+      return super.get(key)
+    }
+  }
+
+  async function remembered(onStoreError: 'fail' | 'anonymous', extra: SetupOptions = {}) {
+    const store = new FlakyStore()
+    const ctx = setup({ ...extra, session: { store, onStoreError } })
+    const errors: string[] = []
+    ctx.m.on('storeError', ({ operation }) => errors.push(operation))
+    const { effects } = await ctx.send((auth) => auth.loginUser(ctx.alice, { remember: true }))
+    assert.equal(await effects?.pending, null)
+    // The browser restarts (no session cookie) and the store goes down.
+    ctx.jar.values.delete(SESSION)
+    store.down = true
+    /** One request: prepare, `fn`, commit with the status `fn`'s outcome gives (else 200). */
+    async function request(fn: (auth: RequestAuth<User>) => unknown, req: Req = {}) {
+      const auth = ctx.m.createAuth(adapter({ cookie: ctx.jar.header, ...req }))
+      assert.equal(await auth.prepare(), null, 'no session cookie: nothing to load first')
+      const result = await fn(auth)
+      const status = isAuthOutcome(result) ? result.status : 200
+      const effects = auth.commit(status)
+      return { result, effects, replaced: (await effects?.pending) ?? null }
+    }
+    return { ...ctx, store, errors, request }
+  }
+
+  it("'fail': a guard answers 503 instead of sending the visitor to the login page", async () => {
+    const { request, errors, jar } = await remembered('fail', { loginView: '/login' })
+    const { result, effects } = await request((auth) => auth.checkLogin())
+    assert.ok(isAuthOutcome(result))
+    assert.equal(result.status, 503)
+    assert.deepEqual(effects?.cookies ?? [], [], 'no cookie is set or deleted')
+    assert.deepEqual(errors, ['remember'])
+    assert.ok(jar.values.has(REMEMBER), 'the remember cookie is kept for later')
+    const fresh = await request((auth) => auth.checkFreshLogin())
+    assert.equal((fresh.result as { status?: number }).status, 503)
+  })
+
+  it("'fail': a handler that only reads the user gets null, and the response is replaced by a 503", async () => {
+    const { request } = await remembered('fail')
+    const { result, replaced, effects } = await request((auth) => auth.getUser())
+    assert.equal(result, null)
+    assert.equal(replaced?.status, 503)
+    assert.deepEqual(effects?.cookies ?? [], [])
+  })
+
+  it("'fail': exempt methods pass the guard; a user found by the request loader is served", async () => {
+    const { request, alice } = await remembered('fail', { requestLoader: () => null })
+    assert.equal((await request((auth) => auth.checkLogin(), { method: 'OPTIONS' })).result, null)
+    const api = await remembered('fail', { requestLoader: () => alice })
+    const { result, replaced } = await api.request((auth) => auth.checkLogin())
+    assert.equal(result, null)
+    assert.equal(replaced, null)
+  })
+
+  it("'anonymous': the request goes on as anonymous, without a 503", async () => {
+    const { request, errors } = await remembered('anonymous', { loginView: '/login' })
+    const guarded = await request((auth) => auth.checkLogin())
+    assert.equal((guarded.result as { status?: number }).status, 302)
+    assert.equal(guarded.replaced, null)
+    const read = await request((auth) => auth.getUser())
+    assert.equal(read.result, null)
+    assert.equal(read.replaced, null)
+    assert.deepEqual(errors, ['remember', 'remember'])
   })
 })

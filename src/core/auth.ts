@@ -8,7 +8,13 @@ import { LoginManagerError } from './errors.ts'
 import type { CookieRejection } from './events.ts'
 import type { LoginManager } from './login-manager.ts'
 import { loginUrl, makeNextParam, safeNextUrl } from './next-url.ts'
-import { MAX_COOKIE_AGE, type ResolvedOptions } from './options.ts'
+import {
+  describeValue,
+  type KeepOnLogin,
+  MAX_COOKIE_AGE,
+  parseKeep,
+  type ResolvedOptions,
+} from './options.ts'
 import type { AuthOutcome } from './outcome.ts'
 import { redirect, respond } from './outcome.ts'
 import type { RememberDecoded } from './remember.ts'
@@ -26,6 +32,12 @@ export interface LoginOptions {
   force?: boolean
   /** Mark the login fresh (interactive). @default true */
   fresh?: boolean
+  /**
+   * Which of the session's data survives this login: `'all'`, `'none'` or a list of keys. Flash
+   * messages and a `next` kept in the session always survive; another user's data never does.
+   * @default options.session.keepOnLogin ('all')
+   */
+  keep?: KeepOnLogin
 }
 
 /** Headers an adapter must add to the response; produced once, just before headers are sent. */
@@ -83,6 +95,10 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
   #rememberDecoded: RememberDecoded | undefined
   /** A rotated store remember token to send back (store-backed remember-me). */
   #rememberNext: string | undefined
+  /** The selector reserved by `loginUser` for the store remember token issued at commit. */
+  #rememberSelector: string | undefined
+  /** The 503 to answer because a remember-me restore failed on the store (`onStoreError: 'fail'`). */
+  #storeOutcome: AuthOutcome | undefined
   /** The store failed for this request: write nothing, keep the cookies for later. */
   #storeDown = false
   #pending: Promise<void>[] = []
@@ -297,6 +313,12 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
         `duration must be a number of seconds between 1 and ${MAX_COOKIE_AGE}, instead got: ${String(duration)}`,
       )
     }
+    const keep = options.keep === undefined ? this.#o.session.keepOnLogin : parseKeep(options.keep)
+    if (keep === undefined) {
+      throw new TypeError(
+        `keep must be 'all', 'none' or an array of session keys, instead got: ${describeValue(options.keep)}`,
+      )
+    }
     if (!force && (user as UserLike).isActive === false) return false
     const id = this.#m._userIdOf(user)
     const session = await this.getSession()
@@ -304,7 +326,14 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     if (previous.userId !== undefined && String(previous.userId) !== String(id)) {
       // Another user logged in on this browser: nothing of theirs carries over.
       session._dropData()
+    } else {
+      dropUnkept(session, keep)
     }
+    // With store remember tokens, the session record names the token of its device, so that
+    // revoking the session revokes the token too (`null`: no token on this device any more).
+    const reserved = remember ? this.#m._rememberTokens?.reserve(id) : undefined
+    this.#rememberSelector = reserved?.selector
+    this.#m._backend.linkRemember?.(session, reserved?.key ?? null)
     session._rotate = true
     session._createdAt = this.#nowSeconds()
     session._setAuth(
@@ -393,7 +422,8 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
 
   #decide(fresh: boolean, user: User | null): AuthOutcome | null | Promise<AuthOutcome> {
     if (this.#o.exemptMethods.has(this.#adapter.method)) return null
-    if (!isAuthenticated(user)) return this.unauthorized()
+    // A login that could not be restored because the store failed is not "logged out".
+    if (!isAuthenticated(user)) return this.#storeOutcome ?? this.unauthorized()
     if (fresh && this.session._auth.fresh !== true) return this.needsRefresh()
     return null
   }
@@ -549,7 +579,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
       this.#rememberOp = 'clear'
       return null
     }
-    this.#restoreLogin(session, decoded.userId, decoded.duration, decoded.version)
+    this.#restoreLogin(session, decoded.userId, decoded.duration, decoded.version, null)
     if (decoded.rotated) {
       this.#rememberOp = 'set'
       this.#rememberDuration = decoded.duration ?? this.#o.remember.duration
@@ -580,7 +610,8 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     try {
       restored = (yield tokens.restore(value, this.#nowSeconds())) as StoreRestore
     } catch (error) {
-      this.#storeFailed('remember', error)
+      // 'fail': the guards and the response answer 503 (unless another loader finds a user).
+      this.#storeOutcome = this.#storeFailed('remember', error) ?? undefined
       return null
     }
     if (!restored.ok) {
@@ -597,19 +628,26 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
       this.#rememberOp = 'clear'
       return null
     }
-    this.#restoreLogin(session, restored.userId, restored.duration, restored.version)
+    this.#restoreLogin(session, restored.userId, restored.duration, restored.version, restored.key)
     if (restored.next !== undefined) this.#rememberNext = restored.next
     this.#m.emit('userLoadedFromCookie', { auth: this, user })
     return user
   }
 
-  /** A remember-me restore is a new login: new session identity, not fresh, bound to this client (Q1 fixed). */
+  /**
+   * A remember-me restore is a new login: new session identity, not fresh, bound to this client
+   * (Q1 fixed), keeping the data `session.keepOnLogin` says. `rememberKey`: the store token it
+   * came from, which the session record then names.
+   */
   #restoreLogin(
     session: Session,
     userId: UserId,
     duration: number | undefined,
     version: string | number | undefined,
+    rememberKey: string | null,
   ): void {
+    dropUnkept(session, this.#o.session.keepOnLogin)
+    this.#m._backend.linkRemember?.(session, rememberKey)
     session._rotate = true
     session._createdAt = this.#nowSeconds()
     session._setAuth(
@@ -750,9 +788,15 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     const op = this.#rememberOp
     if (session === undefined && op === undefined && this.#rememberNext === undefined) return null
     const cookies: string[] = []
-    if (this.#storeDown && (session?._rotate === true || op === 'set')) {
-      // The request logged in or out while the store is down: answer 503 rather than pretend it
-      // worked. Other changes (a flash, app data) are simply not kept.
+    if (
+      this.#storeDown &&
+      (session?._rotate === true ||
+        op === 'set' ||
+        (this.#storeOutcome !== undefined && this.#user === null))
+    ) {
+      // The request logged in or out while the store is down, or its remember-me login could
+      // not be restored (`onStoreError: 'fail'`): answer 503 rather than pretend it worked.
+      // Other changes (a flash, app data) are simply not kept.
       return { cookies, vary: true, noStore: false, pending: Promise.resolve(storeUnavailable()) }
     }
     // A failed request persists nothing; neither does one whose store is down (its cookies stay,
@@ -831,7 +875,13 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
       let value: string
       if (tokens !== undefined) {
         if (presented !== undefined) this.#track(tokens.revoke(presented))
-        const issued = tokens.issue(userId, duration, session._auth.version, now)
+        const issued = tokens.issue(
+          userId,
+          duration,
+          session._auth.version,
+          now,
+          this.#rememberSelector,
+        )
         this.#track(issued.pending)
         value = issued.value
       } else {
@@ -897,6 +947,14 @@ function clientIdentifier(address: string, agent: string): string {
   lastAgent = agent
   lastIdentifier = id
   return id
+}
+
+/** Drops the app's session data a login does not keep; flashes and `next` are kept apart. */
+function dropUnkept(session: Session, keep: KeepOnLogin): void {
+  if (keep === 'all') return
+  for (const key of session.keys()) {
+    if (keep === 'none' || !keep.includes(key)) session.delete(key)
+  }
 }
 
 function isAuthenticated(user: unknown): boolean {

@@ -1,7 +1,7 @@
 import { KeyRing } from '../crypto/keys.ts'
 import type { SessionBackend } from '../session/backend.ts'
 import { CookieSessionBackend } from '../session/cookie-backend.ts'
-import { StoreSessionBackend } from '../session/store-backend.ts'
+import { REMEMBER_LINK, StoreSessionBackend } from '../session/store-backend.ts'
 import { StoreKeys } from '../session/store-keys.ts'
 import { RequestAuth } from './auth.ts'
 import { LoginManagerError } from './errors.ts'
@@ -252,12 +252,13 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
     const sessions: SessionInfo[] = []
     for (const tag of keys.userTags(userId)) {
       for (const key of await store.members(keys.index(tag))) {
-        const marker = key.lastIndexOf(':s:')
-        if (marker === -1) continue
+        // The index also lists the user's remember-me tokens: only sessions are reported.
+        const parts = keys.sessionParts(key)
+        if (parts === undefined || parts.tag !== tag) continue
         const fields = await store.get(key)
         if (fields === null) continue
         sessions.push({
-          handle: `${tag}.${key.slice(marker + 3)}`,
+          handle: `${tag}.${parts.idHash}`,
           createdAt: Number(fields.c),
           lastActive: Number(fields.t),
         })
@@ -267,7 +268,8 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
   }
 
   /**
-   * Ends one session of a user, by the `handle` from {@link listSessions}.
+   * Ends one session of a user, by the `handle` from {@link listSessions}, and the remember-me
+   * token issued on the same device, so the device cannot log itself back in.
    * @returns whether a session was ended.
    * @throws LoginManagerError `ERR_NO_STORE` with cookie sessions.
    */
@@ -275,9 +277,17 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
     const { store, keys } = this.#requireStore('revokeSession')
     const dot = handle.indexOf('.')
     const tag = handle.slice(0, dot)
-    if (dot === -1 || !keys.userTags(userId).includes(tag)) return false
+    const tags = keys.userTags(userId)
+    if (dot === -1 || !tags.includes(tag)) return false
     const key = keys.sessionByHash(tag, handle.slice(dot + 1))
-    if ((await store.get(key)) === null) return false
+    const fields = await store.get(key)
+    if (fields === null) return false
+    // The token first: should the second step fail, the session is still there to revoke again.
+    const token = fields[REMEMBER_LINK]
+    const tokenTag = token === undefined ? undefined : keys.rememberTag(token)
+    if (token !== undefined && tokenTag !== undefined && tags.includes(tokenTag)) {
+      await store.destroy(token, keys.index(tokenTag))
+    }
     await store.destroy(key, keys.index(tag))
     return true
   }

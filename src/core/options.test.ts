@@ -139,6 +139,20 @@ describe('invalid options are rejected at construction with ERR_INVALID_OPTION',
       'session.touchInterval',
     ],
     ["remember.format 'x'", { remember: { format: 'x' } }, 'remember.format'],
+    [
+      "session.keepOnLogin 'cart' (a key, not a list)",
+      { session: { keepOnLogin: 'cart' } },
+      'session.keepOnLogin',
+    ],
+    ["session.keepOnLogin 'All'", { session: { keepOnLogin: 'All' } }, 'session.keepOnLogin'],
+    ['session.keepOnLogin true', { session: { keepOnLogin: true } }, 'session.keepOnLogin'],
+    ['session.keepOnLogin [1]', { session: { keepOnLogin: ['cart', 1] } }, 'session.keepOnLogin'],
+    ["session.keepOnLogin ['']", { session: { keepOnLogin: [''] } }, 'session.keepOnLogin'],
+    [
+      'session.keepOnLogin a Set',
+      { session: { keepOnLogin: new Set(['cart']) } },
+      'session.keepOnLogin',
+    ],
     ["nextField 'a b'", { nextField: 'a b' }, 'nextField'],
     ["nextField ''", { nextField: '' }, 'nextField'],
     ["forceHostForRedirects 'a/b'", { forceHostForRedirects: 'a/b' }, 'forceHostForRedirects'],
@@ -236,6 +250,7 @@ describe('defaults', () => {
         idleTimeout: 3600,
         absoluteTimeout: 43200,
         touchInterval: 60,
+        keepOnLogin: 'all',
       },
     )
     assert.deepEqual(
@@ -279,6 +294,7 @@ describe('defaults', () => {
     assert.equal(o.session.idleTimeout, d.session.idleTimeout)
     assert.equal(o.session.absoluteTimeout, d.session.absoluteTimeout)
     assert.equal(o.session.touchInterval, d.session.touchInterval)
+    assert.equal(o.session.keepOnLogin, 'all')
     assert.deepEqual(
       { ...o.session.attributes },
       {
@@ -319,6 +335,17 @@ describe('defaults', () => {
     assert.equal(o.remember.duration, 2592000)
     assert.equal(o.sessionProtection, 'basic')
     assert.equal(o.nextField, 'next')
+  })
+
+  it("session.keepOnLogin: 'all', 'none' or a list of keys, copied and frozen", () => {
+    assert.equal(build({ session: { keepOnLogin: 'none' } }).options.session.keepOnLogin, 'none')
+    const keys = ['cart', 'locale']
+    const resolved = build({ session: { keepOnLogin: keys } }).options.session.keepOnLogin
+    assert.deepEqual(resolved, ['cart', 'locale'])
+    assert.ok(Object.isFrozen(resolved))
+    keys.push('later')
+    assert.deepEqual(resolved, ['cart', 'locale'], "the caller's array is copied")
+    assert.deepEqual(build({ session: { keepOnLogin: [] } }).options.session.keepOnLogin, [])
   })
 
   it('touchInterval defaults to at most half the idle timeout', () => {

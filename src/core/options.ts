@@ -54,7 +54,22 @@ export interface SessionOptions extends CookieOptions {
    * @default 'fail'
    */
   onStoreError?: 'fail' | 'anonymous' | undefined
+  /**
+   * Which of the app's session data survives a login (`loginUser`, and a login restored from a
+   * remember-me cookie): `'all'` keeps every key (Flask's behaviour), `'none'` keeps none, a list
+   * keeps only those keys. Flash messages and a `next` kept in the session always survive; the
+   * data of a _different_ user who was logged in on the browser never does.
+   * `loginUser(user, { keep })` overrides it for one login.
+   * @default 'all'
+   */
+  keepOnLogin?: KeepOnLogin | undefined
 }
+
+/**
+ * Which session data survives a login: `'all'` keys, `'none'`, or only the listed keys. Flash
+ * messages and a `next` kept in the session always survive.
+ */
+export type KeepOnLogin = 'all' | 'none' | readonly string[]
 
 /** Options of the remember-me cookie (Flask-Login's `REMEMBER_COOKIE_*`). Durations in seconds. */
 export interface RememberOptions extends CookieOptions {
@@ -169,6 +184,7 @@ export interface ResolvedOptions {
     readonly touchInterval: number
     readonly store: SessionStore | undefined
     readonly onStoreError: 'fail' | 'anonymous'
+    readonly keepOnLogin: KeepOnLogin
   }
   readonly remember: ResolvedCookie & {
     readonly duration: number
@@ -199,6 +215,7 @@ export const DEFAULTS = Object.freeze({
     idleTimeout: 3600,
     absoluteTimeout: 12 * 3600,
     touchInterval: 60,
+    keepOnLogin: 'all' as KeepOnLogin,
   }),
   remember: Object.freeze({
     name: '__Host-remember',
@@ -267,6 +284,17 @@ export function resolveSecrets(input: unknown): string[] {
   return [...list]
 }
 
+/**
+ * Checks a {@link KeepOnLogin} value; returns it (a list copied and frozen), or `undefined` when
+ * it is none of the accepted forms.
+ */
+export function parseKeep(value: unknown): KeepOnLogin | undefined {
+  if (value === 'all' || value === 'none') return value
+  if (!Array.isArray(value)) return undefined
+  for (const key of value) if (typeof key !== 'string' || key === '') return undefined
+  return Object.freeze([...(value as string[])])
+}
+
 function seconds(label: string, value: unknown, fallback: number, min: number, max: number) {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
@@ -298,6 +326,16 @@ function definedOnly<T extends object>(input: T): Partial<T> {
     if (input[key] !== undefined) out[key] = input[key]
   }
   return out
+}
+
+/** A short description of an unexpected option value, for error messages. */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'function') return 'a function'
+  try {
+    return JSON.stringify(value)?.slice(0, 100) ?? String(value)
+  } catch {
+    return String(value)
+  }
 }
 
 function checkOrigin(label: string, value: string): string {
@@ -378,6 +416,13 @@ export function resolveOptions<User extends object, Id extends UserId>(
       `session.onStoreError: expected 'fail' or 'anonymous', got ${JSON.stringify(onStoreError)}`,
     )
   }
+  const keepOnLogin = parseKeep(sessionIn.keepOnLogin ?? DEFAULTS.session.keepOnLogin)
+  if (keepOnLogin === undefined) {
+    throw new LoginManagerError(
+      'ERR_INVALID_OPTION',
+      `session.keepOnLogin: expected 'all', 'none' or an array of session keys (non-empty strings), got ${describeValue(sessionIn.keepOnLogin)}`,
+    )
+  }
   const format = rememberIn.format ?? DEFAULTS.remember.format
   if (format !== 'sealed' && format !== 'flask') {
     throw new LoginManagerError(
@@ -426,6 +471,7 @@ export function resolveOptions<User extends object, Id extends UserId>(
       touchInterval,
       store,
       onStoreError,
+      keepOnLogin,
     }),
     remember: Object.freeze({
       ...rememberCookie,

@@ -14,6 +14,8 @@ export type StoreRestore =
       readonly userId: UserId
       readonly version: string | number | undefined
       readonly duration: number
+      /** The token's store key (what a session restored from it links to). */
+      readonly key: string
       /** The rotated cookie value to send back, or `undefined` within the grace window. */
       readonly next: string | undefined
       readonly pending: Promise<void> | undefined
@@ -35,15 +37,24 @@ export class StoreRememberTokens {
     this.#keys = keys
   }
 
-  /** A new token series for a user; the write is `pending`. */
+  /**
+   * Picks the selector of a token to be issued later in the request, and its store key, so the
+   * session can be linked to the token before either is written.
+   */
+  reserve(userId: UserId): { selector: string; key: string } {
+    const selector = randomTag()
+    return { selector, key: this.#keys.remember(this.#keys.userTag(userId), selector) }
+  }
+
+  /** A new token series for a user (with a `selector` from {@link reserve}, or a new one); the write is `pending`. */
   issue(
     userId: UserId,
     duration: number,
     version: string | number | undefined,
     now: number,
+    selector: string = randomTag(),
   ): { value: string; pending: Promise<void> } {
     const tag = this.#keys.userTag(userId)
-    const selector = randomTag()
     const validator = randomId()
     const fields: Record<string, string> = {
       u: JSON.stringify(userId),
@@ -99,13 +110,14 @@ export class StoreRememberTokens {
         userId,
         version,
         duration,
+        key,
         next: this.#keys.seal([tag, selector, fresh]),
         pending: undefined,
       }
     }
     if (sameHash(presented, record.ph) && now - Number(record.pt) <= GRACE_SECONDS) {
       // A parallel request of the same browser: the other response carries the new validator.
-      return { ok: true, userId, version, duration, next: undefined, pending: undefined }
+      return { ok: true, userId, version, duration, key, next: undefined, pending: undefined }
     }
     // A validator that was already replaced came back: the cookie was copied. End the series.
     await this.#store.destroy(key, this.#keys.index(tag))

@@ -15,12 +15,18 @@ export interface StoreTimeouts {
  * a {@link SessionStore} under a hash of the id. Writes send only what changed and never
  * recreate a session that is gone; login, logout and re-authentication move the session to a
  * new id and delete the old record in the same step.
+ *
+ * A logged-in session's record also names the remember-me token of its device (field `r`, the
+ * token's store key), so that revoking the session can revoke the token: set at login and at a
+ * restore from the token, carried over when the session moves to a new id without a new login.
  */
 export class StoreSessionBackend implements SessionBackend {
   readonly sync = false
   readonly #store: SessionStore
   readonly #keys: StoreKeys
   readonly #timeouts: StoreTimeouts
+  /** Remember-token links set in this request: a store key, or `null` for "no token". */
+  readonly #links = new WeakMap<Session<object>, string | null>()
 
   constructor(store: SessionStore, keys: StoreKeys, timeouts: StoreTimeouts) {
     this.#store = store
@@ -49,21 +55,37 @@ export class StoreSessionBackend implements SessionBackend {
     const handle = session._handle
     const wantedTag = userId === undefined ? undefined : this.#keys.userTag(userId)
     const ttl = this.#ttl(session, lastActive)
+    // Only a logged-in session links to a remember-me token; `undefined`: no new link.
+    const link = userId === undefined ? undefined : this.#links.get(session)
     if (rotate || handle === undefined || (wantedTag !== undefined && wantedTag !== handle.tag)) {
       const id = randomId()
       const tag = wantedTag ?? randomTag()
-      const pending = this.#store
-        .write(this.#keys.session(tag, id), {
-          mode: 'create',
-          set: encodeFields(session, lastActive),
-          ttl,
-          index: userId === undefined ? undefined : this.#keys.index(tag),
-          replaces: handle === undefined ? undefined : this.#keys.session(handle.tag, handle.id),
-          replacesIndex: handle === undefined ? undefined : this.#keys.index(handle.tag),
-        })
-        .then((written) => {
-          if (!written) throw new Error('a new session id collided with an existing one')
-        })
+      const set = encodeFields(session, lastActive)
+      if (typeof link === 'string') set[REMEMBER_LINK] = link
+      const replaces = handle === undefined ? undefined : this.#keys.session(handle.tag, handle.id)
+      const create = () =>
+        this.#store
+          .write(this.#keys.session(tag, id), {
+            mode: 'create',
+            set,
+            ttl,
+            index: userId === undefined ? undefined : this.#keys.index(tag),
+            replaces,
+            replacesIndex: handle === undefined ? undefined : this.#keys.index(handle.tag),
+          })
+          .then((written) => {
+            if (!written) throw new Error('a new session id collided with an existing one')
+          })
+      // A logged-in session moving to a new id without a new login (re-authentication, a move to
+      // the user's current hash tag) keeps the link to its device's remember-me token.
+      const pending =
+        link === undefined && userId !== undefined && replaces !== undefined
+          ? this.#store.get(replaces).then((old) => {
+              const carried = old?.[REMEMBER_LINK]
+              if (carried !== undefined) set[REMEMBER_LINK] = carried
+              return create()
+            })
+          : create()
       session._handle = { id, tag }
       return { value: this.#keys.seal([id, tag]), pending }
     }
@@ -78,20 +100,33 @@ export class StoreSessionBackend implements SessionBackend {
     // `update` and `touch` only act on a record that still exists: a request that was in flight
     // while the session was destroyed or rotated cannot bring it back.
     // A logged-in session also refreshes its user's index, which must outlive the session.
-    const pending =
-      changed || userId !== undefined
-        ? this.#store
-            .write(key, {
-              mode: 'update',
-              ...changedFields(session, lastActive),
-              ttl,
-              index: userId === undefined ? undefined : this.#keys.index(handle.tag),
-            })
-            .then(() => {})
-        : this.#store.touch(key, ttl, { t: String(lastActive) }).then(() => {})
+    let pending: Promise<void>
+    if (changed || userId !== undefined) {
+      const fields = changedFields(session, lastActive)
+      if (typeof link === 'string') fields.set[REMEMBER_LINK] = link
+      else if (link === null) fields.remove.push(REMEMBER_LINK)
+      pending = this.#store
+        .write(key, {
+          mode: 'update',
+          ...fields,
+          ttl,
+          index: userId === undefined ? undefined : this.#keys.index(handle.tag),
+        })
+        .then(() => {})
+    } else {
+      pending = this.#store.touch(key, ttl, { t: String(lastActive) }).then(() => {})
+    }
     // The cookie keeps its id. Signatures are deterministic, so the value differs from the
     // request's only when that was signed with an older key (and must be re-set).
     return { value: this.#keys.seal([handle.id, handle.tag]), pending }
+  }
+
+  /**
+   * Links the session to the remember-me token issued on its device (`rememberKey`, the token's
+   * store key), or unlinks it (`null`), from its next save on.
+   */
+  linkRemember(session: Session<object>, rememberKey: string | null): void {
+    this.#links.set(session, rememberKey)
   }
 
   async destroy(previous: string): Promise<void> {
@@ -107,6 +142,9 @@ export class StoreSessionBackend implements SessionBackend {
     return Math.max(1, Math.ceil(remaining))
   }
 }
+
+/** The session-record field naming the device's remember-me token (its store key). */
+export const REMEMBER_LINK = 'r'
 
 function encodeFields(session: Session<object>, lastActive: number): Record<string, string> {
   const fields: Record<string, string> = {

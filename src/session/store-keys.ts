@@ -7,6 +7,8 @@ import { sign, verify } from '../crypto/sign.ts'
 // anything reaches a store (a malformed id never does).
 const ID = /^[A-Za-z0-9_-]{43}$/
 const TAG = /^[A-Za-z0-9_-]{22}$/
+const REMEMBER_KEY = /^lm:\{([A-Za-z0-9_-]{22})\}:r:[A-Za-z0-9_-]{22}$/
+const SESSION_KEY = /^lm:\{([A-Za-z0-9_-]{22})\}:s:([A-Za-z0-9_-]{43})$/
 
 /** A new random session id or remember validator (32 bytes, base64url). */
 export function randomId(): string {
@@ -61,6 +63,17 @@ export class StoreKeys {
 
   remember(tag: string, selector: string): string {
     return `lm:{${tag}}:r:${selector}`
+  }
+
+  /** The hash tag of a key made by {@link remember}, or `undefined` for any other string. */
+  rememberTag(key: string): string | undefined {
+    return REMEMBER_KEY.exec(key)?.[1]
+  }
+
+  /** The hash tag and hashed id of a key made by {@link session}, or `undefined` for any other string. */
+  sessionParts(key: string): { tag: string; idHash: string } | undefined {
+    const match = SESSION_KEY.exec(key)
+    return match === null ? undefined : { tag: match[1] as string, idHash: match[2] as string }
   }
 
   index(tag: string): string {

@@ -955,16 +955,31 @@ describe('snippets: server-side sessions', () => {
       .set('Cookie', laptop)
       .expect(204)
     await request(app).get('/whoami').set('Cookie', named(phone, '__Host-session')).expect(401)
-    // docs/revocation.md: revoking a session leaves the device's remember-me token.
-    await request(app).get('/whoami').set('Cookie', phone).expect(200)
-    // The password change ends the phone's token too; the laptop stays logged in.
+    // docs/revocation.md: revoking a session ends the device's remember-me token too.
+    await request(app).get('/whoami').set('Cookie', phone).expect(401)
+    await request(app).get('/whoami').set('Cookie', named(phone, '__Host-remember')).expect(401)
+    await request(app).get('/whoami').set('Cookie', laptop).expect(200)
+    // The phone logs in again; the password change ends its session and token, and the laptop
+    // stays logged in.
+    const phoneAgain = pairsOf(
+      await request(app)
+        .post('/login')
+        .type('form')
+        .send({ ...form, remember: 'on' })
+        .expect(204),
+    )
+    await request(app).get('/whoami').set('Cookie', phoneAgain).expect(200)
     await request(app)
       .post('/password')
       .type('form')
       .send({ password: 'new' })
       .set('Cookie', laptop)
       .expect(204)
-    await request(app).get('/whoami').set('Cookie', named(phone, '__Host-remember')).expect(401)
+    await request(app).get('/whoami').set('Cookie', phoneAgain).expect(401)
+    await request(app)
+      .get('/whoami')
+      .set('Cookie', named(phoneAgain, '__Host-remember'))
+      .expect(401)
     await request(app).get('/whoami').set('Cookie', laptop).expect(200)
     await request(app).post('/logout-everywhere').set('Cookie', laptop).expect(204)
     await request(app).get('/whoami').set('Cookie', laptop).expect(401)

@@ -7,16 +7,19 @@
  *
  * - ids: ≥ 43 base64url characters, signed; the store key is a hash and no copy of the id is
  *   stored; malformed cookies never reach the store; an unknown id creates nothing;
- * - fixation: login rotates and destroys the pre-login record, carrying `next` and flashes over;
- *   logout destroys the record; replayed session and remember cookies are refused (#480);
+ * - fixation: login rotates and destroys the pre-login record, carrying `next`, flashes and the
+ *   data `session.keepOnLogin` keeps over; logout destroys the record; replayed session and
+ *   remember cookies are refused (#480);
  * - remember tokens: rotation on restore, validator hashed at rest, theft detection with a grace
- *   window, logout everywhere / other devices, listSessions and revokeSession;
+ *   window, logout everywhere / other devices, listSessions and revokeSession (which ends the
+ *   device's remember-me token too);
  * - timeouts: idle and absolute enforced on the server, the store's TTL follows them, rolling
  *   expiry writes at most once per `touchInterval`;
  * - concurrency: two overlapping requests changing different keys both persist; a request in
  *   flight cannot resurrect a session destroyed or rotated meanwhile;
  * - store down or slow (a private `redis-server` the tests kill and pause): 503 or anonymous as
- *   configured, `storeError` fires, no half-logged-in state, reconnection works.
+ *   configured (a remember-me login that cannot be restored too), `storeError` fires, no
+ *   half-logged-in state, reconnection works.
  *
  * Without Redis the Redis parts are skipped with a printed reason, except on CI (`CI=true`).
  *
@@ -58,6 +61,7 @@ import {
   scanKeys,
   sessionKeyOf,
   sessionParts,
+  sha256,
   sleep,
 } from './support.ts'
 
@@ -138,6 +142,24 @@ function routes(gates: Gates): Route[] {
       handler: async ({ auth }) => py(await auth.loginUser(notch, { remember: true })),
     },
     { path: '/login-steve', handler: async ({ auth }) => py(await auth.loginUser(steve)) },
+    {
+      // `keep`: 'all', 'none', or a comma-separated list of keys.
+      path: '/login-notch-keep',
+      handler: async ({ auth, query }) => {
+        const keep = query('keep') ?? ''
+        const list = keep.split(',').filter((k) => k !== '')
+        return py(
+          await auth.loginUser(notch, { keep: keep === 'all' || keep === 'none' ? keep : list }),
+        )
+      },
+    },
+    {
+      path: '/confirm',
+      handler: async ({ auth }) => {
+        await auth.confirmLogin()
+        return String(await auth.isFresh())
+      },
+    },
     {
       path: '/username',
       handler: async ({ auth }) => {
@@ -340,6 +362,12 @@ async function text(client: TestClient, path: string): Promise<string> {
   return res.body
 }
 
+/** The `listSessions` handle of a session cookie: `tag.sha256(id)`. */
+function handleOf(value: string): string {
+  const { id, tag } = sessionParts(value)
+  return `${tag}.${sha256(id)}`
+}
+
 /** A copy of a signed value with one character of its MAC changed. */
 function tamper(value: string): string {
   const i = value.length - 10
@@ -501,6 +529,49 @@ for (const adapter of adapters) {
           assert.equal(await text(c, '/username'), 'Steve')
           assert.equal(await text(c, '/get?k=cart'), 'null')
         })
+      })
+
+      it('keepOnLogin: the new record holds only the kept keys, next and flashes; the old one is gone', async () => {
+        await withStoreApp(
+          adapter,
+          kind,
+          async ({ env, browser }) => {
+            const dataFields = async (value: string) =>
+              Object.keys((await env.record(sessionKeyOf(value))) ?? {})
+                .filter((field) => field.startsWith('d:'))
+                .sort()
+            const c = browser()
+            await text(c, '/set?k=cart&v=3-items')
+            await text(c, '/set?k=theme&v=dark')
+            await text(c, '/flash')
+            assert.equal((await c.get('/protected')).status, 302)
+            const before = jarValue(c, SESSION)
+            assert.deepEqual(await dataFields(before), ['d:cart', 'd:theme'])
+
+            assert.equal(await text(c, '/login-notch'), 'True')
+            const after = jarValue(c, SESSION)
+            assert.notEqual(after, before)
+            assert.equal(await env.record(sessionKeyOf(before)), null, 'the old record is gone')
+            assert.deepEqual(await dataFields(after), ['d:cart'], await env.dump())
+            assert.equal(await text(c, '/get?k=cart'), '"3-items"')
+            assert.equal(await text(c, '/get?k=theme'), 'null')
+            assert.deepEqual(JSON.parse(await text(c, '/flashes')), ['hello there', LOGIN_MESSAGE])
+            assert.match(await text(c, '/next-url'), /^(https?:\/\/[^/]+)?\/protected$/)
+
+            // loginUser({ keep }) overrides the option: the same user logs in again.
+            await text(c, '/set?k=theme&v=light')
+            assert.equal(await text(c, '/login-notch-keep?keep=none'), 'True')
+            assert.deepEqual(await dataFields(jarValue(c, SESSION)), [], await env.dump())
+            assert.equal(await text(c, '/get?k=cart'), 'null')
+            await text(c, '/set?k=cart&v=1')
+            await text(c, '/set?k=theme&v=light')
+            assert.equal(await text(c, '/login-notch-keep?keep=all'), 'True')
+            assert.deepEqual(await dataFields(jarValue(c, SESSION)), ['d:cart', 'd:theme'])
+            assert.equal(await text(c, '/username'), 'Notch')
+            assert.equal(await env.recordCount(), 1, await env.dump())
+          },
+          { session: { keepOnLogin: ['cart'] } },
+        )
       })
 
       it('logout destroys the record and the token; replayed cookies are refused (#480)', async () => {
@@ -674,6 +745,92 @@ for (const adapter of adapters) {
             [handles[1]],
           )
           assert.equal(await manager.revokeSession(1, handles[0] as string), false, 'already gone')
+        })
+      })
+
+      it("revokeSession also ends that device's remember-me token; other devices stay", async () => {
+        await withStoreApp(adapter, kind, async ({ env, manager, browser }) => {
+          const a = browser()
+          const b = browser()
+          await text(a, '/login-notch-remember')
+          await text(b, '/login-notch-remember')
+          const aCookies = { [SESSION]: jarValue(a, SESSION), [REMEMBER]: jarValue(a, REMEMBER) }
+          const sessions = await manager.listSessions(1)
+          assert.equal(
+            sessions.length,
+            2,
+            `the tokens are not sessions: ${JSON.stringify(sessions)}`,
+          )
+          const handle = handleOf(aCookies[SESSION])
+          assert.ok(sessions.some((s) => s.handle === handle))
+
+          assert.equal(await manager.revokeSession(1, handle), true)
+          assert.equal(await env.record(sessionKeyOf(aCookies[SESSION])), null)
+          assert.equal(
+            await env.record(rememberKeyOf(aCookies[REMEMBER])),
+            null,
+            'the token is gone',
+          )
+          // The revoked device, with both of its cookies, or only the remember-me one: anonymous.
+          assert.equal(await text(browser(aCookies), '/username'), 'Anonymous')
+          const guarded = await browser(aCookies).get('/protected')
+          assert.equal(guarded.status, 302)
+          assert.match(guarded.location ?? '', /^\/login/)
+          const rememberOnly = browser({ [REMEMBER]: aCookies[REMEMBER] })
+          assert.equal(await text(rememberOnly, '/username'), 'Anonymous')
+
+          // The other device keeps its session and its token.
+          assert.equal(await text(b, '/protected'), 'Logged in as: Notch')
+          assert.equal((await manager.listSessions(1)).length, 1)
+          b.restartBrowser()
+          assert.equal(await text(b, '/username'), 'Notch', "the other device's token works")
+        })
+      })
+
+      it('the session–token link follows a restore and a re-authentication', async () => {
+        await withStoreApp(adapter, kind, async ({ env, manager, browser }) => {
+          const a = browser()
+          const b = browser()
+          await text(a, '/login-notch-remember')
+          await text(b, '/login-notch-remember')
+          // The browser restarts: the token restores the login into a new session.
+          a.restartBrowser()
+          env.clock.advance(1)
+          assert.equal(await text(a, '/username'), 'Notch')
+          const restored = jarValue(a, SESSION)
+          // Re-authentication moves the session to a new id again.
+          assert.equal(await text(a, '/confirm'), 'true')
+          const confirmed = jarValue(a, SESSION)
+          assert.notEqual(confirmed, restored)
+          assert.equal(await env.record(sessionKeyOf(restored)), null)
+          const cookies = { [SESSION]: confirmed, [REMEMBER]: jarValue(a, REMEMBER) }
+
+          assert.equal(await manager.revokeSession(1, handleOf(confirmed)), true)
+          assert.equal(await env.record(rememberKeyOf(cookies[REMEMBER])), null, await env.dump())
+          assert.equal(await text(browser(cookies), '/username'), 'Anonymous')
+          assert.equal((await browser(cookies).get('/protected')).status, 302)
+          b.restartBrowser()
+          assert.equal(await text(b, '/username'), 'Notch')
+        })
+      })
+
+      it('a login without remember-me unlinks the token it replaced', async () => {
+        await withStoreApp(adapter, kind, async ({ env, manager, browser }) => {
+          const c = browser()
+          await text(c, '/login-notch-remember')
+          const token = jarValue(c, REMEMBER)
+          // Logging in again without remember-me deletes the token; the new record names none.
+          assert.equal(await text(c, '/login-notch'), 'True')
+          assert.equal(c.jar.get(REMEMBER), undefined)
+          const record = await env.record(sessionKeyOf(jarValue(c, SESSION)))
+          assert.ok(record !== null)
+          assert.equal(record.r, undefined, JSON.stringify(record))
+          assert.equal(await env.record(rememberKeyOf(token)), null)
+          // With remember-me, the record names the new token.
+          assert.equal(await text(c, '/login-notch-remember'), 'True')
+          const linked = await env.record(sessionKeyOf(jarValue(c, SESSION)))
+          assert.equal(linked?.r, rememberKeyOf(jarValue(c, REMEMBER)))
+          assert.equal((await manager.listSessions(1)).length, 1)
         })
       })
 
@@ -1064,6 +1221,37 @@ describe('store down or slow (a private redis-server per adapter)', {
           const stale = ctx.browser({ [SESSION]: ctx.cookies[SESSION] as string })
           const res = await stale.get('/login-notch')
           assertUnavailable(res, 'login with a session cookie while down')
+        })
+
+        it(`a remember-me login while Redis is down: ${mode === 'fail' ? '503' : 'anonymous'}, the cookie kept`, async () => {
+          assert.ok(!ctx.server.running)
+          const errors = listen(ctx.manager, 'storeError')
+          try {
+            const remembered = ctx.browser({ [REMEMBER]: ctx.cookies[REMEMBER] as string })
+            const res = await remembered.get('/username')
+            const guarded = await remembered.get('/protected')
+            if (mode === 'fail') {
+              assertUnavailable(res, 'remember-me restore while down')
+              assertUnavailable(guarded, 'remember-me restore while down, /protected')
+            } else {
+              assert.equal(res.status, 200)
+              assert.equal(res.body, 'Anonymous')
+              assert.equal(guarded.status, 302)
+              assert.match(guarded.location ?? '', /^\/login/)
+            }
+            assert.equal(
+              remembered.jar.get(REMEMBER)?.value,
+              ctx.cookies[REMEMBER],
+              'the remember-me cookie is kept for when the store is back',
+            )
+            assert.equal(remembered.jar.get(SESSION), undefined, 'no session was made')
+            assert.ok(
+              errors.calls.some((call) => call.operation === 'remember'),
+              JSON.stringify(errors.calls.map((call) => call.operation)),
+            )
+          } finally {
+            errors.off()
+          }
         })
 
         it('Redis back on the same port: the same store and client work again', async () => {

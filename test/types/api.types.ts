@@ -3,7 +3,13 @@
 import express from 'express'
 import { Hono } from 'hono'
 import Koa from 'koa'
-import { type GuardedAuth, LoginManager, type RequestAuth, UserMixin } from 'login-manager'
+import {
+  type GuardedAuth,
+  type KeepOnLogin,
+  LoginManager,
+  type RequestAuth,
+  UserMixin,
+} from 'login-manager'
 import { expressLogin } from 'login-manager/express'
 import { fastifyLogin } from 'login-manager/fastify'
 import { fetchLogin } from 'login-manager/fetch'
@@ -46,6 +52,15 @@ assertEquals<typeof guarded.user, User>(true)
 void auth.loginUser({ notAUser: true })
 // @ts-expect-error durations are numbers of seconds
 void auth.loginUser(new User('1', 'a'), { duration: '7h' })
+void auth.loginUser(new User('1', 'a'), { keep: ['cart', 'locale'] })
+void auth.loginUser(new User('1', 'a'), { keep: 'none' })
+// @ts-expect-error keep is 'all', 'none' or a list of keys
+void auth.loginUser(new User('1', 'a'), { keep: 'cart' })
+new LoginManager<User>({ secret: 's', userLoader: () => null, session: { keepOnLogin: 'none' } })
+const keepKeys: KeepOnLogin = ['cart'] as const
+new LoginManager<User>({ secret: 's', userLoader: () => null, session: { keepOnLogin: keepKeys } })
+// @ts-expect-error session.keepOnLogin is 'all', 'none' or a list of keys
+new LoginManager<User>({ secret: 's', userLoader: () => null, session: { keepOnLogin: true } })
 
 // Express: the wrapper form narrows req.auth.user without declaration merging.
 const login = expressLogin(manager)
