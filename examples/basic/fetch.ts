@@ -52,7 +52,10 @@ export function createHandler(secret = exampleSecret(), store?: SessionStore) {
     return text('Not Found', 404)
   })
 
-  return (request: Request, context?: { clientAddress?: string | undefined }): Response | Promise<Response> =>
+  return (
+    request: Request,
+    context?: { clientAddress?: string | undefined },
+  ): Response | Promise<Response> =>
     new URL(request.url).pathname === '/protected'
       ? protectedPage(request, context)
       : pages(request, context)
