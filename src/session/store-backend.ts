@@ -4,6 +4,16 @@ import type { Session } from './session.ts'
 import type { SessionStore } from './store.ts'
 import { randomId, randomTag, type StoreKeys } from './store-keys.ts'
 
+/** A verified session cookie: where its session lives. */
+interface Opened {
+  readonly value: string
+  readonly handle: { readonly id: string; readonly tag: string }
+  readonly key: string
+  readonly rotated: boolean
+}
+
+const OPENED_LIMIT = 10_000
+
 /** Session timeouts in seconds, for the store's TTL. */
 export interface StoreTimeouts {
   readonly idleTimeout: number
@@ -25,6 +35,7 @@ export class StoreSessionBackend implements SessionBackend {
   readonly #store: SessionStore
   readonly #keys: StoreKeys
   readonly #timeouts: StoreTimeouts
+  readonly #opened = new Map<string, Opened>()
   /** Remember-token links set in this request: a store key, or `null` for "no token". */
   readonly #links = new WeakMap<Session<object>, string | null>()
 
@@ -35,14 +46,40 @@ export class StoreSessionBackend implements SessionBackend {
   }
 
   async load(cookieValue: string): Promise<LoadResult> {
-    const opened = this.#keys.open(cookieValue, ['id', 'tag'])
+    const opened = this.#open(cookieValue)
     if (opened === null) return { ok: false, reason: 'signature' }
-    const [id, tag] = opened.parts as [string, string]
-    const fields = await this.#store.get(this.#keys.session(tag, id))
+    const fields = await this.#store.get(opened.key)
     if (fields === null) return { ok: false, reason: 'unknown-session' }
     const init = decodeFields(fields)
     if (init === null) return { ok: false, reason: 'malformed' }
-    return { ok: true, init: { ...init, handle: { id, tag } }, rotated: opened.rotated }
+    init.handle = opened.handle
+    return { ok: true, init, rotated: opened.rotated }
+  }
+
+  /**
+   * Verifies a session cookie and derives its store key. Browsers send the same value on every
+   * request, so the result for values signed with the current key is remembered: the HMAC check
+   * and the SHA-256 of the id then cost a map lookup. Keyed by the value's last characters (its
+   * MAC), confirmed against the whole value.
+   */
+  #open(value: string): Opened | null {
+    const cacheKey = value.slice(-24)
+    const cached = this.#opened.get(cacheKey)
+    if (cached !== undefined && cached.value === value) return cached
+    const opened = this.#keys.open(value, ['id', 'tag'])
+    if (opened === null) return null
+    const [id, tag] = opened.parts as [string, string]
+    const result: Opened = {
+      value,
+      handle: Object.freeze({ id, tag }),
+      key: this.#keys.session(tag, id),
+      rotated: opened.rotated,
+    }
+    if (!opened.rotated) {
+      if (this.#opened.size >= OPENED_LIMIT) this.#opened.clear()
+      this.#opened.set(cacheKey, result)
+    }
+    return result
   }
 
   save(
