@@ -4,7 +4,13 @@ import { LoginManagerError } from '../core/errors.ts'
 import type { LoginManager } from '../core/login-manager.ts'
 import type { AuthOutcome } from '../core/outcome.ts'
 import type { RequestAdapter, UserId } from '../core/types.ts'
-import { applyBeforeHeaders, holdEndForStore, hookWriteHead, sendOutcome } from './node.ts'
+import {
+  applyBeforeHeaders,
+  holdEndForStore,
+  hookEndForStore,
+  hookWriteHead,
+  sendOutcome,
+} from './node.ts'
 
 /** An Express request after the middleware: `req.auth` is the per-request auth object. */
 export type AuthRequest<User extends object, Id extends UserId = string> = Request & {
@@ -101,6 +107,7 @@ export function expressLogin<User extends object, Id extends UserId = string>(
   // getter reading it), and the response hook that applies its cookies.
   const AUTH = Symbol('login-manager.auth')
   const RESPONSE = Symbol('login-manager.response-auth')
+  const RESPONSE_END = Symbol('login-manager.response-end')
   type Carrier = { [AUTH]?: RequestAuth<User, Id> }
 
   /** Creates the request's auth object and arranges for its cookies to reach the response. */
@@ -110,7 +117,9 @@ export function expressLogin<User extends object, Id extends UserId = string>(
     // Express gives each app its own response prototype: hooking its writeHead once is much
     // cheaper than patching every response.
     if (!hookWriteHead(res, RESPONSE, auth)) applyBeforeHeaders(res, auth)
-    if (!manager._backend.sync) holdEndForStore(res, auth)
+    if (!manager._backend.sync && !hookEndForStore(res, RESPONSE_END, auth)) {
+      holdEndForStore(res, auth)
+    }
     return auth
   }
 

@@ -16,22 +16,64 @@ export function holdEndForStore(res: ServerResponse, auth: Committable): void {
   const end = res.end
   res.end = function endAfterStore(this: ServerResponse, ...args: unknown[]) {
     res.end = end
-    const finish = () => (end as (...a: unknown[]) => ServerResponse).apply(this, args)
-    if (res.headersSent) return finish()
-    const effects = auth.commit(res.statusCode)
-    if (effects === null) return finish()
-    applyEffects(res, effects)
-    if (effects.pending === undefined) return finish()
-    effects.pending.then((failure) => {
-      if (failure === null || res.headersSent) {
-        finish()
-        return
-      }
-      for (const name of res.getHeaderNames()) res.removeHeader(name)
-      sendOutcome(res, failure)
-    })
-    return this
+    return endAfterWrites(this, auth, end as EndFunction, args)
   } as ServerResponse['end']
+}
+
+type EndFunction = (this: ServerResponse, ...args: unknown[]) => ServerResponse
+
+/** `res.end(...args)` once `auth`'s store writes are done (see {@link holdEndForStore}). */
+function endAfterWrites(
+  res: ServerResponse,
+  auth: Committable,
+  end: EndFunction,
+  args: unknown[],
+): ServerResponse {
+  const finish = () => end.apply(res, args)
+  if (res.headersSent) return finish()
+  const effects = auth.commit(res.statusCode)
+  if (effects === null) return finish()
+  applyEffects(res, effects)
+  if (effects.pending === undefined) return finish()
+  effects.pending.then((failure) => {
+    if (failure === null || res.headersSent) {
+      finish()
+      return
+    }
+    for (const name of res.getHeaderNames()) res.removeHeader(name)
+    sendOutcome(res, failure)
+  })
+  return res
+}
+
+const hookedEnds = new WeakMap<object, Set<symbol>>()
+
+/**
+ * {@link holdEndForStore} through the response's own prototype (see {@link hookWriteHead}):
+ * `end` is hooked once per prototype and `auth` recorded on the response under `key`. Returns
+ * false, doing nothing, for a response without such a prototype.
+ */
+export function hookEndForStore(res: ServerResponse, key: symbol, auth: Committable): boolean {
+  const proto = Object.getPrototypeOf(res) as Record<string, unknown> | null
+  if (proto === null || proto === (ServerResponse.prototype as object)) return false
+  let keys = hookedEnds.get(proto)
+  if (keys?.has(key) !== true) {
+    if (typeof proto.end !== 'function') return false
+    const original = proto.end as EndFunction
+    proto.end = function endAfterStore(this: ServerResponse, ...args: unknown[]) {
+      const pending = (this as unknown as Record<symbol, Committable | null | undefined>)[key]
+      if (pending === undefined || pending === null) return original.apply(this, args)
+      ;(this as unknown as Record<symbol, null>)[key] = null
+      return endAfterWrites(this, pending, original, args)
+    }
+    if (keys === undefined) {
+      keys = new Set()
+      hookedEnds.set(proto, keys)
+    }
+    keys.add(key)
+  }
+  ;(res as unknown as Record<symbol, Committable>)[key] = auth
+  return true
 }
 
 /**
