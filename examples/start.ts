@@ -38,8 +38,7 @@ async function start(): Promise<{ close(): void }> {
       const { createHandler } = await import('./basic/fetch.ts')
       const handler = createHandler(undefined, store)
       return serve({
-        fetch: (request, env) =>
-          handler(request, { clientAddress: env.incoming.socket.remoteAddress }),
+        fetch: handler,
         port,
         hostname: host,
       }) as Server

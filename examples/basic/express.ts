@@ -21,19 +21,26 @@ export function createApp(secret = exampleSecret(), store?: SessionStore) {
   const login = expressLogin(manager)
 
   const app = express()
-  app.use(express.urlencoded({ extended: false, limit: '10kb' }))
-  app.use(login.middleware)
+  // Flask's init_app: every request gets req.auth, created only when a handler reads it.
+  login.install(app)
 
   app.get('/', (_req, res) => {
     res.type('html').send('<a href="/protected">Protected page</a> · <a href="/login">Log in</a>')
   })
 
-  app.get('/login', (req, res) => {
-    const auth = login.auth(req)
-    res.type('html').send(loginPage(auth.request.query('next'), auth.consumeFlashes()))
+  app.get('/login', async (req, res, next) => {
+    try {
+      const auth = login.auth(req)
+      // Loads a server-side session (SESSION_STORE=redis); a cookie session is already there.
+      await auth.getSession()
+      res.type('html').send(loginPage(auth.request.query('next'), auth.consumeFlashes()))
+    } catch (error) {
+      next(error)
+    }
   })
 
-  app.post('/login', async (req, res, next) => {
+  const form = express.urlencoded({ extended: false, limit: '10kb' })
+  app.post('/login', form, async (req, res, next) => {
     try {
       const auth = login.auth(req)
       const user = checkPassword(req.body?.email, req.body?.password)

@@ -1,5 +1,5 @@
 import { LoginManager, type SessionStore } from 'login-manager'
-import { fetchLogin } from 'login-manager/fetch'
+import { type FetchRequestContext, fetchLogin } from 'login-manager/fetch'
 import {
   checkPassword,
   escapeHtml,
@@ -52,10 +52,9 @@ export function createHandler(secret = exampleSecret(), store?: SessionStore) {
     return text('Not Found', 404)
   })
 
-  return (
-    request: Request,
-    context?: { clientAddress?: string | undefined },
-  ): Response | Promise<Response> =>
+  // context: what the server knows besides the Request (`@hono/node-server` passes its
+  // `{ incoming, outgoing }`: login-manager then reads headers and the client address from it).
+  return (request: Request, context?: FetchRequestContext): Response | Promise<Response> =>
     new URL(request.url).pathname === '/protected'
       ? protectedPage(request, context)
       : pages(request, context)

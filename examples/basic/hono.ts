@@ -21,7 +21,9 @@ export function createApp(secret = exampleSecret(), store?: SessionStore) {
   const login = honoLogin(manager)
 
   const app = new Hono<AuthEnv<User>>()
-  app.use(login.middleware)
+  // The pages that use the session without a guard; guarded routes need no middleware.
+  app.use('/login', login.middleware)
+  app.use('/logout', login.middleware)
 
   app.get('/', (c) =>
     c.html('<a href="/protected">Protected page</a> · <a href="/login">Log in</a>'),
@@ -39,8 +41,9 @@ export function createApp(secret = exampleSecret(), store?: SessionStore) {
     return c.redirect(c.var.auth.nextUrl('/protected'), 303)
   })
 
-  app.get('/protected', login.loginRequired(), (c) =>
-    c.html(`Logged in as: ${escapeHtml(c.var.auth.user.id)}`),
+  app.get(
+    '/protected',
+    login.loginRequired((c) => c.html(`Logged in as: ${escapeHtml(c.var.auth.user.id)}`)),
   )
 
   app.all('/logout', async (c) => {
