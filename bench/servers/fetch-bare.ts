@@ -9,9 +9,9 @@ const html = (body: string, status = 200) =>
 const text = (body: string, status = 200) =>
   new Response(body, { status, headers: { 'content-type': 'text/plain; charset=utf-8' } })
 
-const handler = async (request: Request): Promise<Response> =>
+const handler = (request: Request): Response =>
   new URL(request.url).pathname === '/protected'
     ? html(loggedInAs('leafstorm'))
     : text('Not Found', 404)
 
-announce(serve({ fetch: (request) => handler(request), port: PORT, hostname: HOST }) as Server)
+announce(serve({ fetch: handler, port: PORT, hostname: HOST }) as Server)

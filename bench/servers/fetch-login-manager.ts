@@ -1,9 +1,9 @@
 // login-manager's Fetch adapter: the basic example's setup (examples/basic/fetch.ts) around the
-// protected route, `login.loginRequired(handler)`, served like `npm start` serves it (the client
-// address from @hono/node-server's socket, for session protection).
+// protected route, `login.loginRequired(handler)`, served like `npm start` serves it (headers and
+// the client address, for session protection, from @hono/node-server's Node request).
 import type { Server } from 'node:http'
 import { serve } from '@hono/node-server'
-import { fetchLogin } from 'login-manager/fetch'
+import { type FetchRequestContext, fetchLogin } from 'login-manager/fetch'
 import { createBenchManager } from '../lib/login-manager-app.ts'
 import { announce, benchSecret, HOST, loggedInAs, PORT } from './listen.ts'
 
@@ -15,18 +15,10 @@ const text = (body: string, status = 200) =>
 const login = fetchLogin(createBenchManager(benchSecret()))
 const protectedPage = login.loginRequired((_req, auth) => html(loggedInAs(auth.user.id)))
 
-const handler = async (
-  request: Request,
-  context?: { clientAddress?: string | undefined },
-): Promise<Response> =>
+// As examples/start.ts: @hono/node-server passes its `{ incoming, outgoing }` as the context.
+const handler = (request: Request, context?: FetchRequestContext): Response | Promise<Response> =>
   new URL(request.url).pathname === '/protected'
     ? protectedPage(request, context)
     : text('Not Found', 404)
 
-announce(
-  serve({
-    fetch: (request, env) => handler(request, { clientAddress: env.incoming.socket.remoteAddress }),
-    port: PORT,
-    hostname: HOST,
-  }) as Server,
-)
+announce(serve({ fetch: handler, port: PORT, hostname: HOST }) as Server)

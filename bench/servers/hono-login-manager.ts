@@ -1,5 +1,6 @@
 // login-manager on Hono: the basic example's setup (examples/basic/hono.ts) around the protected
-// route: `app.use(login.middleware)` and `login.loginRequired()`, every option at its default.
+// route: `login.loginRequired(handler)` (the example puts `login.middleware` only on /login and
+// /logout), every option at its default.
 import type { Server } from 'node:http'
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
@@ -10,8 +11,9 @@ import { announce, benchSecret, HOST, loggedInAs, PORT } from './listen.ts'
 const login = honoLogin(createBenchManager(benchSecret()))
 
 const app = new Hono<AuthEnv<User>>()
-app.use(login.middleware)
-
-app.get('/protected', login.loginRequired(), (c) => c.html(loggedInAs(c.var.auth.user.id)))
+app.get(
+  '/protected',
+  login.loginRequired((c) => c.html(loggedInAs(c.var.auth.user.id))),
+)
 
 announce(serve({ fetch: app.fetch, port: PORT, hostname: HOST }) as Server)

@@ -8,7 +8,7 @@ const manager = createBenchManager(benchSecret())
 const login = expressLogin(manager)
 
 const app = express()
-app.use(login.middleware)
+login.install(app)
 
 app.get(
   '/protected',

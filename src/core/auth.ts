@@ -68,6 +68,13 @@ export type GuardedAuth<User extends object, Id extends UserId = string> = Reque
 
 const SKEW_SECONDS = 60
 
+/** The effects of a request that used the session and changed nothing (shared: never mutated). */
+const VARY_ONLY: ResponseEffects = Object.freeze({
+  cookies: Object.freeze([]) as unknown as string[],
+  vary: true,
+  noStore: false,
+})
+
 /**
  * Everything login-manager knows about one request: the session, the current user (loaded lazily,
  * at most once), and the Flask-Login operations. Adapters create it and put it where their
@@ -804,6 +811,10 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     if (status < 500 && !this.#storeDown) {
       if (session !== undefined) this.#commitSession(session, cookies)
       this.#commitRemember(session, op, cookies)
+    }
+    if (cookies.length === 0 && this.#pending.length === 0) {
+      // The common request: it read the session and changed nothing.
+      return session === undefined ? null : VARY_ONLY
     }
     const effects: ResponseEffects = {
       cookies,

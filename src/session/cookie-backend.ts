@@ -22,11 +22,17 @@ interface Cached {
 }
 
 /**
- * The cache key of a sealed value: its last characters, which encode the GCM tag (random-looking,
- * distinct per seal). Hashing them is much cheaper than hashing the whole value; a hit still
- * compares the whole value, so a forged suffix only ever misses.
+ * The cache key of a sealed value: a number mixed from its last characters, which encode the GCM
+ * tag (random-looking, distinct per seal). Much cheaper than hashing the whole value as a string
+ * key; a hit still compares the whole value, so a collision, accidental or forged, only ever misses.
  */
-const keyOf = (value: string): string => value.slice(-24)
+export function cacheKeyOf(value: string): number {
+  let hash = 0
+  for (let i = Math.max(0, value.length - 12); i < value.length; i++) {
+    hash = (Math.imul(hash, 31) + value.charCodeAt(i)) | 0
+  }
+  return hash
+}
 
 /**
  * The default backend: the whole session sealed (AES-256-GCM) into the cookie, bound to the
@@ -36,7 +42,7 @@ export class CookieSessionBackend implements SessionBackend {
   readonly sync = true
   readonly #keys: PurposeKeys
   readonly #name: string
-  readonly #cache = new Map<string, Cached>()
+  readonly #cache = new Map<number, Cached>()
 
   constructor(keys: PurposeKeys, cookieName: string) {
     this.#keys = keys
@@ -48,7 +54,7 @@ export class CookieSessionBackend implements SessionBackend {
     if (cookieValue.length + this.#name.length + 1 > MAX_COOKIE_BYTES) {
       return { ok: false, reason: 'oversized' }
     }
-    const key = keyOf(cookieValue)
+    const key = cacheKeyOf(cookieValue)
     let cached = this.#cache.get(key)
     if (cached !== undefined && cached.value !== cookieValue) cached = undefined
     if (cached?.loaded !== undefined) return cached.loaded
@@ -84,7 +90,7 @@ export class CookieSessionBackend implements SessionBackend {
   destroy(): void {}
 
   #remember(value: string, plaintext: string | undefined, loaded: LoadResult | undefined): void {
-    const key = keyOf(value)
+    const key = cacheKeyOf(value)
     if (this.#cache.size >= CACHE_LIMIT && !this.#cache.has(key)) {
       const oldest = this.#cache.keys().next().value
       if (oldest !== undefined) this.#cache.delete(oldest)

@@ -1,4 +1,5 @@
 import type { LoadResult, SaveResult, SessionBackend } from './backend.ts'
+import { cacheKeyOf } from './cookie-backend.ts'
 import { compactAuth, compactFlashes, fromCompact } from './payload.ts'
 import type { Session } from './session.ts'
 import type { SessionStore } from './store.ts'
@@ -35,7 +36,7 @@ export class StoreSessionBackend implements SessionBackend {
   readonly #store: SessionStore
   readonly #keys: StoreKeys
   readonly #timeouts: StoreTimeouts
-  readonly #opened = new Map<string, Opened>()
+  readonly #opened = new Map<number, Opened>()
   /** Remember-token links set in this request: a store key, or `null` for "no token". */
   readonly #links = new WeakMap<Session<object>, string | null>()
 
@@ -59,11 +60,11 @@ export class StoreSessionBackend implements SessionBackend {
   /**
    * Verifies a session cookie and derives its store key. Browsers send the same value on every
    * request, so the result for values signed with the current key is remembered: the HMAC check
-   * and the SHA-256 of the id then cost a map lookup. Keyed by the value's last characters (its
-   * MAC), confirmed against the whole value.
+   * and the SHA-256 of the id then cost a map lookup. Keyed by a number mixed from the value's last
+   * characters (its MAC), confirmed against the whole value.
    */
   #open(value: string): Opened | null {
-    const cacheKey = value.slice(-24)
+    const cacheKey = cacheKeyOf(value)
     const cached = this.#opened.get(cacheKey)
     if (cached !== undefined && cached.value === value) return cached
     const opened = this.#keys.open(value, ['id', 'tag'])
