@@ -8,7 +8,9 @@ import {
   applyBeforeHeaders,
   holdEndForStore,
   hookEndForStore,
+  hookEndPrototype,
   hookWriteHead,
+  hookWriteHeadPrototype,
   sendOutcome,
 } from './node.ts'
 
@@ -144,6 +146,12 @@ export function expressLogin<User extends object, Id extends UserId = string>(
     }
     if (installed.has(proto)) return
     installed.add(proto)
+    // Hooked now, before any middleware can capture the unhooked methods per response.
+    const responseProto = (app as unknown as { response?: unknown }).response
+    if (typeof responseProto === 'object' && responseProto !== null) {
+      hookWriteHeadPrototype(responseProto, RESPONSE)
+      if (!manager._backend.sync) hookEndPrototype(responseProto, RESPONSE_END)
+    }
     Object.defineProperty(proto, 'auth', {
       configurable: true,
       enumerable: false,

@@ -48,30 +48,34 @@ function endAfterWrites(
 
 const hookedEnds = new WeakMap<object, Set<symbol>>()
 
+/** Like {@link hookWriteHeadPrototype}, for `end` (store sessions: see {@link holdEndForStore}). */
+export function hookEndPrototype(proto: object, key: symbol): 'new' | 'done' | false {
+  if (proto === (ServerResponse.prototype as object)) return false
+  const target = proto as Hookable
+  const keys = hookedEnds.get(proto)
+  if (keys?.has(key) === true) return 'done'
+  if (typeof target.end !== 'function') return false
+  const original = target.end as EndFunction
+  target.end = function endAfterStore(this: ServerResponse, ...args: unknown[]) {
+    const pending = (this as unknown as Record<symbol, Committable | null | undefined>)[key]
+    if (pending === undefined || pending === null) return original.apply(this, args)
+    ;(this as unknown as Record<symbol, null>)[key] = null
+    return endAfterWrites(this, pending, original, args)
+  }
+  if (keys === undefined) hookedEnds.set(proto, new Set([key]))
+  else keys.add(key)
+  return 'new'
+}
+
 /**
- * {@link holdEndForStore} through the response's own prototype (see {@link hookWriteHead}):
- * `end` is hooked once per prototype and `auth` recorded on the response under `key`. Returns
- * false, doing nothing, for a response without such a prototype.
+ * {@link holdEndForStore} through the response's own prototype, with the same conditions as
+ * {@link hookWriteHead}; false when the caller must patch the response itself.
  */
 export function hookEndForStore(res: ServerResponse, key: symbol, auth: Committable): boolean {
-  const proto = Object.getPrototypeOf(res) as Record<string, unknown> | null
-  if (proto === null || proto === (ServerResponse.prototype as object)) return false
-  let keys = hookedEnds.get(proto)
-  if (keys?.has(key) !== true) {
-    if (typeof proto.end !== 'function') return false
-    const original = proto.end as EndFunction
-    proto.end = function endAfterStore(this: ServerResponse, ...args: unknown[]) {
-      const pending = (this as unknown as Record<symbol, Committable | null | undefined>)[key]
-      if (pending === undefined || pending === null) return original.apply(this, args)
-      ;(this as unknown as Record<symbol, null>)[key] = null
-      return endAfterWrites(this, pending, original, args)
-    }
-    if (keys === undefined) {
-      keys = new Set()
-      hookedEnds.set(proto, keys)
-    }
-    keys.add(key)
-  }
+  const proto = Object.getPrototypeOf(res) as object | null
+  if (proto === null) return false
+  const hooked = hookEndPrototype(proto, key)
+  if (hooked === false || (hooked === 'new' && Object.hasOwn(res, 'end'))) return false
   ;(res as unknown as Record<symbol, Committable>)[key] = auth
   return true
 }
@@ -87,50 +91,72 @@ export function applyBeforeHeaders(res: ServerResponse, auth: Committable): void
     res.writeHead = original
     const status = typeof args[0] === 'number' ? args[0] : res.statusCode
     const effects = auth.commit(status)
-    if (effects !== null) applyEffects(res, effects)
+    if (effects !== null) applyEffects(res, effects, args)
     return (original as (...a: unknown[]) => ServerResponse).apply(this, args)
   } as ServerResponse['writeHead']
 }
 
-const hooked = new WeakMap<object, Set<symbol>>()
+type Hookable = Record<string, unknown>
+const hookedWriteHeads = new WeakMap<object, Set<symbol>>()
 
 /**
- * Arranges for `auth`'s effects to be applied right before `res` sends its headers, by hooking
- * `writeHead` once on the response's own prototype (Express gives every app one, between the
- * response and `ServerResponse.prototype`) and recording `auth` on the response under `key`.
- * Returns false, doing nothing, when the response has no such prototype (a bare `node:http`
- * response): the caller then patches the response itself with {@link applyBeforeHeaders}.
+ * Hooks `writeHead` on a response prototype (once per prototype and key): the hook applies the
+ * effects of the auth object a response carries under `key`. Returns `'new'` when it hooked now,
+ * `'done'` when it already had, `false` when it cannot (no such method, or the shared
+ * `ServerResponse.prototype`, which would touch every response of the process).
+ */
+export function hookWriteHeadPrototype(proto: object, key: symbol): 'new' | 'done' | false {
+  if (proto === (ServerResponse.prototype as object)) return false
+  const target = proto as Hookable
+  const keys = hookedWriteHeads.get(proto)
+  if (keys?.has(key) === true) return 'done'
+  if (typeof target.writeHead !== 'function') return false
+  const original = target.writeHead as (...args: unknown[]) => ServerResponse
+  target.writeHead = function writeHeadWithAuth(this: ServerResponse, ...args: unknown[]) {
+    const pending = (this as unknown as Record<symbol, Committable | null | undefined>)[key]
+    if (pending !== undefined && pending !== null) {
+      // Cleared first: an error thrown below (an oversized cookie) must not apply it twice.
+      ;(this as unknown as Record<symbol, null>)[key] = null
+      const status = typeof args[0] === 'number' ? args[0] : this.statusCode
+      const effects = pending.commit(status)
+      if (effects !== null) applyEffects(this, effects, args)
+    }
+    return original.apply(this, args)
+  }
+  if (keys === undefined) hookedWriteHeads.set(proto, new Set([key]))
+  else keys.add(key)
+  return 'new'
+}
+
+/**
+ * Arranges for `auth`'s effects to be applied right before `res` sends its headers, through a
+ * `writeHead` hook on the response's own prototype (Express gives every app one, between the
+ * response and `ServerResponse.prototype`): much cheaper than patching each response. Returns
+ * false, doing nothing, when that cannot work for this response: no such prototype (a bare
+ * `node:http` response), or the hook was added just now while the response already carries a
+ * `writeHead` patched by some other middleware (which may have captured the unhooked method). The
+ * caller then patches the response itself with {@link applyBeforeHeaders}.
  */
 export function hookWriteHead(res: ServerResponse, key: symbol, auth: Committable): boolean {
-  const proto = Object.getPrototypeOf(res) as Record<string, unknown> | null
-  if (proto === null || proto === (ServerResponse.prototype as object)) return false
-  let keys = hooked.get(proto)
-  if (keys?.has(key) !== true) {
-    if (typeof proto.writeHead !== 'function') return false
-    const original = proto.writeHead as (...args: unknown[]) => ServerResponse
-    proto.writeHead = function writeHeadWithAuth(this: ServerResponse, ...args: unknown[]) {
-      const pending = (this as unknown as Record<symbol, Committable | null | undefined>)[key]
-      if (pending !== undefined && pending !== null) {
-        // Cleared first: an error thrown below (an oversized cookie) must not apply it twice.
-        ;(this as unknown as Record<symbol, null>)[key] = null
-        const status = typeof args[0] === 'number' ? args[0] : this.statusCode
-        const effects = pending.commit(status)
-        if (effects !== null) applyEffects(this, effects)
-      }
-      return original.apply(this, args)
-    }
-    if (keys === undefined) {
-      keys = new Set()
-      hooked.set(proto, keys)
-    }
-    keys.add(key)
-  }
+  const proto = Object.getPrototypeOf(res) as object | null
+  if (proto === null) return false
+  const hooked = hookWriteHeadPrototype(proto, key)
+  if (hooked === false || (hooked === 'new' && Object.hasOwn(res, 'writeHead'))) return false
   ;(res as unknown as Record<symbol, Committable>)[key] = auth
   return true
 }
 
-/** Appends the cookies and sets `Vary` / `Cache-Control` on a Node response. */
-export function applyEffects(res: ServerResponse, effects: ResponseEffects): void {
+/**
+ * Appends the cookies and sets `Vary` / `Cache-Control` on a Node response. With the arguments of
+ * a `writeHead` call about to run, headers given there as an object are moved onto the response
+ * first (as Node would merge them), so that they cannot replace the cookies or `Vary` set here.
+ */
+export function applyEffects(
+  res: ServerResponse,
+  effects: ResponseEffects,
+  writeHeadArgs?: unknown[],
+): void {
+  if (writeHeadArgs !== undefined) moveWriteHeadHeaders(res, writeHeadArgs)
   if (effects.cookies.length > 0) {
     const previous = res.getHeader('set-cookie')
     res.setHeader(
@@ -146,6 +172,17 @@ export function applyEffects(res: ServerResponse, effects: ResponseEffects): voi
     if (next !== undefined) res.setHeader('vary', next)
   }
   if (effects.noStore) res.setHeader('cache-control', 'private, no-store')
+}
+
+/** `writeHead(status, [message], headers)`: an object of headers, set on `res` and dropped from `args`. */
+function moveWriteHeadHeaders(res: ServerResponse, args: unknown[]): void {
+  const last = args.length - 1
+  const headers = args[last]
+  if (last < 1 || typeof headers !== 'object' || headers === null || Array.isArray(headers)) return
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) res.setHeader(name, value as string | number | readonly string[])
+  }
+  args.length = last
 }
 
 /** `Vary` with `Cookie` added, or `undefined` when it already covers cookies. */

@@ -72,6 +72,10 @@ express().get(
   }),
 )
 assertEquals<ReturnType<typeof login.auth>, RequestAuth<User>>(true)
+// install(app) takes an Express application, nothing else.
+login.install(express())
+// @ts-expect-error install needs an Express application
+login.install({})
 
 // Hono: the guard's Env narrows c.var.auth.user.
 const hono = honoLogin(manager)
@@ -79,6 +83,18 @@ new Hono<AuthEnv<User>>().use(hono.middleware).get('/p', hono.loginRequired(), (
   assertEquals<typeof c.var.auth.user, User>(true)
   return c.text(c.var.auth.user.name)
 })
+
+// Hono: the wrapped handler narrows c.var.auth.user with no middleware on the route.
+new Hono<AuthEnv<User>>().get(
+  '/p',
+  hono.loginRequired((c) => {
+    assertEquals<typeof c.var.auth.user, User>(true)
+    return c.text(c.var.auth.user.name)
+  }),
+)
+hono.freshLoginRequired((c) => c.text(c.var.auth.user.name))
+// @ts-expect-error a guarded handler must return a Response
+hono.loginRequired((c) => c.var.auth.user.name)
 
 // Koa: state typed through the middleware.
 const koa = koaLogin(manager)
@@ -94,7 +110,12 @@ assertEquals<
   true
 >(true)
 const web = fetchLogin(manager)
-web.loginRequired((_req, a) => {
+const page = web.loginRequired((_req, a) => {
   assertEquals<typeof a.user, User>(true)
   return new Response(a.user.name)
 })
+// Synchronous when it can be: a Response, or a promise of one.
+assertEquals<ReturnType<typeof page>, Response | Promise<Response>>(true)
+// @hono/node-server's env (with the Node request) is a valid context.
+declare const incoming: import('node:http').IncomingMessage
+page(new Request('http://x/'), { incoming })

@@ -1,0 +1,214 @@
+import assert from 'node:assert/strict'
+import type { ServerResponse } from 'node:http'
+import { describe, it } from 'node:test'
+import express from 'express'
+import request from 'supertest'
+import { LoginManager } from '../core/login-manager.ts'
+import { UserMixin } from '../core/mixins.ts'
+import { testLogin } from '../testing/index.ts'
+import { expressLogin } from './express.ts'
+
+class User extends UserMixin {
+  constructor(readonly id: string) {
+    super()
+  }
+}
+
+const SECRET = 'express-adapter-test-secret-0123456789abcdef'
+
+function setup() {
+  const manager = new LoginManager<User>({
+    secret: SECRET,
+    userLoader: (id) => (id === 'ada' ? new User(id) : null),
+    loginView: '/login',
+  })
+  return { manager, login: expressLogin(manager) }
+}
+
+describe('expressLogin().install(app)', () => {
+  it('gives every request a lazy req.auth with no middleware; routes that never read it get no Vary', async () => {
+    const { manager, login } = setup()
+    const app = express()
+    login.install(app)
+    app.get('/plain', (_req, res) => {
+      res.send('plain')
+    })
+    app.get('/who', async (req, res) => {
+      const user = await login.auth(req).getUser()
+      res.send(user?.id ?? 'nobody')
+    })
+    app.get(
+      '/protected',
+      login.loginRequired((req, res) => {
+        res.send(req.auth.user.id)
+      }),
+    )
+    const cookie = await testLogin(manager, new User('ada'))
+
+    const plain = await request(app).get('/plain').set('Cookie', cookie)
+    assert.equal(plain.text, 'plain')
+    assert.equal(plain.headers.vary, undefined)
+    assert.equal(plain.headers['set-cookie'], undefined)
+
+    const who = await request(app).get('/who').set('Cookie', cookie)
+    assert.equal(who.text, 'ada')
+    assert.match(String(who.headers.vary), /Cookie/)
+
+    const anonymous = await request(app).get('/protected')
+    assert.equal(anonymous.status, 302)
+    assert.match(String(anonymous.headers.location), /^\/login\?next=/)
+  })
+
+  it('applies cookies on every way of sending headers: streamed writes and an explicit writeHead', async () => {
+    const { login } = setup()
+    const app = express()
+    login.install(app)
+    app.get('/stream', (req, res) => {
+      login.auth(req).flash('streamed')
+      res.write('part 1, ')
+      res.end('part 2')
+    })
+    app.get('/explicit', (req, res) => {
+      login.auth(req).flash('explicit')
+      res.writeHead(200, { 'content-type': 'text/plain', vary: 'Accept' })
+      res.end('ok')
+    })
+    const stream = await request(app).get('/stream')
+    assert.equal(stream.text, 'part 1, part 2')
+    assert.equal(stream.headers['set-cookie']?.length, 1)
+    assert.equal(stream.headers['cache-control'], 'private, no-store')
+
+    const explicit = await request(app).get('/explicit')
+    assert.equal(explicit.headers['set-cookie']?.length, 1)
+    assert.equal(explicit.headers.vary, 'Accept, Cookie')
+  })
+
+  it('works under another library that patches res.writeHead per response (on-headers style)', async () => {
+    const { login } = setup()
+    const app = express()
+    login.install(app)
+    let patchRan = 0
+    app.use((_req, res, next) => {
+      const previous = res.writeHead
+      res.writeHead = function patched(this: ServerResponse, ...args: unknown[]) {
+        patchRan++
+        this.setHeader('x-patched', '1')
+        return (previous as (...a: unknown[]) => ServerResponse).apply(this, args)
+      } as typeof res.writeHead
+      next()
+    })
+    app.get('/flash', (req, res) => {
+      login.auth(req).flash('hello')
+      res.send('ok')
+    })
+    const response = await request(app).get('/flash')
+    assert.equal(patchRan, 1)
+    assert.equal(response.headers['x-patched'], '1')
+    assert.equal(response.headers['set-cookie']?.length, 1)
+  })
+
+  it('is idempotent, and refuses what is not an Express application', () => {
+    const { login } = setup()
+    const app = express()
+    login.install(app)
+    login.install(app)
+    assert.throws(() => login.install({} as never), {
+      name: 'LoginManagerError',
+      code: 'ERR_INVALID_OPTION',
+    })
+  })
+
+  it('a mounted sub-app inherits req.auth from the app it is mounted on', async () => {
+    const { manager, login } = setup()
+    const app = express()
+    login.install(app)
+    const sub = express()
+    sub.get(
+      '/protected',
+      login.loginRequired((req, res) => {
+        res.send(req.auth.user.id)
+      }),
+    )
+    sub.get('/flash', (req, res) => {
+      login.auth(req).flash('from the sub-app')
+      res.send('flashed')
+    })
+    app.use('/sub', sub)
+    const cookie = await testLogin(manager, new User('ada'))
+    const guarded = await request(app).get('/sub/protected').set('Cookie', cookie)
+    assert.equal(guarded.text, 'ada')
+    const flashed = await request(app).get('/sub/flash')
+    assert.equal(flashed.text, 'flashed')
+    assert.equal(flashed.headers['set-cookie']?.length, 1)
+  })
+
+  it('guards work with neither install nor middleware; login.auth then says what is missing', async () => {
+    const { manager, login } = setup()
+    const app = express()
+    app.get(
+      '/protected',
+      login.loginRequired((req, res) => {
+        res.send(req.auth.user.id)
+      }),
+    )
+    app.get('/unguarded', (req, res) => {
+      try {
+        login.auth(req)
+        res.send('found')
+      } catch (error) {
+        res.status(500).send((error as Error).message)
+      }
+    })
+    const cookie = await testLogin(manager, new User('ada'))
+    assert.equal((await request(app).get('/protected').set('Cookie', cookie)).text, 'ada')
+    const unguarded = await request(app).get('/unguarded')
+    assert.equal(unguarded.status, 500)
+    assert.match(unguarded.text, /login\.install\(app\)/)
+  })
+
+  it('a guard that creates the auth object after another middleware patched res.writeHead still applies cookies', async () => {
+    const { login } = setup()
+    const app = express()
+    app.use((_req, res, next) => {
+      const previous = res.writeHead
+      res.writeHead = function patched(this: ServerResponse, ...args: unknown[]) {
+        return (previous as (...a: unknown[]) => ServerResponse).apply(this, args)
+      } as typeof res.writeHead
+      next()
+    })
+    // Anonymous: the guard flashes the login message and redirects, which sets the cookie.
+    app.get(
+      '/protected',
+      login.loginRequired((_req, res) => {
+        res.send('never')
+      }),
+    )
+    const first = await request(app).get('/protected')
+    assert.equal(first.status, 302)
+    assert.equal(first.headers['set-cookie']?.length, 1)
+    const second = await request(app).get('/protected')
+    assert.equal(second.headers['set-cookie']?.length, 1)
+  })
+
+  it('a request that logs in through req.auth under install gets the session cookie', async () => {
+    const { login } = setup()
+    const app = express()
+    login.install(app)
+    app.post('/login', async (req, res) => {
+      await login.auth(req).loginUser(new User('ada'))
+      res.send('in')
+    })
+    app.get(
+      '/protected',
+      login.loginRequired((req, res) => {
+        res.send(`hi ${req.auth.user.id}`)
+      }),
+    )
+    const loggedIn = await request(app).post('/login')
+    const setCookie = loggedIn.headers['set-cookie'] as unknown as string[]
+    assert.equal(setCookie.length, 1)
+    const cookie = String(setCookie[0]).split(';')[0] as string
+    const page = await request(app).get('/protected').set('Cookie', cookie)
+    assert.equal(page.text, 'hi ada')
+  })
+})
