@@ -11,6 +11,7 @@ import {
   hookEndPrototype,
   hookWriteHead,
   hookWriteHeadPrototype,
+  rawHeader,
   sendOutcome,
 } from './node.ts'
 
@@ -69,8 +70,8 @@ class ExpressRequestAdapter implements RequestAdapter {
     return this.#req.originalUrl
   }
   header(name: string): string | undefined {
-    const value = this.#req.headers[name]
-    return Array.isArray(value) ? value[0] : value
+    // From rawHeaders: reading req.headers would make Node build the whole object.
+    return rawHeader(this.#req.rawHeaders, name)
   }
   get clientAddress() {
     // Honours Express's `trust proxy` setting; a raw X-Forwarded-For is never read here. Without

@@ -10,7 +10,7 @@ import { LoginManagerError } from '../core/errors.ts'
 import type { LoginManager } from '../core/login-manager.ts'
 import type { AuthOutcome } from '../core/outcome.ts'
 import type { RequestAdapter, UserId } from '../core/types.ts'
-import { addVaryCookie } from './node.ts'
+import { addVaryCookie, rawHeader } from './node.ts'
 
 /** The Fastify integration of one {@link LoginManager}. */
 export interface FastifyLogin<User extends object, Id extends UserId = string> {
@@ -40,8 +40,8 @@ class FastifyRequestAdapter implements RequestAdapter {
     return this.#request.url
   }
   header(name: string): string | undefined {
-    const value = this.#request.headers[name]
-    return Array.isArray(value) ? value[0] : value
+    // From rawHeaders: reading req.headers would make Node build the whole object.
+    return rawHeader(this.#request.raw.rawHeaders, name)
   }
   get clientAddress() {
     // Honours Fastify's `trustProxy` option.

@@ -3,7 +3,7 @@ import type { GuardedAuth, RequestAuth } from '../core/auth.ts'
 import type { LoginManager } from '../core/login-manager.ts'
 import type { AuthOutcome } from '../core/outcome.ts'
 import type { RequestAdapter, UserId } from '../core/types.ts'
-import { addVaryCookie } from './node.ts'
+import { addVaryCookie, rawHeader } from './node.ts'
 
 /** Koa state with the auth object in `ctx.state.auth`. */
 export interface AuthState<User extends object, Id extends UserId = string> {
@@ -39,8 +39,8 @@ class KoaRequestAdapter implements RequestAdapter {
     return this.#ctx.originalUrl
   }
   header(name: string): string | undefined {
-    const value = this.#ctx.req.headers[name]
-    return Array.isArray(value) ? value[0] : value
+    // From rawHeaders: reading req.headers would make Node build the whole object.
+    return rawHeader(this.#ctx.req.rawHeaders, name)
   }
   get clientAddress() {
     // Honours Koa's `app.proxy` setting.

@@ -8,11 +8,11 @@ import {
   ServerResponse as ServerResponseClass,
 } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { Socket } from 'node:net'
+import { connect, Socket } from 'node:net'
 import { describe, it } from 'node:test'
 import type { ResponseEffects } from '../core/auth.ts'
 import { redirect, respond } from '../core/outcome.ts'
-import { addVaryCookie, applyBeforeHeaders, applyEffects, sendOutcome } from './node.ts'
+import { addVaryCookie, applyBeforeHeaders, applyEffects, rawHeader, sendOutcome } from './node.ts'
 
 /** A response object nobody sends; enough to inspect headers set on it. */
 function bareResponse(): ServerResponse {
@@ -248,5 +248,43 @@ describe('sendOutcome', () => {
     assert.equal(received.status, 200)
     assert.equal(received.headers.location, undefined)
     assert.equal(received.body, 'partial done')
+  })
+})
+
+describe('rawHeader', () => {
+  it('reads each header exactly as req.headers does, repeats included, without building it', async () => {
+    const names = ['cookie', 'user-agent', 'accept', 'host', 'x-requested-with', 'x-absent']
+    const seen = await new Promise<{ raw: string[]; expected: Record<string, unknown> }>(
+      (resolve, reject) => {
+        const server = createServer((req, res) => {
+          const raw = names.map((name) => rawHeader(req.rawHeaders, name) ?? '(none)')
+          const expected = Object.fromEntries(names.map((n) => [n, req.headers[n] ?? '(none)']))
+          res.end()
+          server.close()
+          resolve({ raw, expected })
+        })
+        server.listen(0, '127.0.0.1', () => {
+          const { port } = server.address() as AddressInfo
+          const socket = connect(port, '127.0.0.1', () => {
+            socket.end(
+              'GET / HTTP/1.1\r\nHost: a.test\r\nCookie: a=1\r\nUser-Agent: first\r\n' +
+                'Accept: text/html\r\ncookie: b=2\r\nUSER-AGENT: second\r\naccept: */*\r\n' +
+                'X-Requested-With: XMLHttpRequest\r\nConnection: close\r\n\r\n',
+            )
+          })
+          socket.on('error', reject)
+          socket.resume()
+        })
+      },
+    )
+    assert.deepEqual(seen.raw, Object.values(seen.expected))
+    assert.deepEqual(seen.raw, [
+      'a=1; b=2',
+      'first',
+      'text/html, */*',
+      'a.test',
+      'XMLHttpRequest',
+      '(none)',
+    ])
   })
 })
