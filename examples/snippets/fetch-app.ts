@@ -81,7 +81,8 @@ export function createHandler(
     }),
   }
 
-  return async (request, context) => {
+  // Not async: a Response goes out without a promise when nothing needed one.
+  return (request, context) => {
     const route = routes[`${request.method} ${new URL(request.url).pathname}`]
     return route === undefined
       ? new Response('Not Found', { status: 404 })

@@ -8,8 +8,9 @@ export function start(handler = createHandler(), port = 5000) {
   return serve({
     port,
     hostname: '127.0.0.1',
-    // The Node request is env.incoming; its socket has the peer's address.
-    fetch: (request, env) => handler(request, { clientAddress: env.incoming.socket.remoteAddress }),
+    // @hono/node-server calls fetch(request, { incoming, outgoing }): the handler takes that as
+    // its context, and login-manager reads the headers and the peer's address from `incoming`.
+    fetch: handler,
   })
 }
 

@@ -45,7 +45,11 @@ export function createApp(
   const login = honoLogin(manager, { clientAddress })
 
   const app = new Hono<Env>()
-  app.use(login.middleware) // before every route that uses login-manager
+  // login.middleware only on the paths whose handlers use c.var.auth without a guard: the
+  // guarded routes below need none, and stay single handlers.
+  app.use('/login', login.middleware)
+  app.use('/api/*', login.middleware)
+  app.use('/logout', login.middleware)
 
   app.get('/login', (c) => {
     const auth = c.var.auth // RequestAuth<User>: auth.user is User | null
@@ -67,16 +71,17 @@ export function createApp(
     return c.redirect(c.var.auth.nextUrl('/protected'), 303) // only a same-site next is followed
   })
 
-  // The guard runs first; in the handler c.var.auth.user is a User, not User | null.
-  app.get('/protected', login.loginRequired(), (c) =>
-    c.html(`Logged in as: ${escapeHtml(c.var.auth.user.id)}`),
+  // The guard wraps the handler and runs first; in it c.var.auth.user is a User, not User | null.
+  app.get(
+    '/protected',
+    login.loginRequired((c) => c.html(`Logged in as: ${escapeHtml(c.var.auth.user.id)}`)),
   )
 
   // Named handlers take the guarded Env.
   function changeEmail(c: Context<GuardedEnv<User>>) {
     return c.text(`E-mail of ${c.var.auth.user.id} changed`)
   }
-  app.post('/account/email', login.freshLoginRequired(), changeEmail)
+  app.post('/account/email', login.freshLoginRequired(changeEmail))
 
   // Calling the checks yourself, and rendering the outcome as a Response.
   app.get('/api/me', async (c) => {

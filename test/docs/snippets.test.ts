@@ -28,6 +28,7 @@ import * as configuration from '../../examples/snippets/configuration.ts'
 import * as customHandlers from '../../examples/snippets/custom-handlers.ts'
 import { attachAuditLog } from '../../examples/snippets/events.ts'
 import * as expressAdapter from '../../examples/snippets/express-adapter.ts'
+import * as expressInstall from '../../examples/snippets/express-install.ts'
 import * as fastifyApp from '../../examples/snippets/fastify-app.ts'
 import * as fetchApp from '../../examples/snippets/fetch-app.ts'
 import * as fetchBun from '../../examples/snippets/fetch-bun.ts'
@@ -532,12 +533,59 @@ describe('snippets: they work as documented', () => {
     assert.equal((await request(app).get('/')).text, 'Hello, stranger')
     assert.deepEqual((await request(app).get('/status')).body, { loggedIn: false })
     await request(app).get('/members/billing').expect(302)
+    // login.install(app), no middleware: guards, login.auth(req) and req.auth all see the login.
+    const ada = await testLogin(
+      new LoginManager<expressAdapter.User>({
+        secret: process.env.SESSION_SECRET as string,
+        userLoader: (id) => users.get(id) ?? null,
+      }),
+      users.get('a') as expressAdapter.User,
+    )
+    assert.equal((await request(app).get('/').set('Cookie', ada)).text, 'Hello, Ada')
+    assert.equal((await request(app).get('/dashboard').set('Cookie', ada)).text, 'Dashboard of Ada')
+    assert.deepEqual((await request(app).get('/status').set('Cookie', ada)).body, {
+      loggedIn: true,
+    })
+    await request(app).get('/members/billing').set('Cookie', ada).expect(200, 'Billing for Ada')
 
     const manager = configuration.createManager(new Map())
     assert.equal(manager.options.session.idleTimeout, DEFAULTS.session.idleTimeout)
 
     assert.equal(flaskPort.createManager(new Map()).options.sessionProtection, 'strong')
   })
+
+  for (const mode of [
+    { name: 'cookie sessions', store: () => undefined },
+    { name: 'MemoryStore', store: () => new MemoryStore() },
+  ]) {
+    it(`express-install: guards, getSession, middleware on a route, a sub-app (${mode.name})`, async () => {
+      const users = new Map([['ann', new expressInstall.User('ann')]])
+      const app = expressInstall.createApp(users, mode.store())
+      const anonymous = await request(app).get('/inbox').expect(302)
+      assert.equal(anonymous.headers.location, '/login?next=%2Finbox')
+      const form = await request(app).get('/login').set('Cookie', pairsOf(anonymous)).expect(200)
+      assert.deepEqual(
+        form.body.map((f: { message: string }) => f.message),
+        ['Please log in to access this page.'],
+      )
+      assert.deepEqual((await request(app).get('/api/me').expect(200)).body, { id: null })
+      const login = await request(app).post('/login/ann').expect(204)
+      const cookie = pairsOf(login)
+      const notices = await request(app).get('/notices').set('Cookie', cookie).expect(200)
+      assert.deepEqual(
+        notices.body.map((f: { message: string }) => f.message),
+        ['Welcome, ann'],
+      )
+      // A store keeps the same cookie; a cookie session sends the updated one.
+      const after = pairsOf(notices).length > 0 ? pairsOf(notices) : cookie
+      const inbox = await request(app).get('/inbox').set('Cookie', after).expect(200)
+      assert.deepEqual(inbox.body, { user: 'ann', flashes: [] })
+      assert.deepEqual((await request(app).get('/api/me').set('Cookie', cookie)).body, {
+        id: 'ann',
+      })
+      await request(app).post('/login/nobody').expect(404)
+    })
+  }
 })
 
 // ---------------------------------------------------------------- other frameworks and stores
