@@ -871,3 +871,52 @@ describe('a remember-me restore while the session store fails', () => {
     assert.deepEqual(errors, ['remember', 'remember'])
   })
 })
+
+describe('getUser() with a session store nobody loaded first', () => {
+  class FlakyStore extends MemoryStore {
+    down = false
+    override async get(key: string): Promise<Record<string, string> | null> {
+      if (this.down) throw new Error('store down')
+      return super.get(key)
+    }
+  }
+
+  async function loggedIn(onStoreError: 'fail' | 'anonymous') {
+    const store = new FlakyStore()
+    const ctx = setup({ session: { store, onStoreError } })
+    const errors: string[] = []
+    ctx.m.on('storeError', ({ operation }) => errors.push(operation))
+    const { effects } = await ctx.send((auth) => auth.loginUser(ctx.alice))
+    assert.equal(await effects?.pending, null)
+    return { ...ctx, store, errors }
+  }
+
+  it('loads the session itself (no prepare, no guard): the user, freshness, flashes', async () => {
+    const { m, jar, alice } = await loggedIn('fail')
+    const auth = m.createAuth(adapter({ cookie: jar.header }))
+    assert.equal(await auth.getUser(), alice)
+    assert.equal(await auth.isFresh(), true)
+    assert.equal(auth.user, alice, 'the sync getter works once loaded')
+  })
+
+  it("a store failure: anonymous, storeError, and a 503 in 'fail' mode", async () => {
+    const { m, jar, store, errors } = await loggedIn('fail')
+    store.down = true
+    const auth = m.createAuth(adapter({ cookie: jar.header }))
+    assert.equal(await auth.getUser(), null)
+    assert.deepEqual(errors, ['load'])
+    const effects = auth.commit(200)
+    assert.equal((await effects?.pending)?.status, 503)
+    assert.deepEqual(effects?.cookies ?? [], [], 'the session cookie is kept for later')
+  })
+
+  it("a store failure in 'anonymous' mode: anonymous, no 503", async () => {
+    const { m, jar, store } = await loggedIn('anonymous')
+    store.down = true
+    const auth = m.createAuth(adapter({ cookie: jar.header }))
+    assert.equal(await auth.getUser(), null)
+    const effects = auth.commit(200)
+    assert.equal((await effects?.pending) ?? null, null)
+    assert.deepEqual(effects?.cookies ?? [], [])
+  })
+})

@@ -542,7 +542,21 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
       )
     }
     if (m.hasListeners('userAccessed')) m.emit('userAccessed', { auth: this })
-    const session = this.session
+    let session: Session
+    if (this.#session !== undefined || m._backend.sync) {
+      session = this.session
+    } else {
+      // A store session nobody loaded yet (a handler outside the guards and middleware): load
+      // it here. If the store fails, the request is anonymous, and with `onStoreError: 'fail'`
+      // it answers 503 (as when the adapter loads it).
+      try {
+        session = (yield this.getSession()) as Session
+      } catch (error) {
+        this.#storeOutcome = this.#storeFailed('load', error) ?? undefined
+        // Go on with the empty session #storeFailed made: a request loader may still vouch.
+        session = this.session
+      }
+    }
     let user: User | null = null
     if (session._auth.userId !== undefined) {
       if (!this.#protect(session)) return null
