@@ -49,7 +49,7 @@ export function createApp(users: Map<string, User>, store?: SessionStore) {
     }
   })
 
-  // ...anything else that reads it (the user, flashes, session.get) comes after getSession(),
+  // ...the synchronous reads (flashes, session.get) come after getSession(),
   app.get('/notices', async (req, res, next) => {
     try {
       const auth = login.auth(req)
