@@ -1,7 +1,8 @@
 /**
  * `npm run bench:frameworks`: per framework (Hono, Fastify, Koa, the Fetch adapter), throughput of
- * a protected route bare, under login-manager and under that framework's usual session package,
- * in one run. See bench/FRAMEWORKS.md.
+ * a protected route bare (without a cookie, and given login-manager's very request headers), under
+ * login-manager (and, on Hono, its middleware layout) and under that framework's usual session
+ * package, in one run. See bench/FRAMEWORKS.md.
  *
  * The method is bench/run.ts's (and reuses bench/lib): each server in its own child process pinned
  * to one core with `taskset`, autocannon here on the other core, same environment variables,
@@ -17,10 +18,12 @@ import os from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import {
-  type Contender as LibContender,
-  contenders as libContenders,
+  cookieBytes,
+  headersFor,
   verify as libVerify,
   PATH,
+  type Role,
+  testLoginPrepare,
   USER_AGENT,
 } from './lib/contenders.ts'
 import { measure, type RunResult } from './lib/measure.ts'
@@ -39,7 +42,8 @@ import {
 // Harness (shared with bench/redis.ts)
 // ---------------------------------------------------------------------------------------------
 
-export type Role = 'bare' | 'login-manager' | 'peer'
+export type { Role }
+export { testLoginPrepare }
 
 export interface Contender {
   /** Unique within its group (used in the JSON report). */
@@ -52,12 +56,21 @@ export interface Contender {
   readonly env?: Record<string, string>
   /** Headers of a logged-in client. Called before every measurement. */
   readonly prepare: (url: string) => Promise<Record<string, string>>
+  /**
+   * Load this contender with the headers of the contender with this key (that contender's
+   * `prepare`, against that contender's server): the `same-request` reference uses it.
+   */
+  readonly headersFrom?: string
 }
 
 export interface Group {
   readonly key: string
   readonly title: string
-  /** Exactly one contender has role `bare`: the reference of every ratio. */
+  /**
+   * Exactly one contender has role `bare`: the reference of every "% of bare". At most one has
+   * role `same-request` (the bare server loaded with login-manager's headers): the reference of
+   * "% of same request", given for the rows loaded with those headers (`login-manager`, `variant`).
+   */
   readonly contenders: readonly Contender[]
 }
 
@@ -76,8 +89,15 @@ export interface ContenderResult {
   readonly label: string
   readonly role: Role
   readonly file: string
+  /** Bytes of the Cookie header this contender was loaded with (0: none). */
+  readonly cookieHeaderBytes: number
   readonly requestsPerSecond: number
   readonly percentOfBare: number
+  /**
+   * % of the `same-request` contender (bare given login-manager's request headers), for the rows
+   * loaded with those headers; null for the others, or when the group has no such contender.
+   */
+  readonly percentOfSameRequest: number | null
   readonly microsecondsPerRequest: number
   readonly addedMicrosecondsPerRequest: number
   readonly latencyP50Ms: number
@@ -85,6 +105,8 @@ export interface ContenderResult {
   readonly serverCpuMicrosecondsPerRequest: number | null
   /** bare's server CPU per request over this contender's: the throughput share on an idle core. */
   readonly ratioToBareByServerCpu: number | null
+  /** The same against the `same-request` contender (where `percentOfSameRequest` is given). */
+  readonly ratioToSameRequestByServerCpu: number | null
   /** Median of the paired rounds (this contender and bare loaded at once), or null. */
   readonly ratioToBarePaired: number | null
   readonly pairedRatios: readonly number[]
@@ -153,14 +175,6 @@ function cookieHeader(response: Response): string {
 }
 
 /**
- * bench/run.ts's login-manager client: a `testLogin` session (minted here with the servers'
- * secret and the basic example's manager), bound by one request, re-issued cookie kept.
- */
-export function testLoginPrepare(secret: string): (url: string) => Promise<Record<string, string>> {
-  return libContenders(secret).find((c) => c.key === 'login-manager')!.prepare
-}
-
-/**
  * A client that logs in over HTTP (`POST /login`, no body) and keeps the session cookie, as
  * bench/run.ts does for passport.
  */
@@ -183,11 +197,11 @@ export function loginOverHttp(label: string): (url: string) => Promise<Record<st
   }
 }
 
-/** bench/lib/contenders.ts's check (200, the logged-in body, no Set-Cookie); it reads the label. */
-function verify(c: Contender, url: string, headers: Record<string, string>): Promise<void> {
-  const asLib: LibContender = { key: 'bare', label: c.label, file: c.file, prepare: c.prepare }
-  return libVerify(asLib, url, headers)
-}
+/** bench/lib/contenders.ts's check (200, the logged-in body, no Set-Cookie). */
+const verify = libVerify
+
+/** Roles loaded with login-manager's request headers: they get a ratio to "same request". */
+const SAME_HEADERS: ReadonlySet<Role> = new Set(['same-request', 'login-manager', 'variant'])
 
 function checkRun(c: Contender, run: RunResult, server: ServerProcess, when: string): void {
   if (run.non2xx > 0 || run.errors > 0 || run.timeouts > 0) {
@@ -213,7 +227,13 @@ export async function runGroup(
 ): Promise<GroupResult> {
   const bare = group.contenders.find((c) => c.role === 'bare')
   if (bare === undefined) throw new Error(`${group.title}: no bare contender`)
+  const sameRequest = group.contenders.find((c) => c.role === 'same-request')
+  // One process per contender: the `same-request` reference is a second bare server process.
   const servers = new Map<string, ServerProcess>()
+  const urlOf = (key: string) => servers.get(key)!.url
+  /** Bytes of the Cookie header each contender was last loaded with. */
+  const cookieHeaderBytes = new Map<string, number>()
+  const pad = Math.max(...group.contenders.map((c) => c.label.length))
   try {
     for (const c of group.contenders) {
       servers.set(
@@ -227,7 +247,8 @@ export async function runGroup(
       const order = round % 2 === 1 ? group.contenders : [...group.contenders].reverse()
       for (const c of order) {
         const server = servers.get(c.key)!
-        const headers = await c.prepare(server.url)
+        const headers = await headersFor(c, group.contenders, urlOf)
+        cookieHeaderBytes.set(c.key, cookieBytes(headers))
         await verify(c, server.url, headers)
         if (settings.warmupSeconds > 0) {
           const warm = await measure(server.url, headers, {
@@ -241,7 +262,7 @@ export async function runGroup(
         await verify(c, server.url, headers)
         runs.get(c.key)!.push(run)
         console.log(
-          `  round ${round}/${settings.rounds}  ${c.label.padEnd(34)} ` +
+          `  round ${round}/${settings.rounds}  ${c.label.padEnd(pad)} ` +
             `${fmt(run.requestsPerSecond).padStart(7)} req/s   p50 ${run.latencyP50Ms} ms   p99 ${run.latencyP99Ms} ms` +
             (run.serverCpuMicrosecondsPerRequest === null
               ? ''
@@ -260,7 +281,8 @@ export async function runGroup(
         const server = servers.get(c.key)!
         const ratios: number[] = []
         for (let round = 0; round <= settings.pairedRounds; round++) {
-          const headers = await c.prepare(server.url)
+          // The same-request reference too: with login-manager's headers, bare without.
+          const headers = await headersFor(c, group.contenders, urlOf)
           await verify(c, server.url, headers)
           const load = {
             ...settings,
@@ -277,7 +299,7 @@ export async function runGroup(
         }
         paired.set(c.key, ratios)
         console.log(
-          `    ${c.label.padEnd(34)} ${fmt(100 * median(ratios), 1).padStart(5)}% of bare ` +
+          `    ${c.label.padEnd(pad)} ${fmt(100 * median(ratios), 1).padStart(5)}% of bare ` +
             `(rounds: ${ratios.map((r) => `${fmt(100 * r, 1)}%`).join(', ')})`,
         )
       }
@@ -293,17 +315,21 @@ export async function runGroup(
       }
     }
     const bareMedian = medianOf(bare.key)
+    const sameMedian = sameRequest === undefined ? null : medianOf(sameRequest.key)
     const results = group.contenders.map((c): ContenderResult => {
       const rs = runs.get(c.key)!
       const { rps, cpu } = medianOf(c.key)
       const pairedRatios = paired.get(c.key) ?? []
+      const same = sameMedian !== null && SAME_HEADERS.has(c.role) ? sameMedian : null
       return {
         key: c.key,
         label: c.label,
         role: c.role,
         file: c.file,
+        cookieHeaderBytes: cookieHeaderBytes.get(c.key) ?? 0,
         requestsPerSecond: rps,
         percentOfBare: (100 * rps) / bareMedian.rps,
+        percentOfSameRequest: same === null ? null : (100 * rps) / same.rps,
         microsecondsPerRequest: 1e6 / rps,
         addedMicrosecondsPerRequest: 1e6 / rps - 1e6 / bareMedian.rps,
         latencyP50Ms: median(rs.map((r) => r.latencyP50Ms)),
@@ -311,6 +337,8 @@ export async function runGroup(
         serverCpuMicrosecondsPerRequest: cpu,
         ratioToBareByServerCpu:
           cpu === null || bareMedian.cpu === null ? null : bareMedian.cpu / cpu,
+        ratioToSameRequestByServerCpu:
+          same === null || cpu === null || same.cpu === null ? null : same.cpu / cpu,
         ratioToBarePaired: pairedRatios.length > 0 ? median(pairedRatios) : null,
         pairedRatios,
         largerResponses: rs.reduce((n, r) => n + r.largerResponses, 0),
@@ -323,9 +351,13 @@ export async function runGroup(
   }
 }
 
-/** The group's table: one row per contender, ratios to the bare contender. */
+/**
+ * The group's table: one row per contender, ratios to the bare contender (and, for the rows given
+ * login-manager's request headers, to the `same-request` contender).
+ */
 export function printGroup(result: GroupResult): void {
   const anyPaired = result.results.some((r) => r.ratioToBarePaired !== null)
+  const anySame = result.results.some((r) => r.percentOfSameRequest !== null)
   console.log('')
   console.log(
     table(
@@ -334,6 +366,7 @@ export function printGroup(result: GroupResult): void {
           result.title,
           'req/s',
           '% of bare',
+          ...(anySame ? ['% of same request'] : []),
           '+µs/req',
           'p50 ms',
           'p99 ms',
@@ -345,6 +378,9 @@ export function printGroup(result: GroupResult): void {
           r.label,
           fmt(r.requestsPerSecond),
           `${fmt(r.percentOfBare, 1)}%`,
+          ...(anySame
+            ? [r.percentOfSameRequest === null ? '—' : `${fmt(r.percentOfSameRequest, 1)}%`]
+            : []),
           r.role === 'bare' ? '—' : fmt(r.addedMicrosecondsPerRequest, 1),
           String(r.latencyP50Ms),
           String(r.latencyP99Ms),
@@ -359,9 +395,17 @@ export function printGroup(result: GroupResult): void {
             : []),
         ]),
       ],
-      [false, true, true, true, true, true, true, true, true],
+      [false, true, true, true, true, true, true, true, true, true],
     ),
   )
+  const same = result.results.find((r) => r.role === 'same-request')
+  if (same !== undefined) {
+    console.log(
+      `(login-manager's requests, and those of "${same.label}", carry a ` +
+        `${same.cookieHeaderBytes}-byte Cookie header; ` +
+        `${result.results.find((r) => r.role === 'bare')!.label}'s carry none.)`,
+    )
+  }
   for (const r of result.results) {
     if (r.largerResponses > 0) {
       console.log(
@@ -446,17 +490,34 @@ function groups(secret: string): Group[] {
   const lm = testLoginPrepare(secret)
   const none = async () => ({})
   const server = (name: string) => `bench/servers/${name}.ts`
+  /** The bare server again, loaded with login-manager's request headers. */
+  const sameRequest = (label: string, name: string): Contender => ({
+    key: 'bare-same-request',
+    label: `${label}, same request`,
+    role: 'same-request',
+    file: server(name),
+    prepare: none,
+    headersFrom: 'login-manager',
+  })
   return [
     {
       key: 'hono',
       title: 'Hono',
       contenders: [
         { key: 'bare', label: 'bare Hono', role: 'bare', file: server('hono-bare'), prepare: none },
+        sameRequest('bare Hono', 'hono-bare'),
         {
           key: 'login-manager',
           label: 'login-manager',
           role: 'login-manager',
           file: server('hono-login-manager'),
+          prepare: lm,
+        },
+        {
+          key: 'login-manager-middleware',
+          label: 'login-manager, app.use(middleware)',
+          role: 'variant',
+          file: server('hono-login-manager-middleware'),
           prepare: lm,
         },
         {
@@ -486,6 +547,7 @@ function groups(secret: string): Group[] {
           file: server('fastify-bare'),
           prepare: none,
         },
+        sameRequest('bare Fastify', 'fastify-bare'),
         {
           key: 'login-manager',
           label: 'login-manager',
@@ -507,6 +569,7 @@ function groups(secret: string): Group[] {
       title: 'Koa',
       contenders: [
         { key: 'bare', label: 'bare Koa', role: 'bare', file: server('koa-bare'), prepare: none },
+        sameRequest('bare Koa', 'koa-bare'),
         {
           key: 'login-manager',
           label: 'login-manager',
@@ -534,6 +597,7 @@ function groups(secret: string): Group[] {
           file: server('fetch-bare'),
           prepare: none,
         },
+        sameRequest('bare Fetch handler', 'fetch-bare'),
         {
           key: 'login-manager',
           label: 'login-manager',
@@ -569,14 +633,42 @@ async function main(): Promise<void> {
 
   const verdicts = results.map((g) => {
     const lm = g.results.find((r) => r.role === 'login-manager')!
+    const bare = g.results.find((r) => r.role === 'bare')!
+    const same = g.results.find((r) => r.role === 'same-request') ?? null
     const peers = g.results.filter((r) => r.role === 'peer')
+    const variants = g.results.filter((r) => r.role === 'variant')
     const budgeted = BUDGETED.has(g.key)
     const ratio = lm.percentOfBare / 100
+    const ratioToSame = lm.percentOfSameRequest === null ? null : lm.percentOfSameRequest / 100
+    const samePaired = same?.ratioToBarePaired ?? null
     return {
       framework: g.key,
+      /** Against bare loaded without a cookie (the budget's definition). */
       loginManagerToBare: ratio,
+      /** Against bare given login-manager's very request headers (its cookie, its user agent). */
+      loginManagerToSameRequest: ratioToSame,
+      /** What the Cookie header alone leaves of bare's throughput. */
+      sameRequestToBare: same === null ? null : same.percentOfBare / 100,
       loginManagerToBareByServerCpu: lm.ratioToBareByServerCpu,
+      loginManagerToSameRequestByServerCpu: lm.ratioToSameRequestByServerCpu,
       loginManagerToBarePaired: lm.ratioToBarePaired,
+      /** Both paired with bare: the ratio of the two medians. */
+      loginManagerToSameRequestPaired:
+        lm.ratioToBarePaired === null || samePaired === null
+          ? null
+          : lm.ratioToBarePaired / samePaired,
+      /** Layout variants (reported, not part of the budget). */
+      variants: Object.fromEntries(
+        variants.map((v) => [
+          v.key,
+          {
+            toBare: v.percentOfBare / 100,
+            toSameRequest: v.percentOfSameRequest === null ? null : v.percentOfSameRequest / 100,
+            toLoginManager: v.requestsPerSecond / lm.requestsPerSecond,
+            toBarePaired: v.ratioToBarePaired,
+          },
+        ]),
+      ),
       loginManagerToPeers: Object.fromEntries(
         peers.map((p) => [p.key, lm.requestsPerSecond / p.requestsPerSecond]),
       ),
@@ -584,9 +676,11 @@ async function main(): Promise<void> {
       budget: budgeted
         ? {
             minimumRatioToBare: BUDGET,
-            allowedAddedMicroseconds:
-              g.results.find((r) => r.role === 'bare')!.microsecondsPerRequest * (1 / BUDGET - 1),
+            allowedAddedMicroseconds: bare.microsecondsPerRequest * (1 / BUDGET - 1),
+            /** Against bare without a cookie. */
             met: ratio >= BUDGET,
+            /** Against bare given the same request (null without that row). */
+            metAgainstSameRequest: ratioToSame === null ? null : ratioToSame >= BUDGET,
           }
         : null,
     }
@@ -596,27 +690,58 @@ async function main(): Promise<void> {
   for (const g of results) {
     printGroup(g)
     const v = verdicts.find((x) => x.framework === g.key)!
+    const bareLabel = g.results.find((r) => r.role === 'bare')!.label
+    const pct = (ratio: number | null) => (ratio === null ? '—' : `${fmt(100 * ratio, 1)}%`)
+    if (v.sameRequestToBare !== null) {
+      console.log(`${bareLabel}, same request / ${bareLabel}: ${fmt(v.sameRequestToBare, 3)}`)
+    }
+    for (const [key, r] of Object.entries(v.variants)) {
+      const label = g.results.find((x) => x.key === key)!.label
+      console.log(
+        `${label} / login-manager: ${fmt(r.toLoginManager, 3)} (a layout variant: ` +
+          `${pct(r.toBare)} of ${bareLabel}, ${pct(r.toSameRequest)} given the same request; ` +
+          'not part of the verdict)',
+      )
+    }
     for (const [peer, r] of Object.entries(v.loginManagerToPeers)) {
       const label = g.results.find((x) => x.key === peer)!.label
       console.log(`login-manager / ${label}: ${fmt(r, 2)}×`)
     }
-    const share = `login-manager keeps ${fmt(100 * v.loginManagerToBare, 1)}% of bare ${g.title}`
+    const againstBare = `against ${bareLabel} (no cookie): ${pct(v.loginManagerToBare)}`
+    const againstSame =
+      v.loginManagerToSameRequest === null
+        ? ''
+        : `; against ${bareLabel} given the same request: ${pct(v.loginManagerToSameRequest)}`
     const cpu =
       v.loginManagerToBareByServerCpu === null
         ? ''
-        : `; by server CPU time ${fmt(100 * v.loginManagerToBareByServerCpu, 1)}%`
+        : `By server CPU time: ${pct(v.loginManagerToBareByServerCpu)} of ${bareLabel}` +
+          (v.loginManagerToSameRequestByServerCpu === null
+            ? ''
+            : `, ${pct(v.loginManagerToSameRequestByServerCpu)} given the same request`) +
+          '.'
     const paired =
       v.loginManagerToBarePaired === null
         ? ''
-        : `; paired ${fmt(100 * v.loginManagerToBarePaired, 1)}%`
+        : ` Paired: ${pct(v.loginManagerToBarePaired)} of ${bareLabel}` +
+          (v.loginManagerToSameRequestPaired === null
+            ? ''
+            : `, ${pct(v.loginManagerToSameRequestPaired)} given the same request`) +
+          '.'
     if (v.budget === null) {
-      console.log(`Report only (no budget): ${share}${cpu}${paired}.`)
+      console.log(`Report only (no budget): login-manager ${againstBare}${againstSame}.`)
     } else {
+      const sameVerdict =
+        v.budget.metAgainstSameRequest === null
+          ? ''
+          : ` (${v.budget.metAgainstSameRequest ? 'MET' : 'MISSED'})`
       console.log(
-        `${v.budget.met ? 'Budget MET' : 'Budget MISSED'}: ${share} (budget ≥ ${100 * BUDGET}%, ` +
-          `≤ ${fmt(v.budget.allowedAddedMicroseconds, 1)} µs added per request here)${cpu}${paired}.`,
+        `Budget ${v.budget.met ? 'MET' : 'MISSED'} ${againstBare} (budget ≥ ${100 * BUDGET}%, ` +
+          `≤ ${fmt(v.budget.allowedAddedMicroseconds, 1)} µs added per request here)` +
+          `${againstSame}${sameVerdict}.`,
       )
     }
+    if (cpu !== '' || paired !== '') console.log(`${cpu}${paired}`.trim())
   }
 
   await writeReport('frameworks.json', {

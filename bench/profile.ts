@@ -2,7 +2,7 @@
  * Where does a contender's time go? Runs one server under `node --cpu-prof`, loads it like
  * `npm run bench` does, then summarises the profile.
  *
- *   npx tsx --conditions=login-manager-source bench/profile.ts [login-manager|bare|passport]
+ *   npx tsx --conditions=login-manager-source bench/profile.ts [login-manager|bare|passport|…]
  *   npx tsx --conditions=login-manager-source bench/profile.ts path/to/variant-server.ts
  *
  * BENCH_DURATION (s, default 10) and BENCH_CONNECTIONS (default 10) apply. The .cpuprofile is
@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtemp, readdir, readFile } from 'node:fs/promises'
 import os from 'node:os'
 import { basename, join } from 'node:path'
-import { type ContenderKey, contenders, verify } from './lib/contenders.ts'
+import { type ContenderKey, contenders, headersFor, verify } from './lib/contenders.ts'
 import { measure } from './lib/measure.ts'
 import {
   choosePinning,
@@ -145,7 +145,7 @@ async function main(): Promise<void> {
   }
   if (known === undefined && !arg.endsWith('.ts')) {
     throw new Error(
-      `unknown contender ${JSON.stringify(arg)}: bare, login-manager, passport or a .ts server`,
+      `unknown contender ${JSON.stringify(arg)}: ${all.map((c) => c.key).join(', ')} or a .ts server`,
     )
   }
   const key = known?.key ?? basename(arg, '.ts')
@@ -158,7 +158,20 @@ async function main(): Promise<void> {
     '--cpu-prof',
     `--cpu-prof-dir=${dir}`,
   ])
-  const headers = await contender.prepare(server.url)
+  // "bare-same-request" is loaded with login-manager's headers: its server (not profiled) binds
+  // the session once, then idles during the run.
+  const source =
+    known?.headersFrom === undefined
+      ? null
+      : await startServer(
+          all.find((c) => c.key === known.headersFrom)!.file,
+          { BENCH_SECRET: secret },
+          pinning.server,
+        )
+  const headers = await headersFor(contender, all, (k) =>
+    k === contender.key || source === null ? server.url : source.url,
+  )
+  if (source !== null) await stopServerAndWait(source.child)
   await verify(contender, server.url, headers)
   console.log(`Profiling ${contender.label} for ${durationSeconds} s…`)
   const run = await measure(server.url, headers, { connections, pipelining: 1, durationSeconds })

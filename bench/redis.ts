@@ -1,7 +1,8 @@
 /**
  * `npm run bench:redis`: the protected route with sessions in Redis, login-manager (`RedisStore`
  * over ioredis) against passport + express-session + connect-redis (node-redis), with bare
- * Express as the reference, in one run. See bench/FRAMEWORKS.md.
+ * Express as the reference (without a cookie, and given login-manager's very request headers),
+ * in one run. See bench/FRAMEWORKS.md.
  *
  * Same method as bench/run.ts and bench/frameworks.ts (whose harness this reuses). Both servers
  * talk to REDIS_URL (default redis://127.0.0.1:6379) under a prefix unique to this run; every key
@@ -95,6 +96,15 @@ async function main(): Promise<void> {
           prepare: async () => ({}),
         },
         {
+          // bare.ts again, loaded with login-manager's session cookie (a signed store id).
+          key: 'bare-same-request',
+          label: 'bare Express, same request',
+          role: 'same-request',
+          file: 'bench/servers/bare.ts',
+          prepare: async () => ({}),
+          headersFrom: 'login-manager',
+        },
+        {
           key: 'login-manager',
           label: 'login-manager + RedisStore (ioredis)',
           role: 'login-manager',
@@ -117,6 +127,8 @@ async function main(): Promise<void> {
     const result = await runGroup(group, settings, pinning, secret)
     const rps = (key: string) => result.results.find((r) => r.key === key)!.requestsPerSecond
     const ratio = rps('login-manager') / rps('passport')
+    const toBare = rps('login-manager') / rps('bare')
+    const toSameRequest = rps('login-manager') / rps('bare-same-request')
     const lmCpu = result.results.find((r) => r.key === 'login-manager')!
     const ppCpu = result.results.find((r) => r.key === 'passport')!
     const ratioByServerCpu =
@@ -129,6 +141,11 @@ async function main(): Promise<void> {
     printGroup(result)
     console.log('')
     console.log(`login-manager / passport + connect-redis: ${fmt(ratio, 2)}×`)
+    console.log(
+      `login-manager + RedisStore keeps ${fmt(100 * toBare, 1)}% of bare Express (no cookie), ` +
+        `${fmt(100 * toSameRequest, 1)}% of bare Express given the same request ` +
+        '(reported only: the budget is against passport + connect-redis).',
+    )
     if (ratioByServerCpu !== null) {
       console.log(
         `Cross-check from server CPU time (Redis's own time not included): ${fmt(ratioByServerCpu, 2)}×`,
@@ -146,7 +163,10 @@ async function main(): Promise<void> {
       ratios: {
         loginManagerToPassport: ratio,
         loginManagerToPassportByServerCpu: ratioByServerCpu,
-        loginManagerToBare: rps('login-manager') / rps('bare'),
+        loginManagerToBare: toBare,
+        /** Against bare Express given login-manager's very request headers (its cookie). */
+        loginManagerToSameRequest: toSameRequest,
+        sameRequestToBare: rps('bare-same-request') / rps('bare'),
         passportToBare: rps('passport') / rps('bare'),
       },
       budget,

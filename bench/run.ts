@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: throughput of the basic example's protected route under login-manager, against
- * bare Express and against passport + express-session, in one run. See bench/README.md.
+ * bare Express (without a cookie, and given login-manager's very request headers), the middleware
+ * layout of login-manager, and passport + express-session, in one run. See bench/README.md.
  *
  * Each server runs in its own child process (pinned to one core with `taskset` when available);
  * autocannon runs here, on the other core. Results go to stdout and bench/results/latest.json.
@@ -9,7 +10,15 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import { join } from 'node:path'
-import { type ContenderKey, contenders, PATH, USER_AGENT, verify } from './lib/contenders.ts'
+import {
+  type ContenderKey,
+  contenders,
+  cookieBytes,
+  headersFor,
+  PATH,
+  USER_AGENT,
+  verify,
+} from './lib/contenders.ts'
 import { measure, type RunResult } from './lib/measure.ts'
 import {
   choosePinning,
@@ -97,6 +106,7 @@ async function main(): Promise<void> {
     )
   }
 
+  // One process per contender: "bare Express, same request" is a second bare.ts process.
   const servers = new Map<ContenderKey, ServerProcess>()
   for (const contender of list) {
     servers.set(
@@ -104,6 +114,10 @@ async function main(): Promise<void> {
       await startServer(contender.file, { BENCH_SECRET: secret }, pinning.server),
     )
   }
+  const urlOf = (key: string) => servers.get(key as ContenderKey)!.url
+  /** Bytes of the Cookie header each contender was last loaded with. */
+  const cookieHeaderBytes = new Map<ContenderKey, number>()
+  const pad = Math.max(...list.map((c) => c.label.length))
 
   const runs = new Map<ContenderKey, RunResult[]>(list.map((c) => [c.key, []]))
   for (let round = 1; round <= settings.rounds; round++) {
@@ -111,7 +125,8 @@ async function main(): Promise<void> {
     const order = round % 2 === 1 ? list : [...list].reverse()
     for (const contender of order) {
       const server = servers.get(contender.key)!
-      const headers = await contender.prepare(server.url)
+      const headers = await headersFor(contender, list, urlOf)
+      cookieHeaderBytes.set(contender.key, cookieBytes(headers))
       await verify(contender, server.url, headers)
       if (settings.warmupSeconds > 0) {
         await measure(server.url, headers, { ...settings, durationSeconds: settings.warmupSeconds })
@@ -128,7 +143,7 @@ async function main(): Promise<void> {
       await verify(contender, server.url, headers)
       runs.get(contender.key)!.push(run)
       console.log(
-        `  round ${round}/${settings.rounds}  ${contender.label.padEnd(26)} ` +
+        `  round ${round}/${settings.rounds}  ${contender.label.padEnd(pad)} ` +
           `${fmt(run.requestsPerSecond).padStart(7)} req/s   p50 ${run.latencyP50Ms} ms   p99 ${run.latencyP99Ms} ms` +
           (run.serverCpuMicrosecondsPerRequest === null
             ? ''
@@ -139,7 +154,8 @@ async function main(): Promise<void> {
 
   // Paired runs: a contender and bare Express loaded at the same time, sharing the server core.
   // Whatever else slows the machine down slows both alike, so their ratio is far steadier than
-  // the ratio of two runs made one after the other (see bench/README.md).
+  // the ratio of two runs made one after the other (see bench/README.md). "bare Express, same
+  // request" is paired with bare Express too (with login-manager's headers; bare without).
   const paired = new Map<
     ContenderKey,
     { ratios: number[]; cpuRatios: number[]; serverCoreBusy: number[] }
@@ -156,7 +172,7 @@ async function main(): Promise<void> {
       const cpuRatios: number[] = []
       const serverCoreBusy: number[] = []
       for (let round = 0; round <= settings.pairedRounds; round++) {
-        const headers = await contender.prepare(server.url)
+        const headers = await headersFor(contender, list, urlOf)
         await verify(contender, server.url, headers)
         // Round 0 is the warm-up.
         const load = {
@@ -202,7 +218,7 @@ async function main(): Promise<void> {
           : `; by server CPU per request ${fmt(100 * median(cpuRatios), 1)}%, ` +
             `server core ${fmt(100 * median(serverCoreBusy), 0)}% busy`
       console.log(
-        `  ${contender.label.padEnd(26)} ${fmt(100 * median(ratios), 1).padStart(5)}% of bare ` +
+        `  ${contender.label.padEnd(pad)} ${fmt(100 * median(ratios), 1).padStart(5)}% of bare ` +
           `(rounds: ${ratios.map((r) => `${fmt(100 * r, 1)}%`).join(', ')})${cpu}`,
       )
       if (serverCoreBusy.length > 0 && median(serverCoreBusy) < 0.9) {
@@ -221,6 +237,10 @@ async function main(): Promise<void> {
     return {
       key: contender.key,
       label: contender.label,
+      role: contender.role,
+      file: contender.file,
+      /** Bytes of the Cookie header this contender was loaded with (0: none). */
+      cookieHeaderBytes: cookieHeaderBytes.get(contender.key) ?? 0,
       requestsPerSecond: median(rs.map((r) => r.requestsPerSecond)),
       latencyP50Ms: median(rs.map((r) => r.latencyP50Ms)),
       latencyP99Ms: median(rs.map((r) => r.latencyP99Ms)),
@@ -243,31 +263,57 @@ async function main(): Promise<void> {
   })
   const rpsOf = (key: ContenderKey) => medians.find((m) => m.key === key)!.requestsPerSecond
   const bare = rpsOf('bare')
+  const sameRequest = rpsOf('bare-same-request')
   const cpuOf = (key: ContenderKey) =>
     medians.find((m) => m.key === key)!.serverCpuMicrosecondsPerRequest
   const bareCpu = cpuOf('bare')
+  const sameRequestCpu = cpuOf('bare-same-request')
+  /** Rows that get login-manager's request headers: they also have a ratio to "same request". */
+  const sameHeaders = new Set(['same-request', 'login-manager', 'variant'])
   const results = medians.map((m) => ({
     ...m,
     percentOfBare: (100 * m.requestsPerSecond) / bare,
+    /** % of "bare Express, same request" (null for rows loaded with other headers). */
+    percentOfSameRequest: sameHeaders.has(m.role)
+      ? (100 * m.requestsPerSecond) / sameRequest
+      : null,
     microsecondsPerRequest: perRequestUs(m.requestsPerSecond),
     addedMicrosecondsPerRequest: perRequestUs(m.requestsPerSecond) - perRequestUs(bare),
     addedServerCpuMicrosecondsPerRequest:
       m.serverCpuMicrosecondsPerRequest === null || bareCpu === null
         ? null
         : m.serverCpuMicrosecondsPerRequest - bareCpu,
+    /** Median of the paired rounds (this contender and bare Express at once), or null. */
+    ratioToBarePaired: paired.has(m.key) ? median(paired.get(m.key)!.ratios) : null,
   }))
   const lmCpu = cpuOf('login-manager')
+  const pairedOf = (key: ContenderKey) => (paired.has(key) ? median(paired.get(key)!.ratios) : null)
+  const lmPaired = pairedOf('login-manager')
+  const sameRequestPaired = pairedOf('bare-same-request')
   const ratios = {
     loginManagerToBare: rpsOf('login-manager') / bare,
+    /** To bare Express loaded with login-manager's very request headers (its cookie). */
+    loginManagerToSameRequest: rpsOf('login-manager') / sameRequest,
+    /** What the Cookie header alone leaves of bare Express's throughput. */
+    sameRequestToBare: sameRequest / bare,
     loginManagerToPassport: rpsOf('login-manager') / rpsOf('passport'),
     passportToBare: rpsOf('passport') / bare,
+    /** The `app.use(login.middleware)` layout. */
+    middlewareLayoutToBare: rpsOf('login-manager-middleware') / bare,
+    middlewareLayoutToSameRequest: rpsOf('login-manager-middleware') / sameRequest,
+    middlewareLayoutToLoginManager: rpsOf('login-manager-middleware') / rpsOf('login-manager'),
     /** bare's server CPU time per request over login-manager's: the same ratio, less noisy. */
     loginManagerToBareByServerCpu: lmCpu === null || bareCpu === null ? null : bareCpu / lmCpu,
+    loginManagerToSameRequestByServerCpu:
+      lmCpu === null || sameRequestCpu === null ? null : sameRequestCpu / lmCpu,
     /** Median of the paired runs (BENCH_PAIRED), or null when they were not made. */
-    loginManagerToBarePaired: paired.has('login-manager')
-      ? median(paired.get('login-manager')!.ratios)
-      : null,
-    passportToBarePaired: paired.has('passport') ? median(paired.get('passport')!.ratios) : null,
+    loginManagerToBarePaired: lmPaired,
+    /** Both paired with bare Express: the ratio of the two medians. */
+    loginManagerToSameRequestPaired:
+      lmPaired === null || sameRequestPaired === null ? null : lmPaired / sameRequestPaired,
+    sameRequestToBarePaired: sameRequestPaired,
+    middlewareLayoutToBarePaired: pairedOf('login-manager-middleware'),
+    passportToBarePaired: pairedOf('passport'),
   }
   const unsteady = medians.filter(
     (m) => m.roundSpread > MAX_ROUND_SPREAD || m.maxRunVariation > MAX_RUN_VARIATION,
@@ -277,21 +323,36 @@ async function main(): Promise<void> {
     reliable: unsteady.length === 0,
     unsteady: unsteady.map((m) => m.key),
     minimumRatioToBare: BUDGET,
+    /** Against bare Express loaded without a cookie (the budget's definition). */
     ratio: ratios.loginManagerToBare,
     /** Added time per request the budget allows at the measured bare throughput. */
     allowedAddedMicroseconds: perRequestUs(bare) * (1 / BUDGET - 1),
     met: ratios.loginManagerToBare >= BUDGET,
+    /** Against bare Express given login-manager's request (same cookie, same user agent). */
+    ratioToSameRequest: ratios.loginManagerToSameRequest,
+    metAgainstSameRequest: ratios.loginManagerToSameRequest >= BUDGET,
   }
 
+  const pct = (ratio: number | null) => (ratio === null ? '—' : `${fmt(100 * ratio, 1)}%`)
   console.log('')
   console.log(
     table(
       [
-        ['contender', 'req/s', '% of bare', '+µs/req', 'p50 ms', 'p99 ms', 'server CPU µs/req'],
+        [
+          'contender',
+          'req/s',
+          '% of bare',
+          '% of same request',
+          '+µs/req',
+          'p50 ms',
+          'p99 ms',
+          'server CPU µs/req',
+        ],
         ...results.map((r) => [
           r.label,
           fmt(r.requestsPerSecond),
           `${fmt(r.percentOfBare, 1)}%`,
+          r.percentOfSameRequest === null ? '—' : `${fmt(r.percentOfSameRequest, 1)}%`,
           r.key === 'bare' ? '—' : fmt(r.addedMicrosecondsPerRequest, 1),
           String(r.latencyP50Ms),
           String(r.latencyP99Ms),
@@ -300,19 +361,32 @@ async function main(): Promise<void> {
             : fmt(r.serverCpuMicrosecondsPerRequest, 1),
         ]),
       ],
-      [false, true, true, true, true, true, true],
+      [false, true, true, true, true, true, true, true],
     ),
   )
   console.log('')
-  console.log(`login-manager / bare Express:               ${fmt(ratios.loginManagerToBare, 3)}`)
+  const lines: [string, number][] = [
+    ['login-manager / bare Express', ratios.loginManagerToBare],
+    ['login-manager / bare Express, same request', ratios.loginManagerToSameRequest],
+    ['bare Express, same request / bare Express', ratios.sameRequestToBare],
+    ['login-manager, app.use(middleware) / login-manager', ratios.middlewareLayoutToLoginManager],
+    ['login-manager / passport + express-session', ratios.loginManagerToPassport],
+  ]
+  const width = Math.max(...lines.map(([name]) => name.length)) + 1
+  for (const [name, value] of lines) console.log(`${`${name}:`.padEnd(width)} ${fmt(value, 3)}`)
+  const lmCookie = cookieHeaderBytes.get('login-manager') ?? 0
   console.log(
-    `login-manager / passport + express-session: ${fmt(ratios.loginManagerToPassport, 3)}`,
+    `(login-manager's requests, and those of "bare Express, same request", carry a ` +
+      `${lmCookie}-byte Cookie header; bare Express's carry none.)`,
   )
-  const verdict =
-    `login-manager keeps ${fmt(100 * budget.ratio, 1)}% of bare Express's throughput; the budget ` +
-    `is ≥ ${100 * BUDGET}% (≤ ${fmt(budget.allowedAddedMicroseconds, 1)} µs added per request here)`
   const flag = budget.reliable ? '' : ' (UNRELIABLE, see below)'
-  console.log(`Budget ${budget.met ? 'MET' : 'MISSED'}${flag}: ${verdict}.`)
+  console.log(
+    `Budget ${budget.met ? 'MET' : 'MISSED'}${flag} against bare Express (no cookie): ` +
+      `${fmt(100 * budget.ratio, 1)}% (budget ≥ ${100 * BUDGET}%, ` +
+      `≤ ${fmt(budget.allowedAddedMicroseconds, 1)} µs added per request here); against bare ` +
+      `Express given the same request: ${fmt(100 * budget.ratioToSameRequest, 1)}% ` +
+      `(${budget.metAgainstSameRequest ? 'MET' : 'MISSED'}).`,
+  )
   for (const m of unsteady) {
     console.log(
       `UNRELIABLE: ${m.label}'s runs were disturbed (rounds ${fmt(100 * m.roundSpread, 0)}% apart, ` +
@@ -321,21 +395,34 @@ async function main(): Promise<void> {
     )
   }
   if (ratios.loginManagerToBareByServerCpu !== null && lmCpu !== null && bareCpu !== null) {
+    const same =
+      ratios.loginManagerToSameRequestByServerCpu === null || sameRequestCpu === null
+        ? ''
+        : ` (${fmt(lmCpu - sameRequestCpu, 1)} µs over bare Express given the same request: ` +
+          `${fmt(100 * ratios.loginManagerToSameRequestByServerCpu, 1)}%)`
     console.log(
       `Cross-check from server CPU time: login-manager adds ${fmt(lmCpu - bareCpu, 1)} µs of CPU ` +
         `per request, i.e. it would keep ${fmt(100 * ratios.loginManagerToBareByServerCpu, 1)}% ` +
-        'of bare Express on an otherwise idle core.',
+        `of bare Express on an otherwise idle core${same}.`,
     )
   }
   if (ratios.loginManagerToBarePaired !== null) {
+    const same =
+      ratios.loginManagerToSameRequestPaired === null
+        ? ''
+        : `; ${pct(ratios.loginManagerToSameRequestPaired)} of bare Express given the same ` +
+          `request (ratio of the two paired medians)`
     console.log(
-      `Paired cross-check: login-manager keeps ${fmt(100 * ratios.loginManagerToBarePaired, 1)}% ` +
-        `of bare Express when both run at once (${settings.pairedRounds} paired rounds).`,
+      `Paired cross-check: login-manager keeps ${pct(ratios.loginManagerToBarePaired)} of bare ` +
+        `Express when both run at once (${settings.pairedRounds} paired rounds)${same}.`,
     )
   }
-  const resealed = results.find((r) => r.key === 'login-manager')!.largerResponses
-  if (resealed > 0) {
-    console.log(`Note: ${resealed} login-manager responses were larger than the rest (cookies?).`)
+  for (const r of results) {
+    if ((r.role === 'login-manager' || r.role === 'variant') && r.largerResponses > 0) {
+      console.log(
+        `Note: ${r.largerResponses} ${r.label} responses were larger than the rest (cookies?).`,
+      )
+    }
   }
 
   const report = {

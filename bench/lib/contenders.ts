@@ -7,15 +7,70 @@ export const EXPECTED_BODY = 'Logged in as: leafstorm'
 /** Sent on every request: session protection binds the login-manager session to it. */
 export const USER_AGENT = 'login-manager-bench/1'
 
-export type ContenderKey = 'bare' | 'login-manager' | 'passport'
+export type ContenderKey =
+  | 'bare'
+  | 'bare-same-request'
+  | 'login-manager'
+  | 'login-manager-middleware'
+  | 'passport'
+
+/**
+ * What a contender is in the report:
+ * - `bare`: the framework alone, loaded without a cookie: the reference of every "% of bare";
+ * - `same-request`: the same bare server (another process), loaded with exactly login-manager's
+ *   request headers (its session cookie and user agent): what the Cookie header alone costs the
+ *   framework, and the reference of login-manager's second ratio;
+ * - `login-manager`: the example's layout, the one the budget is about;
+ * - `variant`: login-manager in another layout, reported with its ratios, not in the verdict;
+ * - `peer`: another session package.
+ */
+export type Role = 'bare' | 'same-request' | 'login-manager' | 'variant' | 'peer'
 
 export interface Contender {
   readonly key: ContenderKey
   readonly label: string
+  readonly role: Role
   /** The server, relative to the repository root. */
   readonly file: string
   /** Headers of a logged-in client. Called before every measurement. */
   readonly prepare: (url: string) => Promise<Record<string, string>>
+  /**
+   * Load this contender with the headers another contender (its key) gets: that contender's
+   * `prepare` is called against that contender's server, before every measurement.
+   */
+  readonly headersFrom?: ContenderKey
+}
+
+/** What {@link headersFor} needs of a contender (bench/run.ts's and bench/frameworks.ts's). */
+export interface HeaderSource {
+  readonly key: string
+  readonly prepare: (url: string) => Promise<Record<string, string>>
+  readonly headersFrom?: string
+}
+
+/**
+ * The headers to load `contender` with: its own `prepare` against its own server, or, with
+ * `headersFrom`, the other contender's `prepare` against the other contender's server (so a bare
+ * server gets exactly the headers login-manager's server is loaded with). `urlOf` gives a
+ * contender's server URL by key.
+ */
+export function headersFor(
+  contender: HeaderSource,
+  all: readonly HeaderSource[],
+  urlOf: (key: string) => string,
+): Promise<Record<string, string>> {
+  if (contender.headersFrom === undefined) return contender.prepare(urlOf(contender.key))
+  const source = all.find((c) => c.key === contender.headersFrom)
+  if (source === undefined) {
+    throw new Error(`${contender.key}: headersFrom ${contender.headersFrom} is not a contender`)
+  }
+  return source.prepare(urlOf(source.key))
+}
+
+/** Length in bytes of the Cookie header among `headers` (0 without one), for the report. */
+export function cookieBytes(headers: Record<string, string>): number {
+  const cookie = Object.entries(headers).find(([name]) => name.toLowerCase() === 'cookie')?.[1]
+  return cookie === undefined ? 0 : Buffer.byteLength(cookie)
 }
 
 /** The `name=value` part of each Set-Cookie header, joined for a Cookie header. */
@@ -36,7 +91,7 @@ function get(url: string, headers: Record<string, string>): Promise<Response> {
  * @throws Error otherwise.
  */
 export async function verify(
-  contender: Contender,
+  contender: Pick<Contender, 'label'>,
   url: string,
   headers: Record<string, string>,
 ): Promise<void> {
@@ -53,38 +108,45 @@ export async function verify(
   }
 }
 
-/** The three contenders, in the order they run. `secret` must be the servers' BENCH_SECRET. */
+/**
+ * The Express contenders, in the order they run. `secret` must be the servers' BENCH_SECRET.
+ */
 export function contenders(secret: string): Contender[] {
-  const manager = createBenchManager(secret)
+  const loginManager = testLoginPrepare(secret)
   return [
     {
       key: 'bare',
       label: 'bare Express',
+      role: 'bare',
       file: 'bench/servers/bare.ts',
       prepare: async () => ({}),
     },
     {
+      key: 'bare-same-request',
+      label: 'bare Express, same request',
+      role: 'same-request',
+      file: 'bench/servers/bare.ts',
+      prepare: async () => ({}),
+      headersFrom: 'login-manager',
+    },
+    {
       key: 'login-manager',
       label: 'login-manager',
+      role: 'login-manager',
       file: 'bench/servers/login-manager.ts',
-      prepare: async (url) => {
-        // A testLogin session binds to the first client that uses it (session protection), which
-        // re-seals it once; a browser keeps the re-issued cookie, and so does the benchmark. Done
-        // before every run, so the session is never older than its touch interval (60 s): past
-        // that, a client that ignores Set-Cookie would get its session re-sealed on every request.
-        const minted = await testLogin(manager, new User('leafstorm'))
-        const first = await get(`${url}${PATH}`, { cookie: minted })
-        await first.text()
-        if (first.status !== 200) {
-          throw new Error(`login-manager: the testLogin cookie was refused (${first.status})`)
-        }
-        const bound = cookieHeader(first)
-        return { cookie: bound === '' ? minted : bound }
-      },
+      prepare: loginManager,
+    },
+    {
+      key: 'login-manager-middleware',
+      label: 'login-manager, app.use(middleware)',
+      role: 'variant',
+      file: 'bench/servers/login-manager-middleware.ts',
+      prepare: loginManager,
     },
     {
       key: 'passport',
       label: 'passport + express-session',
+      role: 'peer',
       file: 'bench/servers/passport.ts',
       prepare: async (url) => {
         const response = await fetch(`${url}/login`, {
@@ -100,4 +162,27 @@ export function contenders(secret: string): Contender[] {
       },
     },
   ]
+}
+
+/**
+ * login-manager's logged-in client: a `testLogin` session (minted here with the servers' secret
+ * and the basic example's manager), bound by one request to the server at `url`, re-issued cookie
+ * kept. Any login-manager server with the basic example's manager accepts it.
+ */
+export function testLoginPrepare(secret: string): (url: string) => Promise<Record<string, string>> {
+  const manager = createBenchManager(secret)
+  return async (url) => {
+    // A testLogin session binds to the first client that uses it (session protection), which
+    // re-seals it once; a browser keeps the re-issued cookie, and so does the benchmark. Done
+    // before every run, so the session is never older than its touch interval (60 s): past
+    // that, a client that ignores Set-Cookie would get its session re-sealed on every request.
+    const minted = await testLogin(manager, new User('leafstorm'))
+    const first = await get(`${url}${PATH}`, { cookie: minted })
+    await first.text()
+    if (first.status !== 200) {
+      throw new Error(`login-manager: the testLogin cookie was refused (${first.status})`)
+    }
+    const bound = cookieHeader(first)
+    return { cookie: bound === '' ? minted : bound }
+  }
 }
