@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http'
 import type { Application, NextFunction, Request, RequestHandler, Response } from 'express'
 import type { GuardedAuth, RequestAuth } from '../core/auth.ts'
 import { LoginManagerError } from '../core/errors.ts'
@@ -111,6 +112,9 @@ export function expressLogin<User extends object, Id extends UserId = string>(
   const AUTH = Symbol('login-manager.auth')
   const RESPONSE = Symbol('login-manager.response-auth')
   const RESPONSE_END = Symbol('login-manager.response-end')
+  // The response hooks find the auth object through the request (Node's `res.req`).
+  const lookup = (res: ServerResponse): RequestAuth<User, Id> | undefined =>
+    (res.req as Carrier | undefined)?.[AUTH]
   type Carrier = { [AUTH]?: RequestAuth<User, Id> }
 
   /** Creates the request's auth object and arranges for its cookies to reach the response. */
@@ -119,8 +123,8 @@ export function expressLogin<User extends object, Id extends UserId = string>(
     ;(req as Carrier)[AUTH] = auth
     // Express gives each app its own response prototype: hooking its writeHead once is much
     // cheaper than patching every response.
-    if (!hookWriteHead(res, RESPONSE, auth)) applyBeforeHeaders(res, auth)
-    if (!manager._backend.sync && !hookEndForStore(res, RESPONSE_END, auth)) {
+    if (!hookWriteHead(res, RESPONSE, lookup)) applyBeforeHeaders(res, auth)
+    if (!manager._backend.sync && !hookEndForStore(res, RESPONSE_END, lookup)) {
       holdEndForStore(res, auth)
     }
     return auth
@@ -150,8 +154,8 @@ export function expressLogin<User extends object, Id extends UserId = string>(
     // Hooked now, before any middleware can capture the unhooked methods per response.
     const responseProto = (app as unknown as { response?: unknown }).response
     if (typeof responseProto === 'object' && responseProto !== null) {
-      hookWriteHeadPrototype(responseProto, RESPONSE)
-      if (!manager._backend.sync) hookEndPrototype(responseProto, RESPONSE_END)
+      hookWriteHeadPrototype(responseProto, RESPONSE, lookup)
+      if (!manager._backend.sync) hookEndPrototype(responseProto, RESPONSE_END, lookup)
     }
     Object.defineProperty(proto, 'auth', {
       configurable: true,
@@ -188,7 +192,11 @@ export function expressLogin<User extends object, Id extends UserId = string>(
       const existing = (req as Carrier)[AUTH]
       const created = existing === undefined
       const auth = existing ?? create(req, res)
-      if (created) (req as AuthRequest<User, Id>).auth = auth
+      // Under install() the request's getter already returns it; assigning would go through its
+      // setter (an own property per request: slow). Without install, req.auth is set here.
+      if (created && (req as Partial<AuthRequest<User, Id>>).auth !== auth) {
+        ;(req as AuthRequest<User, Id>).auth = auth
+      }
       const proceed = (outcome: AuthOutcome | null) => {
         if (outcome !== null) return sendOutcome(res, outcome)
         if (handler === undefined) return next()

@@ -51,6 +51,9 @@ export interface Committable {
   commit(status: number): ResponseEffects | null
 }
 
+/** Finds the auth object of a response (through its request), if it has one. */
+export type AuthLookup = (res: ServerResponse) => Committable | undefined
+
 /**
  * For server-side sessions: holds `res.end` until the session store has the writes of this
  * request, so the browser's next request cannot overtake them. If a write failed and nothing has
@@ -93,7 +96,11 @@ function endAfterWrites(
 const hookedEnds = new WeakMap<object, Set<symbol>>()
 
 /** Like {@link hookWriteHeadPrototype}, for `end` (store sessions: see {@link holdEndForStore}). */
-export function hookEndPrototype(proto: object, key: symbol): 'new' | 'done' | false {
+export function hookEndPrototype(
+  proto: object,
+  key: symbol,
+  lookup: AuthLookup,
+): 'new' | 'done' | false {
   if (proto === (ServerResponse.prototype as object)) return false
   const target = proto as Hookable
   const keys = hookedEnds.get(proto)
@@ -101,10 +108,11 @@ export function hookEndPrototype(proto: object, key: symbol): 'new' | 'done' | f
   if (typeof target.end !== 'function') return false
   const original = target.end as EndFunction
   target.end = function endAfterStore(this: ServerResponse, ...args: unknown[]) {
-    const pending = (this as unknown as Record<symbol, Committable | null | undefined>)[key]
-    if (pending === undefined || pending === null) return original.apply(this, args)
-    ;(this as unknown as Record<symbol, null>)[key] = null
-    return endAfterWrites(this, pending, original, args)
+    const auth = lookup(this)
+    // After the first end, commit() answers null and this simply ends.
+    return auth === undefined
+      ? original.apply(this, args)
+      : endAfterWrites(this, auth, original, args)
   }
   if (keys === undefined) hookedEnds.set(proto, new Set([key]))
   else keys.add(key)
@@ -115,13 +123,11 @@ export function hookEndPrototype(proto: object, key: symbol): 'new' | 'done' | f
  * {@link holdEndForStore} through the response's own prototype, with the same conditions as
  * {@link hookWriteHead}; false when the caller must patch the response itself.
  */
-export function hookEndForStore(res: ServerResponse, key: symbol, auth: Committable): boolean {
+export function hookEndForStore(res: ServerResponse, key: symbol, lookup: AuthLookup): boolean {
   const proto = Object.getPrototypeOf(res) as object | null
   if (proto === null) return false
-  const hooked = hookEndPrototype(proto, key)
-  if (hooked === false || (hooked === 'new' && Object.hasOwn(res, 'end'))) return false
-  ;(res as unknown as Record<symbol, Committable>)[key] = auth
-  return true
+  const hooked = hookEndPrototype(proto, key, lookup)
+  return hooked === 'done' || (hooked === 'new' && !Object.hasOwn(res, 'end'))
 }
 
 /**
@@ -149,7 +155,11 @@ const hookedWriteHeads = new WeakMap<object, Set<symbol>>()
  * `'done'` when it already had, `false` when it cannot (no such method, or the shared
  * `ServerResponse.prototype`, which would touch every response of the process).
  */
-export function hookWriteHeadPrototype(proto: object, key: symbol): 'new' | 'done' | false {
+export function hookWriteHeadPrototype(
+  proto: object,
+  key: symbol,
+  lookup: AuthLookup,
+): 'new' | 'done' | false {
   if (proto === (ServerResponse.prototype as object)) return false
   const target = proto as Hookable
   const keys = hookedWriteHeads.get(proto)
@@ -157,12 +167,12 @@ export function hookWriteHeadPrototype(proto: object, key: symbol): 'new' | 'don
   if (typeof target.writeHead !== 'function') return false
   const original = target.writeHead as (...args: unknown[]) => ServerResponse
   target.writeHead = function writeHeadWithAuth(this: ServerResponse, ...args: unknown[]) {
-    const pending = (this as unknown as Record<symbol, Committable | null | undefined>)[key]
-    if (pending !== undefined && pending !== null) {
-      // Cleared first: an error thrown below (an oversized cookie) must not apply it twice.
-      ;(this as unknown as Record<symbol, null>)[key] = null
+    const auth = lookup(this)
+    // commit() answers only once: a second call (a retry after an error thrown below, such as an
+    // oversized cookie) applies nothing.
+    if (auth !== undefined) {
       const status = typeof args[0] === 'number' ? args[0] : this.statusCode
-      const effects = pending.commit(status)
+      const effects = auth.commit(status)
       if (effects !== null) applyEffects(this, effects, args)
     }
     return original.apply(this, args)
@@ -173,21 +183,20 @@ export function hookWriteHeadPrototype(proto: object, key: symbol): 'new' | 'don
 }
 
 /**
- * Arranges for `auth`'s effects to be applied right before `res` sends its headers, through a
- * `writeHead` hook on the response's own prototype (Express gives every app one, between the
- * response and `ServerResponse.prototype`): much cheaper than patching each response. Returns
- * false, doing nothing, when that cannot work for this response: no such prototype (a bare
- * `node:http` response), or the hook was added just now while the response already carries a
- * `writeHead` patched by some other middleware (which may have captured the unhooked method). The
- * caller then patches the response itself with {@link applyBeforeHeaders}.
+ * Arranges for the effects of the auth object `lookup` finds for a response to be applied right
+ * before it sends its headers, through a `writeHead` hook on the response's own prototype
+ * (Express gives every app one, between the response and `ServerResponse.prototype`): much
+ * cheaper than patching each response, and nothing is stored on the response. Returns false when
+ * that cannot work for this response: no such prototype (a bare `node:http` response), or the
+ * hook was added just now while the response already carries a `writeHead` patched by some other
+ * middleware (which may have captured the unhooked method). The caller then patches the response
+ * itself with {@link applyBeforeHeaders}.
  */
-export function hookWriteHead(res: ServerResponse, key: symbol, auth: Committable): boolean {
+export function hookWriteHead(res: ServerResponse, key: symbol, lookup: AuthLookup): boolean {
   const proto = Object.getPrototypeOf(res) as object | null
   if (proto === null) return false
-  const hooked = hookWriteHeadPrototype(proto, key)
-  if (hooked === false || (hooked === 'new' && Object.hasOwn(res, 'writeHead'))) return false
-  ;(res as unknown as Record<symbol, Committable>)[key] = auth
-  return true
+  const hooked = hookWriteHeadPrototype(proto, key, lookup)
+  return hooked === 'done' || (hooked === 'new' && !Object.hasOwn(res, 'writeHead'))
 }
 
 /**
