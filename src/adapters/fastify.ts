@@ -10,7 +10,7 @@ import { LoginManagerError } from '../core/errors.ts'
 import type { LoginManager } from '../core/login-manager.ts'
 import type { AuthOutcome } from '../core/outcome.ts'
 import type { RequestAdapter, UserId } from '../core/types.ts'
-import { addVaryCookie, rawHeader } from './node.ts'
+import { addVaryCookie, rawHeader } from './headers.ts'
 
 /** The Fastify integration of one {@link LoginManager}. */
 export interface FastifyLogin<User extends object, Id extends UserId = string> {

@@ -3,7 +3,7 @@ import type { GuardedAuth, RequestAuth } from '../core/auth.ts'
 import type { LoginManager } from '../core/login-manager.ts'
 import type { AuthOutcome } from '../core/outcome.ts'
 import type { RequestAdapter, UserId } from '../core/types.ts'
-import { addVaryCookie, rawHeader } from './node.ts'
+import { addVaryCookie, rawHeader } from './headers.ts'
 
 /** Koa state with the auth object in `ctx.state.auth`. */
 export interface AuthState<User extends object, Id extends UserId = string> {

@@ -1,50 +1,10 @@
 import { ServerResponse } from 'node:http'
+import { addVaryCookie, rawHeader } from './headers.ts'
+
+export { addVaryCookie, rawHeader }
+
 import type { ResponseEffects } from '../core/auth.ts'
 import type { AuthOutcome } from '../core/outcome.ts'
-
-// Headers Node keeps only the first of when a request repeats them (its `matchKnownFields`).
-const FIRST_ONLY = new Set([
-  'age',
-  'authorization',
-  'content-length',
-  'content-type',
-  'etag',
-  'expires',
-  'from',
-  'host',
-  'if-modified-since',
-  'if-unmodified-since',
-  'last-modified',
-  'location',
-  'max-forwards',
-  'proxy-authorization',
-  'referer',
-  'retry-after',
-  'server',
-  'user-agent',
-])
-
-/**
- * A request header read from `rawHeaders`, exactly as `req.headers[name]` would give it (repeats
- * joined as Node joins them: cookies with '; ', most others with ', ', some first-only; the
- * first `set-cookie`), without making Node build `req.headers`, which it does lazily on first
- * access at a cost of several µs a request. `name` must be lower case.
- */
-export function rawHeader(raw: readonly string[], name: string): string | undefined {
-  let found: string | undefined
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const key = raw[i] as string
-    if (key.length !== name.length || (key !== name && key.toLowerCase() !== name)) continue
-    const value = raw[i + 1] as string
-    if (found === undefined) {
-      found = value
-      if (FIRST_ONLY.has(name) || name === 'set-cookie') return found
-    } else {
-      found += name === 'cookie' ? `; ${value}` : `, ${value}`
-    }
-  }
-  return found
-}
 
 /** What the Node-based adapters need from the auth object. */
 export interface Committable {
@@ -236,14 +196,6 @@ function moveWriteHeadHeaders(res: ServerResponse, args: unknown[]): void {
     if (value !== undefined) res.setHeader(name, value as string | number | readonly string[])
   }
   args.length = last
-}
-
-/** `Vary` with `Cookie` added, or `undefined` when it already covers cookies. */
-export function addVaryCookie(vary: string | undefined): string | undefined {
-  if (vary === undefined || vary.trim() === '') return 'Cookie'
-  const fields = vary.split(',').map((f) => f.trim().toLowerCase())
-  if (fields.includes('*') || fields.includes('cookie')) return undefined
-  return `${vary}, Cookie`
 }
 
 /** Sends a guard's outcome on a bare Node response (Express, node:http). */

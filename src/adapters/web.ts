@@ -1,7 +1,7 @@
 import type { ResponseEffects } from '../core/auth.ts'
 import type { AuthOutcome } from '../core/outcome.ts'
 import type { RequestAdapter } from '../core/types.ts'
-import { addVaryCookie } from './node.ts'
+import { addVaryCookie, rawHeader } from './headers.ts'
 
 /** Where the path starts in an absolute URL string (`https://host/path` → index of `/path`). */
 function pathStart(url: string): number {
@@ -17,6 +17,8 @@ function pathStart(url: string): number {
  */
 export interface NodeIncoming {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>
+  /** Read instead of `headers` when present: Node builds `headers` lazily, at a cost. */
+  readonly rawHeaders?: readonly string[] | undefined
   readonly socket?: { readonly remoteAddress?: string | undefined } | null | undefined
 }
 
@@ -59,6 +61,7 @@ export class FetchRequestAdapter implements RequestAdapter {
   header(name: string): string | undefined {
     const incoming = this.#incoming
     if (incoming === undefined) return this.#request.headers.get(name) ?? undefined
+    if (incoming.rawHeaders !== undefined) return rawHeader(incoming.rawHeaders, name)
     const value = incoming.headers[name]
     return Array.isArray(value) ? value.join(', ') : value
   }
