@@ -229,25 +229,39 @@ export async function runGroup(
   if (bare === undefined) throw new Error(`${group.title}: no bare contender`)
   const sameRequest = group.contenders.find((c) => c.role === 'same-request')
   // One process per contender: the `same-request` reference is a second bare server process.
+  // Each sequential measurement runs with its server ALONE: on this kind of machine a Node server
+  // started while other (even idle, even stopped) server processes are alive can run 15-25 %
+  // slower than the first one started, whatever it serves, which would bias every ratio. So
+  // servers are started when needed and all stopped after each measurement.
   const servers = new Map<string, ServerProcess>()
   const urlOf = (key: string) => servers.get(key)!.url
+  const ensure = async (key: string): Promise<ServerProcess> => {
+    const running = servers.get(key)
+    if (running !== undefined) return running
+    const c = group.contenders.find((x) => x.key === key)!
+    const started = await startServer(c.file, { BENCH_SECRET: secret, ...c.env }, pinning.server)
+    servers.set(key, started)
+    return started
+  }
+  const stopAll = async () => {
+    await Promise.all([...servers.values()].map((s) => stopServerAndWait(s.child)))
+    servers.clear()
+  }
   /** Bytes of the Cookie header each contender was last loaded with. */
   const cookieHeaderBytes = new Map<string, number>()
   const pad = Math.max(...group.contenders.map((c) => c.label.length))
   try {
-    for (const c of group.contenders) {
-      servers.set(
-        c.key,
-        await startServer(c.file, { BENCH_SECRET: secret, ...c.env }, pinning.server),
-      )
-    }
-
     const runs = new Map<string, RunResult[]>(group.contenders.map((c) => [c.key, []]))
     for (let round = 1; round <= settings.rounds; round++) {
       const order = round % 2 === 1 ? group.contenders : [...group.contenders].reverse()
       for (const c of order) {
-        const server = servers.get(c.key)!
+        // The headers come from the contender's own server, or from the one it borrows them from
+        // (started for that, then stopped before the measured server starts).
+        const source = c.headersFrom ?? c.key
+        await ensure(source)
         const headers = await headersFor(c, group.contenders, urlOf)
+        if (source !== c.key) await stopAll()
+        const server = await ensure(c.key)
         cookieHeaderBytes.set(c.key, cookieBytes(headers))
         await verify(c, server.url, headers)
         if (settings.warmupSeconds > 0) {
@@ -260,6 +274,7 @@ export async function runGroup(
         const run = await measure(server.url, headers, settings, server.child.pid)
         checkRun(c, run, server, `in round ${round}`)
         await verify(c, server.url, headers)
+        await stopAll()
         runs.get(c.key)!.push(run)
         console.log(
           `  round ${round}/${settings.rounds}  ${c.label.padEnd(pad)} ` +
@@ -276,9 +291,12 @@ export async function runGroup(
       console.log(
         `  paired with ${bare.label} (both at once, sharing core ${pinning.server ?? 'any'}):`,
       )
-      const bareServer = servers.get(bare.key)!
       for (const c of group.contenders.filter((x) => x.role !== 'bare')) {
-        const server = servers.get(c.key)!
+        // Paired rounds load two servers at once by design; both are started fresh together.
+        await stopAll()
+        if (c.headersFrom !== undefined) await ensure(c.headersFrom)
+        const bareServer = await ensure(bare.key)
+        const server = await ensure(c.key)
         const ratios: number[] = []
         for (let round = 0; round <= settings.pairedRounds; round++) {
           // The same-request reference too: with login-manager's headers, bare without.
@@ -347,7 +365,7 @@ export async function runGroup(
     })
     return { key: group.key, title: group.title, results }
   } finally {
-    await Promise.all([...servers.values()].map((s) => stopServerAndWait(s.child)))
+    await stopAll()
   }
 }
 

@@ -26,6 +26,7 @@ import {
   type ServerProcess,
   startServer,
   stopAllServers,
+  stopServerAndWait,
   stopServersOnExit,
 } from './lib/processes.ts'
 
@@ -106,15 +107,25 @@ async function main(): Promise<void> {
     )
   }
 
-  // One process per contender: "bare Express, same request" is a second bare.ts process.
+  // One process per contender: "bare Express, same request" is a second bare.ts process. Each
+  // sequential measurement runs with its server ALONE: a Node server started while other server
+  // processes are alive (even idle) can run 15-25 % slower than the first one started, whatever
+  // it serves, which would bias every ratio. Servers are started when needed and all stopped
+  // after each measurement.
   const servers = new Map<ContenderKey, ServerProcess>()
-  for (const contender of list) {
-    servers.set(
-      contender.key,
-      await startServer(contender.file, { BENCH_SECRET: secret }, pinning.server),
-    )
-  }
   const urlOf = (key: string) => servers.get(key as ContenderKey)!.url
+  const ensure = async (key: ContenderKey): Promise<ServerProcess> => {
+    const running = servers.get(key)
+    if (running !== undefined) return running
+    const c = list.find((x) => x.key === key)!
+    const started = await startServer(c.file, { BENCH_SECRET: secret }, pinning.server)
+    servers.set(key, started)
+    return started
+  }
+  const stopAll = async () => {
+    await Promise.all([...servers.values()].map((s) => stopServerAndWait(s.child)))
+    servers.clear()
+  }
   /** Bytes of the Cookie header each contender was last loaded with. */
   const cookieHeaderBytes = new Map<ContenderKey, number>()
   const pad = Math.max(...list.map((c) => c.label.length))
@@ -124,8 +135,11 @@ async function main(): Promise<void> {
     // Alternate the order so that no contender always runs first (or last) in a round.
     const order = round % 2 === 1 ? list : [...list].reverse()
     for (const contender of order) {
-      const server = servers.get(contender.key)!
+      const source = (contender.headersFrom ?? contender.key) as ContenderKey
+      await ensure(source)
       const headers = await headersFor(contender, list, urlOf)
+      if (source !== contender.key) await stopAll()
+      const server = await ensure(contender.key)
       cookieHeaderBytes.set(contender.key, cookieBytes(headers))
       await verify(contender, server.url, headers)
       if (settings.warmupSeconds > 0) {
@@ -141,6 +155,7 @@ async function main(): Promise<void> {
       }
       // Still logged in after the run, and still not re-issuing cookies.
       await verify(contender, server.url, headers)
+      await stopAll()
       runs.get(contender.key)!.push(run)
       console.log(
         `  round ${round}/${settings.rounds}  ${contender.label.padEnd(pad)} ` +
@@ -165,9 +180,12 @@ async function main(): Promise<void> {
       `\nPaired with bare Express (both at once, sharing core ${pinning.server ?? 'any'}):`,
     )
     const bareContender = list.find((c) => c.key === 'bare')!
-    const bareServer = servers.get('bare')!
     for (const contender of list.filter((c) => c.key !== 'bare')) {
-      const server = servers.get(contender.key)!
+      // Paired rounds load two servers at once by design; both are started fresh together.
+      await stopAll()
+      if (contender.headersFrom !== undefined) await ensure(contender.headersFrom)
+      const bareServer = await ensure('bare')
+      const server = await ensure(contender.key)
       const ratios: number[] = []
       const cpuRatios: number[] = []
       const serverCoreBusy: number[] = []
