@@ -53,43 +53,6 @@ function endAfterWrites(
   return res
 }
 
-const hookedEnds = new WeakMap<object, Set<symbol>>()
-
-/** Like {@link hookWriteHeadPrototype}, for `end` (store sessions: see {@link holdEndForStore}). */
-export function hookEndPrototype(
-  proto: object,
-  key: symbol,
-  lookup: AuthLookup,
-): 'new' | 'done' | false {
-  if (proto === (ServerResponse.prototype as object)) return false
-  const target = proto as Hookable
-  const keys = hookedEnds.get(proto)
-  if (keys?.has(key) === true) return 'done'
-  if (typeof target.end !== 'function') return false
-  const original = target.end as EndFunction
-  target.end = function endAfterStore(this: ServerResponse, ...args: unknown[]) {
-    const auth = lookup(this)
-    // After the first end, commit() answers null and this simply ends.
-    return auth === undefined
-      ? original.apply(this, args)
-      : endAfterWrites(this, auth, original, args)
-  }
-  if (keys === undefined) hookedEnds.set(proto, new Set([key]))
-  else keys.add(key)
-  return 'new'
-}
-
-/**
- * {@link holdEndForStore} through the response's own prototype, with the same conditions as
- * {@link hookWriteHead}; false when the caller must patch the response itself.
- */
-export function hookEndForStore(res: ServerResponse, key: symbol, lookup: AuthLookup): boolean {
-  const proto = Object.getPrototypeOf(res) as object | null
-  if (proto === null) return false
-  const hooked = hookEndPrototype(proto, key, lookup)
-  return hooked === 'done' || (hooked === 'new' && !Object.hasOwn(res, 'end'))
-}
-
 /**
  * Applies the auth object's cookies and cache headers at the last moment before a Node response
  * sends its headers, whichever way the app ends the response (`res.end`, `res.send`, a stream).
@@ -99,64 +62,124 @@ export function applyBeforeHeaders(res: ServerResponse, auth: Committable): void
   res.writeHead = function writeHeadWithAuth(this: ServerResponse, ...args: unknown[]) {
     // Restore first: an error thrown below (an oversized cookie) must not run this twice.
     res.writeHead = original
-    const status = typeof args[0] === 'number' ? args[0] : res.statusCode
-    const effects = auth.commit(status)
-    if (effects !== null) applyEffects(res, effects, args)
+    commitBeforeWriteHead(res, auth, args)
     return (original as (...a: unknown[]) => ServerResponse).apply(this, args)
   } as ServerResponse['writeHead']
 }
 
-type Hookable = Record<string, unknown>
-const hookedWriteHeads = new WeakMap<object, Set<symbol>>()
+type Method = (this: ServerResponse, ...args: unknown[]) => ServerResponse
+const hooked = new WeakMap<object, Set<symbol>>()
 
 /**
- * Hooks `writeHead` on a response prototype (once per prototype and key): the hook applies the
- * effects of the auth object a response carries under `key`. Returns `'new'` when it hooked now,
- * `'done'` when it already had, `false` when it cannot (no such method, or the shared
- * `ServerResponse.prototype`, which would touch every response of the process).
+ * Wraps `method` of a response prototype once per prototype and key (one key per method; `wrap` receives the
+ * method it replaces). Returns `'new'` when it hooked now, `'done'` when it already had, `false`
+ * when it cannot (no such method, or the shared `ServerResponse.prototype`, which would touch
+ * every response of the process).
  */
-export function hookWriteHeadPrototype(
+function hookPrototype(
   proto: object,
+  method: 'writeHead' | 'end',
   key: symbol,
-  lookup: AuthLookup,
+  wrap: (original: Method) => Method,
 ): 'new' | 'done' | false {
   if (proto === (ServerResponse.prototype as object)) return false
-  const target = proto as Hookable
-  const keys = hookedWriteHeads.get(proto)
+  const target = proto as Record<string, unknown>
+  const keys = hooked.get(proto)
   if (keys?.has(key) === true) return 'done'
-  if (typeof target.writeHead !== 'function') return false
-  const original = target.writeHead as (...args: unknown[]) => ServerResponse
-  target.writeHead = function writeHeadWithAuth(this: ServerResponse, ...args: unknown[]) {
-    const auth = lookup(this)
-    // commit() answers only once: a second call (a retry after an error thrown below, such as an
-    // oversized cookie) applies nothing.
-    if (auth !== undefined) {
-      const status = typeof args[0] === 'number' ? args[0] : this.statusCode
-      const effects = auth.commit(status)
-      if (effects !== null) applyEffects(this, effects, args)
-    }
-    return original.apply(this, args)
-  }
-  if (keys === undefined) hookedWriteHeads.set(proto, new Set([key]))
+  if (typeof target[method] !== 'function') return false
+  target[method] = wrap(target[method] as Method)
+  if (keys === undefined) hooked.set(proto, new Set([key]))
   else keys.add(key)
   return 'new'
 }
 
 /**
- * Arranges for the effects of the auth object `lookup` finds for a response to be applied right
- * before it sends its headers, through a `writeHead` hook on the response's own prototype
- * (Express gives every app one, between the response and `ServerResponse.prototype`): much
- * cheaper than patching each response, and nothing is stored on the response. Returns false when
- * that cannot work for this response: no such prototype (a bare `node:http` response), or the
- * hook was added just now while the response already carries a `writeHead` patched by some other
- * middleware (which may have captured the unhooked method). The caller then patches the response
- * itself with {@link applyBeforeHeaders}.
+ * Hooks `method` on `res`'s own prototype (Express gives every app one, between the response and
+ * `ServerResponse.prototype`): much cheaper than patching each response, and nothing is stored
+ * on the response. False when that cannot work for this response: no such prototype (a bare
+ * `node:http` response), or the hook was added just now while the response already carries its
+ * own `method` patched by some other middleware (which may have captured the unhooked one); the
+ * caller then patches the response itself.
  */
-export function hookWriteHead(res: ServerResponse, key: symbol, lookup: AuthLookup): boolean {
+function hookResponse(
+  res: ServerResponse,
+  method: 'writeHead' | 'end',
+  key: symbol,
+  wrap: (original: Method) => Method,
+): boolean {
   const proto = Object.getPrototypeOf(res) as object | null
   if (proto === null) return false
-  const hooked = hookWriteHeadPrototype(proto, key, lookup)
-  return hooked === 'done' || (hooked === 'new' && !Object.hasOwn(res, 'writeHead'))
+  const result = hookPrototype(proto, method, key, wrap)
+  return result === 'done' || (result === 'new' && !Object.hasOwn(res, method))
+}
+
+/** Commits `auth` and applies its effects, before the `writeHead(...args)` call they precede. */
+function commitBeforeWriteHead(res: ServerResponse, auth: Committable, args: unknown[]): void {
+  const status = typeof args[0] === 'number' ? args[0] : res.statusCode
+  const effects = auth.commit(status)
+  if (effects !== null) applyEffects(res, effects, args)
+}
+
+// commit() answers only once, so a hook that runs again (a retry after an error thrown while
+// applying, such as an oversized cookie; a second end) applies nothing more.
+type Wrap = (original: Method) => Method
+// Built once per lookup (per adapter instance), not per request.
+const writeHeadHooks = new WeakMap<AuthLookup, Wrap>()
+const endHooks = new WeakMap<AuthLookup, Wrap>()
+const once = (
+  cache: WeakMap<AuthLookup, Wrap>,
+  lookup: AuthLookup,
+  make: (l: AuthLookup) => Wrap,
+) => {
+  let wrap = cache.get(lookup)
+  if (wrap === undefined) {
+    wrap = make(lookup)
+    cache.set(lookup, wrap)
+  }
+  return wrap
+}
+
+const writeHeadHook =
+  (lookup: AuthLookup) =>
+  (original: Method): Method =>
+    function writeHeadWithAuth(this: ServerResponse, ...args: unknown[]) {
+      const auth = lookup(this)
+      if (auth !== undefined) commitBeforeWriteHead(this, auth, args)
+      return original.apply(this, args)
+    }
+
+const endHook =
+  (lookup: AuthLookup) =>
+  (original: Method): Method =>
+    function endAfterStore(this: ServerResponse, ...args: unknown[]) {
+      const auth = lookup(this)
+      return auth === undefined
+        ? original.apply(this, args)
+        : endAfterWrites(this, auth, original, args)
+    }
+
+/** Hooks `writeHead` on a response prototype (see {@link hookResponse}) for `lookup`'s auth objects. */
+export function hookWriteHeadPrototype(proto: object, key: symbol, lookup: AuthLookup) {
+  return hookPrototype(proto, 'writeHead', key, once(writeHeadHooks, lookup, writeHeadHook))
+}
+
+/** Hooks `end` on a response prototype, for store sessions (see {@link holdEndForStore}). */
+export function hookEndPrototype(proto: object, key: symbol, lookup: AuthLookup) {
+  return hookPrototype(proto, 'end', key, once(endHooks, lookup, endHook))
+}
+
+/**
+ * Arranges for the effects of the auth object `lookup` finds for a response to be applied right
+ * before it sends its headers, through a `writeHead` hook on its prototype (see
+ * {@link hookResponse}); false when the caller must use {@link applyBeforeHeaders}.
+ */
+export function hookWriteHead(res: ServerResponse, key: symbol, lookup: AuthLookup): boolean {
+  return hookResponse(res, 'writeHead', key, once(writeHeadHooks, lookup, writeHeadHook))
+}
+
+/** {@link holdEndForStore} through the response's prototype; false when the caller must patch `res`. */
+export function hookEndForStore(res: ServerResponse, key: symbol, lookup: AuthLookup): boolean {
+  return hookResponse(res, 'end', key, once(endHooks, lookup, endHook))
 }
 
 /**
