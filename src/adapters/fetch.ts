@@ -3,9 +3,9 @@ import type { LoginManager } from '../core/login-manager.ts'
 import type { AuthOutcome } from '../core/outcome.ts'
 import type { UserId } from '../core/types.ts'
 import {
-  applyEffectsToResponse,
   asNodeIncoming,
   FetchRequestAdapter,
+  finishResponse,
   type NodeIncoming,
   outcomeToResponse,
 } from './web.ts'
@@ -97,19 +97,10 @@ export function fetchLogin<User extends object, Id extends UserId = string>(
     return result
   }
 
-  /** The response with the effects applied: synchronous unless a store write must be awaited. */
-  const finish = (a: RequestAuth<User, Id>, response: Response): MaybeResponse => {
-    const effects = a.commit(response.status)
-    if (effects === null) return response
-    const result = applyEffectsToResponse(response, effects)
-    if (effects.pending === undefined) return result
-    return effects.pending.then((failure) => (failure ? outcomeToResponse(failure) : result))
-  }
-
   const apply = async (a: RequestAuth<User, Id>, response: Response) => {
     const failedLoad = unavailable.get(a)
     if (failedLoad !== undefined) return outcomeToResponse(failedLoad)
-    return finish(a, response)
+    return finishResponse(a, response)
   }
 
   /** Runs `body` with a ready auth object: synchronously for cookie sessions. */
@@ -126,17 +117,19 @@ export function fetchLogin<User extends object, Id extends UserId = string>(
   const handle = (handler: FetchAuthHandler<User, Id>) =>
     withAuth((request, a) => {
       const response = handler(request, a)
-      return response instanceof Promise ? response.then((r) => finish(a, r)) : finish(a, response)
+      return response instanceof Promise
+        ? response.then((r) => finishResponse(a, r))
+        : finishResponse(a, response)
     })
 
   const guarded = (fresh: boolean, handler: FetchGuardedHandler<User, Id>) =>
     withAuth((request, a) => {
       const run = (outcome: AuthOutcome | null): MaybeResponse => {
-        if (outcome !== null) return finish(a, outcomeToResponse(outcome))
+        if (outcome !== null) return finishResponse(a, outcomeToResponse(outcome))
         const response = handler(request, a as GuardedAuth<User, Id>)
         return response instanceof Promise
-          ? response.then((r) => finish(a, r))
-          : finish(a, response)
+          ? response.then((r) => finishResponse(a, r))
+          : finishResponse(a, response)
       }
       const decision = a.guard(fresh)
       return decision instanceof Promise ? decision.then(run) : run(decision)

@@ -7,6 +7,7 @@ import {
   applyEffectsToResponse,
   asNodeIncoming,
   FetchRequestAdapter,
+  finishResponse,
   type NodeIncoming,
   outcomeToResponse,
 } from './web.ts'
@@ -94,18 +95,6 @@ export function honoLogin<User extends object, Id extends UserId = string>(
     return auth
   }
 
-  /** The response with the auth effects applied; a 503 instead when a store write failed. */
-  const finish = (
-    auth: RequestAuth<User, Id>,
-    response: Response,
-  ): Response | Promise<Response> => {
-    const effects = auth.commit(response.status)
-    if (effects === null) return response
-    const updated = applyEffectsToResponse(response, effects)
-    if (effects.pending === undefined) return updated
-    return effects.pending.then((failure) => (failure ? outcomeToResponse(failure) : updated))
-  }
-
   const middleware: MiddlewareHandler<AuthEnv<User, Id>> = async function loginManager(c, next) {
     const auth = create(c)
     if (!manager._backend.sync) {
@@ -152,12 +141,12 @@ export function honoLogin<User extends object, Id extends UserId = string>(
       }
       const auth = create(c)
       const run = (outcome: AuthOutcome | null): Response | Promise<Response> => {
-        if (outcome !== null) return finish(auth, outcomeToResponse(outcome))
+        if (outcome !== null) return finishResponse(auth, outcomeToResponse(outcome))
         const response = handler(c)
         // The common case (cookie sessions, a synchronous handler) needs no promise at all.
         return response instanceof Promise
-          ? response.then((r) => finish(auth, r))
-          : finish(auth, response)
+          ? response.then((r) => finishResponse(auth, r))
+          : finishResponse(auth, response)
       }
       if (!manager._backend.sync) {
         return (async () => {

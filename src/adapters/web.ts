@@ -167,6 +167,21 @@ export function applyEffectsToResponse(response: Response, effects: ResponseEffe
   }
 }
 
+/**
+ * Commits `auth` and returns `response` with its effects applied: synchronously unless store
+ * writes must be awaited, and a 503 instead when one of them failed.
+ */
+export function finishResponse(
+  auth: { commit(status: number): ResponseEffects | null },
+  response: Response,
+): Response | Promise<Response> {
+  const effects = auth.commit(response.status)
+  if (effects === null) return response
+  const updated = applyEffectsToResponse(response, effects)
+  if (effects.pending === undefined) return updated
+  return effects.pending.then((failure) => (failure ? outcomeToResponse(failure) : updated))
+}
+
 /** A Fetch `Response` for a guard outcome. */
 export function outcomeToResponse(outcome: AuthOutcome): Response {
   if (outcome.type === 'redirect') {
