@@ -166,6 +166,53 @@ describe('expressLogin().install(app)', () => {
     assert.match(unguarded.text, /login\.install\(app\)/)
   })
 
+  it('keeps the auth object out of the request: req.auth is no own property, and survives res.locals copied with a spread', async () => {
+    const { manager, login } = setup()
+    const app = express()
+    app.use(login.middleware)
+    app.get('/copy', (req, res) => {
+      const own = Object.hasOwn(req, 'auth')
+      // Replacing res.locals with a copy (the documented way) keeps login-manager's entry.
+      res.locals = { ...res.locals, title: 'copied' }
+      login.auth(req).flash('after the copy')
+      res.send(`own=${own} user=${login.auth(req).user?.id ?? 'nobody'}`)
+    })
+    app.get('/read', (req, res) => {
+      res.send(
+        login
+          .auth(req)
+          .consumeFlashes()
+          .map((f) => f.message)
+          .join(','),
+      )
+    })
+    const cookie = await testLogin(manager, new User('ada'))
+    const copied = await request(app).get('/copy').set('Cookie', cookie)
+    assert.equal(copied.text, 'own=false user=ada')
+    const session = (copied.headers['set-cookie'] as unknown as string[] | undefined)?.[0]
+    assert.ok(session, 'the flash set after the copy reaches the session cookie')
+    const read = await request(app)
+      .get('/read')
+      .set('Cookie', session.split(';')[0] ?? '')
+    assert.equal(read.text, 'after the copy')
+  })
+
+  it('without install, req.auth stays undefined outside the middleware, whatever ran before', async () => {
+    const { manager, login } = setup()
+    const app = express()
+    app.get('/outside', (req, res) => {
+      res.send(String((req as { auth?: unknown }).auth))
+    })
+    app.use(login.middleware)
+    app.get('/inside', (req, res) => {
+      res.send(login.auth(req).user?.id ?? 'nobody')
+    })
+    const cookie = await testLogin(manager, new User('ada'))
+    assert.equal((await request(app).get('/outside').set('Cookie', cookie)).text, 'undefined')
+    assert.equal((await request(app).get('/inside').set('Cookie', cookie)).text, 'ada')
+    assert.equal((await request(app).get('/outside').set('Cookie', cookie)).text, 'undefined')
+  })
+
   it('a guard that creates the auth object after another middleware patched res.writeHead still applies cookies', async () => {
     const { login } = setup()
     const app = express()

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http'
+import { IncomingMessage, type ServerResponse } from 'node:http'
 import type { Application, NextFunction, Request, RequestHandler, Response } from 'express'
 import type { GuardedAuth, RequestAuth } from '../core/auth.ts'
 import { LoginManagerError } from '../core/errors.ts'
@@ -107,20 +107,37 @@ export function expressLogin<User extends object, Id extends UserId = string>(
 ): ExpressLogin<User, Id> {
   manager.assertReady()
 
-  // Where this integration keeps the auth object of a request (under `install`, `req.auth` is a
-  // getter reading it), and the response hook that applies its cookies.
-  const AUTH = Symbol('login-manager.auth')
+  // Where the auth object of a request lives: in Express's per-request `res.locals`, under a
+  // private symbol. Not on the request itself: adding any property to Node's request or response
+  // objects costs more than everything else login-manager does in a request (measured with
+  // callgrind: ~20k instructions; `res.locals` is a dictionary object, where a new key is cheap),
+  // and a WeakMap keyed by the request is worse still (its entry refers back to its key, an
+  // ephemeron cycle the garbage collector pays for on every request). Without `res.locals`
+  // (a plain node:http server) it goes on the request.
+  const SLOT = Symbol('login-manager.auth')
+  type Slots = { [SLOT]?: RequestAuth<User, Id> }
+  const localsOf = (res: ServerResponse | undefined): Slots | undefined => {
+    const locals = (res as { locals?: unknown } | undefined)?.locals
+    return typeof locals === 'object' && locals !== null ? (locals as Slots) : undefined
+  }
+  const find = (req: Request): RequestAuth<User, Id> | undefined => {
+    const locals = localsOf(req.res)
+    return locals === undefined ? (req as Slots)[SLOT] : locals[SLOT]
+  }
   const RESPONSE = Symbol('login-manager.response-auth')
   const RESPONSE_END = Symbol('login-manager.response-end')
   // The response hooks find the auth object through the request (Node's `res.req`).
-  const lookup = (res: ServerResponse): RequestAuth<User, Id> | undefined =>
-    (res.req as Carrier | undefined)?.[AUTH]
-  type Carrier = { [AUTH]?: RequestAuth<User, Id> }
+  const lookup = (res: ServerResponse): RequestAuth<User, Id> | undefined => {
+    const locals = localsOf(res)
+    return locals === undefined ? (res.req as Slots | undefined)?.[SLOT] : locals[SLOT]
+  }
 
   /** Creates the request's auth object and arranges for its cookies to reach the response. */
   const create = (req: Request, res: Response): RequestAuth<User, Id> => {
     const auth = manager.createAuth(new ExpressRequestAdapter(req))
-    ;(req as Carrier)[AUTH] = auth
+    const locals = localsOf(res)
+    if (locals === undefined) (req as Slots)[SLOT] = auth
+    else locals[SLOT] = auth
     // Express gives each app its own response prototype: hooking its writeHead once is much
     // cheaper than patching every response.
     if (!hookWriteHead(res, RESPONSE, lookup)) applyBeforeHeaders(res, auth)
@@ -130,39 +147,33 @@ export function expressLogin<User extends object, Id extends UserId = string>(
     return auth
   }
 
-  const middleware: RequestHandler = function loginManagerMiddleware(req, res, next) {
-    const auth = (req as Carrier)[AUTH] ?? create(req, res)
-    ;(req as AuthRequest<User, Id>).auth = auth
-    if (manager._backend.sync) {
-      next()
-      return
-    }
-    auth.prepare().then((outcome) => (outcome === null ? next() : sendOutcome(res, outcome)), next)
-  }
-
-  const installed = new WeakSet<object>()
-  const install = (app: Application) => {
-    const proto = (app as unknown as { request?: unknown }).request
-    if (typeof proto !== 'object' || proto === null) {
-      throw new LoginManagerError(
-        'ERR_INVALID_OPTION',
-        'login.install(app): expected an Express application (express()), which has app.request',
-      )
-    }
-    if (installed.has(proto)) return
-    installed.add(proto)
-    // Hooked now, before any middleware can capture the unhooked methods per response.
-    const responseProto = (app as unknown as { response?: unknown }).response
-    if (typeof responseProto === 'object' && responseProto !== null) {
-      hookWriteHeadPrototype(responseProto, RESPONSE, lookup)
-      if (!manager._backend.sync) hookEndPrototype(responseProto, RESPONSE_END, lookup)
-    }
+  // Request prototypes given a `req.auth` getter: `true` when it creates the auth object on first
+  // read (`install`, Flask's `init_app`), `false` when it only returns the one a guard or the
+  // middleware created (so that a route outside them sees `undefined`, whatever ran before).
+  // Express gives each app its own prototype; a mounted app's inherits from its parent's.
+  const getters = new WeakMap<object, boolean>()
+  /**
+   * Gives `proto` (an app's request prototype) an `auth` getter; false for prototypes shared
+   * beyond Express (node's own `IncomingMessage.prototype`, `Object.prototype`), left untouched.
+   */
+  const defineGetter = (proto: object | null, lazy: boolean): boolean => {
+    if (proto === null) return false
+    const defined = getters.get(proto)
+    if (defined === true || defined === lazy) return true
+    if (proto === IncomingMessage.prototype || proto === Object.prototype) return false
+    getters.set(proto, lazy)
     Object.defineProperty(proto, 'auth', {
       configurable: true,
       enumerable: false,
-      get(this: Request & Carrier) {
-        return this[AUTH] ?? (this.res === undefined ? undefined : create(this, this.res))
-      },
+      get: lazy
+        ? function auth(this: Request) {
+            return find(this) ?? (this.res === undefined ? undefined : create(this, this.res))
+          }
+        : function auth(this: Request) {
+            return find(this)
+          },
+      // Another library may own `req.auth` (express-jwt, express-oauth2-jwt-bearer): its
+      // assignment becomes the request's own property, as it would without login-manager.
       set(this: Request, value: unknown) {
         Object.defineProperty(this, 'auth', {
           configurable: true,
@@ -172,6 +183,47 @@ export function expressLogin<User extends object, Id extends UserId = string>(
         })
       },
     })
+    return true
+  }
+
+  /** Makes `req.auth` return `auth`: through a prototype's getter, else as an own property. */
+  const expose = (req: Request, auth: RequestAuth<User, Id>): void => {
+    // A getter (this app's, or inherited from the app it is mounted on) may already answer;
+    // assigning would go through its setter (an own property: slow).
+    const target = req as Partial<AuthRequest<User, Id>>
+    if (target.auth === auth) return
+    if (defineGetter(Object.getPrototypeOf(req) as object | null, false) && target.auth === auth) {
+      return
+    }
+    target.auth = auth
+  }
+
+  const middleware: RequestHandler = function loginManagerMiddleware(req, res, next) {
+    const auth = find(req) ?? create(req, res)
+    expose(req, auth)
+    if (manager._backend.sync) {
+      next()
+      return
+    }
+    auth.prepare().then((outcome) => (outcome === null ? next() : sendOutcome(res, outcome)), next)
+  }
+
+  const install = (app: Application) => {
+    const proto = (app as unknown as { request?: unknown }).request
+    if (typeof proto !== 'object' || proto === null) {
+      throw new LoginManagerError(
+        'ERR_INVALID_OPTION',
+        'login.install(app): expected an Express application (express()), which has app.request',
+      )
+    }
+    if (getters.get(proto) === true) return
+    // Hooked now, before any middleware can capture the unhooked methods per response.
+    const responseProto = (app as unknown as { response?: unknown }).response
+    if (typeof responseProto === 'object' && responseProto !== null) {
+      hookWriteHeadPrototype(responseProto, RESPONSE, lookup)
+      if (!manager._backend.sync) hookEndPrototype(responseProto, RESPONSE_END, lookup)
+    }
+    defineGetter(proto, true)
   }
 
   const authOf = (req: Request): RequestAuth<User, Id> => {
@@ -187,16 +239,11 @@ export function expressLogin<User extends object, Id extends UserId = string>(
 
   const guard = (fresh: boolean, handler: GuardedHandler<User, Id> | undefined): RequestHandler =>
     function loginGuard(req, res, next) {
-      // Not `req.auth`: under install() that getter would create the auth object without loading
-      // a store session first.
-      const existing = (req as Carrier)[AUTH]
+      // Not `req.auth`: its getter would create the auth object without loading a store session.
+      const existing = find(req)
       const created = existing === undefined
       const auth = existing ?? create(req, res)
-      // Under install() the request's getter already returns it; assigning would go through its
-      // setter (an own property per request: slow). Without install, req.auth is set here.
-      if (created && (req as Partial<AuthRequest<User, Id>>).auth !== auth) {
-        ;(req as AuthRequest<User, Id>).auth = auth
-      }
+      if (created) expose(req, auth)
       const proceed = (outcome: AuthOutcome | null) => {
         if (outcome !== null) return sendOutcome(res, outcome)
         if (handler === undefined) return next()

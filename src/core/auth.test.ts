@@ -654,6 +654,37 @@ describe('loading the user', () => {
     assert.deepEqual(restored, [alice])
     assert.ok(find(effects, SESSION))
   })
+  it("a remember-me restore for another user carries none of the dropped user's data", async () => {
+    const { send, jar, users, alice, bob } = setup()
+    const bobsBrowser = new Jar()
+    await send((auth) => auth.loginUser(bob, { remember: true }), {}, 200, bobsBrowser)
+    await send((auth) => auth.loginUser(alice))
+    await send((auth) => {
+      auth.session.set('cart' as never, ['alice'] as never)
+      auth.flash('kept')
+    })
+    // alice's account is deleted; her browser also holds bob's remember cookie.
+    users.delete('alice')
+    jar.values.set(REMEMBER, bobsBrowser.values.get(REMEMBER) ?? '')
+    const { result } = await send(async (auth) => ({
+      user: await auth.getUser(),
+      keys: auth.session.keys(),
+      flashes: auth.consumeFlashes().map((f) => f.message),
+    }))
+    assert.deepEqual(result, { user: bob, keys: [], flashes: ['kept'] })
+  })
+
+  it('a second loginUser in the same request without remember issues no remember cookie', async () => {
+    const { send, jar, alice, bob } = setup()
+    const { effects } = await send(async (auth) => {
+      await auth.loginUser(alice, { remember: true })
+      await auth.loginUser(bob)
+    })
+    assert.equal(find(effects, REMEMBER), undefined)
+    assert.equal(jar.values.has(REMEMBER), false)
+    assert.equal((await send((auth) => auth.getUser())).result, bob)
+  })
+
   it('a login restored from the remember cookie keeps what session.keepOnLogin says', async () => {
     for (const [keep, kept] of [
       ['all', ['cart', 'theme']],

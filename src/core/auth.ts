@@ -110,6 +110,8 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
   #storeDown = false
   #pending: Promise<void>[] = []
   #committed = false
+  /** The user whose login this request dropped (unknown or revoked): their data is not kept. */
+  #droppedUserId: UserId | undefined
   /** The clock, read once per request (seconds since the epoch). */
   #now = -1
 
@@ -359,6 +361,9 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     } else if (this.#cookie(this.#o.remember.name) !== undefined) {
       // A remember cookie left by an earlier login must not outlive this one (or restore another user).
       this.#rememberOp = 'clear'
+    } else {
+      // Nor may a token an earlier loginUser of this same request asked for (another user's).
+      this.#rememberOp = undefined
     }
     this.#setUser(user)
     this.#m.emit('userLoggedIn', { auth: this, user })
@@ -667,7 +672,13 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     version: string | number | undefined,
     rememberKey: string | null,
   ): void {
-    dropUnkept(session, this.#o.session.keepOnLogin)
+    const previous = session._auth.userId ?? this.#droppedUserId
+    if (previous !== undefined && String(previous) !== String(userId)) {
+      // The session was another user's (dropped in this request): nothing of theirs carries over.
+      session._dropData()
+    } else {
+      dropUnkept(session, this.#o.session.keepOnLogin)
+    }
     this.#m._backend.linkRemember?.(session, rememberKey)
     session._rotate = true
     session._createdAt = this.#nowSeconds()
@@ -717,7 +728,8 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
 
   #dropLogin(session: Session, reason: CookieRejection): void {
     // Quirk Q2 fixed: an id the loader no longer knows is removed from the session.
-    const { next } = session._auth
+    const { next, userId } = session._auth
+    this.#droppedUserId = userId
     session._setAuth(compact<AuthState>({ next }))
     session._rotate = true
     this.#reject('session', reason)
