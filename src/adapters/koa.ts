@@ -114,6 +114,8 @@ export function koaLogin<User extends object, Id extends UserId = string>(
       if (next !== undefined) ctx.set('Vary', next)
     }
     if (effects.noStore) ctx.set('Cache-Control', 'private, no-store')
+    // Cookie sessions have no store writes to wait for: no extra promise hop.
+    if (effects.pending === undefined) return
     const failure = await effects.pending
     if (failure) {
       ctx.remove('Set-Cookie')
@@ -124,7 +126,9 @@ export function koaLogin<User extends object, Id extends UserId = string>(
   const guard = (fresh: boolean): Middleware<GuardedState<User, Id>> =>
     async function loginGuard(ctx, next: Next) {
       const auth = ctx.state.auth as RequestAuth<User, Id>
-      const outcome = await (fresh ? auth.checkFreshLogin() : auth.checkLogin())
+      // guard() answers synchronously for a logged-in user loaded synchronously (the common case).
+      const decision = auth.guard(fresh)
+      const outcome = decision instanceof Promise ? await decision : decision
       if (outcome !== null) {
         send(ctx as unknown as Context, outcome)
         return
