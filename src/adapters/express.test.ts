@@ -213,6 +213,32 @@ describe('expressLogin().install(app)', () => {
     assert.equal((await request(app).get('/outside').set('Cookie', cookie)).text, 'undefined')
   })
 
+  it("reads the client address through Express's trust proxy setting only (a mounted app inherits it)", async () => {
+    const { login } = setup()
+    const make = (trust: boolean) => {
+      const app = express()
+      if (trust) app.set('trust proxy', 'loopback')
+      login.install(app)
+      const sub = express()
+      sub.get('/ip', (req, res) => {
+        res.send(login.auth(req).request.clientAddress ?? 'none')
+      })
+      app.use('/sub', sub)
+      app.get('/ip', (req, res) => {
+        res.send(login.auth(req).request.clientAddress ?? 'none')
+      })
+      return app
+    }
+    const forwarded = { 'X-Forwarded-For': '198.51.100.7' }
+    const trusting = make(true)
+    assert.equal((await request(trusting).get('/ip').set(forwarded)).text, '198.51.100.7')
+    assert.equal((await request(trusting).get('/sub/ip').set(forwarded)).text, '198.51.100.7')
+    const direct = make(false)
+    const text = (await request(direct).get('/ip').set(forwarded)).text
+    assert.notEqual(text, '198.51.100.7')
+    assert.match(text, /127\.0\.0\.1|::1/)
+  })
+
   it('a guard that creates the auth object after another middleware patched res.writeHead still applies cookies', async () => {
     const { login } = setup()
     const app = express()

@@ -78,7 +78,10 @@ class ExpressRequestAdapter implements RequestAdapter {
     // Honours Express's `trust proxy` setting; a raw X-Forwarded-For is never read here. Without
     // a trusted proxy the socket address is the answer, and skips Express's proxy-addr work.
     const req = this.#req
-    return req.app?.get('trust proxy') ? req.ip : req.socket?.remoteAddress
+    // `settings` directly: what `app.get('trust proxy')` answers (a mounted app's settings inherit
+    // its parent's), without Express's accessor.
+    const settings = (req.app as { settings?: Record<string, unknown> } | undefined)?.settings
+    return settings?.['trust proxy'] ? req.ip : req.socket?.remoteAddress
   }
   get origin() {
     return `${this.#req.protocol}://${this.#req.headers.host ?? 'localhost'}`
