@@ -123,24 +123,22 @@ export function expressLogin<User extends object, Id extends UserId = string>(
     const locals = (res as { locals?: unknown } | undefined)?.locals
     return typeof locals === 'object' && locals !== null ? (locals as Slots) : undefined
   }
-  const find = (req: Request): RequestAuth<User, Id> | undefined => {
-    const locals = localsOf(req.res)
-    return locals === undefined ? (req as Slots)[SLOT] : locals[SLOT]
+  /** The auth object kept for the request/response pair, if any. */
+  const slotOf = (req: object | undefined, res: ServerResponse | undefined) => {
+    const locals = localsOf(res)
+    return locals === undefined ? (req as Slots | undefined)?.[SLOT] : locals[SLOT]
   }
+  const find = (req: Request): RequestAuth<User, Id> | undefined => slotOf(req, req.res)
   const RESPONSE = Symbol('login-manager.response-auth')
   const RESPONSE_END = Symbol('login-manager.response-end')
   // The response hooks find the auth object through the request (Node's `res.req`).
-  const lookup = (res: ServerResponse): RequestAuth<User, Id> | undefined => {
-    const locals = localsOf(res)
-    return locals === undefined ? (res.req as Slots | undefined)?.[SLOT] : locals[SLOT]
-  }
+  const lookup = (res: ServerResponse): RequestAuth<User, Id> | undefined => slotOf(res.req, res)
 
   /** Creates the request's auth object and arranges for its cookies to reach the response. */
   const create = (req: Request, res: Response): RequestAuth<User, Id> => {
     const auth = manager.createAuth(new ExpressRequestAdapter(req))
-    const locals = localsOf(res)
-    if (locals === undefined) (req as Slots)[SLOT] = auth
-    else locals[SLOT] = auth
+    const slots: Slots = localsOf(res) ?? (req as Slots)
+    slots[SLOT] = auth
     // Express gives each app its own response prototype: hooking its writeHead once is much
     // cheaper than patching every response.
     if (!hookWriteHead(res, RESPONSE, lookup)) applyBeforeHeaders(res, auth)

@@ -115,21 +115,13 @@ export function fetchLogin<User extends object, Id extends UserId = string>(
     }
 
   const handle = (handler: FetchAuthHandler<User, Id>) =>
-    withAuth((request, a) => {
-      const response = handler(request, a)
-      return response instanceof Promise
-        ? response.then((r) => finishResponse(a, r))
-        : finishResponse(a, response)
-    })
+    withAuth((request, a) => finishResponse(a, handler(request, a)))
 
   const guarded = (fresh: boolean, handler: FetchGuardedHandler<User, Id>) =>
     withAuth((request, a) => {
       const run = (outcome: AuthOutcome | null): MaybeResponse => {
         if (outcome !== null) return finishResponse(a, outcomeToResponse(outcome))
-        const response = handler(request, a as GuardedAuth<User, Id>)
-        return response instanceof Promise
-          ? response.then((r) => finishResponse(a, r))
-          : finishResponse(a, response)
+        return finishResponse(a, handler(request, a as GuardedAuth<User, Id>))
       }
       const decision = a.guard(fresh)
       return decision instanceof Promise ? decision.then(run) : run(decision)

@@ -142,11 +142,8 @@ export function honoLogin<User extends object, Id extends UserId = string>(
       const auth = create(c)
       const run = (outcome: AuthOutcome | null): Response | Promise<Response> => {
         if (outcome !== null) return finishResponse(auth, outcomeToResponse(outcome))
-        const response = handler(c)
         // The common case (cookie sessions, a synchronous handler) needs no promise at all.
-        return response instanceof Promise
-          ? response.then((r) => finishResponse(auth, r))
-          : finishResponse(auth, response)
+        return finishResponse(auth, handler(c))
       }
       if (!manager._backend.sync) {
         return (async () => {

@@ -168,13 +168,14 @@ export function applyEffectsToResponse(response: Response, effects: ResponseEffe
 }
 
 /**
- * Commits `auth` and returns `response` with its effects applied: synchronously unless store
- * writes must be awaited, and a 503 instead when one of them failed.
+ * Commits `auth` and returns `response` with its effects applied: synchronously when the handler
+ * answered synchronously and no store write must be awaited, and a 503 instead when one failed.
  */
 export function finishResponse(
   auth: { commit(status: number): ResponseEffects | null },
-  response: Response,
+  response: Response | Promise<Response>,
 ): Response | Promise<Response> {
+  if (response instanceof Promise) return response.then((r) => finishResponse(auth, r))
   const effects = auth.commit(response.status)
   if (effects === null) return response
   const updated = applyEffectsToResponse(response, effects)

@@ -332,12 +332,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     const id = this.#m._userIdOf(user)
     const session = await this.getSession()
     const previous = session._auth
-    if (previous.userId !== undefined && String(previous.userId) !== String(id)) {
-      // Another user logged in on this browser: nothing of theirs carries over.
-      session._dropData()
-    } else {
-      dropUnkept(session, keep)
-    }
+    this.#carryOver(session, id, keep)
     // With store remember tokens, the session record names the token of its device, so that
     // revoking the session revokes the token too (`null`: no token on this device any more).
     const reserved = remember ? this.#m._rememberTokens?.reserve(id) : undefined
@@ -672,13 +667,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     version: string | number | undefined,
     rememberKey: string | null,
   ): void {
-    const previous = session._auth.userId ?? this.#droppedUserId
-    if (previous !== undefined && String(previous) !== String(userId)) {
-      // The session was another user's (dropped in this request): nothing of theirs carries over.
-      session._dropData()
-    } else {
-      dropUnkept(session, this.#o.session.keepOnLogin)
-    }
+    this.#carryOver(session, userId, this.#o.session.keepOnLogin)
     this.#m._backend.linkRemember?.(session, rememberKey)
     session._rotate = true
     session._createdAt = this.#nowSeconds()
@@ -692,6 +681,16 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
         next: session._auth.next,
       }),
     )
+  }
+
+  /**
+   * What of the session a login of `userId` keeps: what `keep` says, or nothing (flashes and
+   * `next` aside) when the session was another user's, even one whose login this request dropped.
+   */
+  #carryOver(session: Session, userId: UserId, keep: KeepOnLogin): void {
+    const owner = session._auth.userId ?? this.#droppedUserId
+    if (owner !== undefined && String(owner) !== String(userId)) session._dropData()
+    else dropUnkept(session, keep)
   }
 
   #decodeRemember(): RememberDecoded | undefined {
