@@ -18,6 +18,7 @@ import os from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import {
+  bareContenders,
   cookieBytes,
   headersFor,
   verify as libVerify,
@@ -32,9 +33,8 @@ import {
   type Pinning,
   ROOT,
   type ServerProcess,
-  startServer,
+  serverPool,
   stopAllServers,
-  stopServerAndWait,
   stopServersOnExit,
 } from './lib/processes.ts'
 
@@ -228,25 +228,14 @@ export async function runGroup(
   const bare = group.contenders.find((c) => c.role === 'bare')
   if (bare === undefined) throw new Error(`${group.title}: no bare contender`)
   const sameRequest = group.contenders.find((c) => c.role === 'same-request')
-  // One process per contender: the `same-request` reference is a second bare server process.
-  // Each sequential measurement runs with its server ALONE: on this kind of machine a Node server
-  // started while other (even idle, even stopped) server processes are alive can run 15-25 %
-  // slower than the first one started, whatever it serves, which would bias every ratio. So
-  // servers are started when needed and all stopped after each measurement.
-  const servers = new Map<string, ServerProcess>()
-  const urlOf = (key: string) => servers.get(key)!.url
-  const ensure = async (key: string): Promise<ServerProcess> => {
-    const running = servers.get(key)
-    if (running !== undefined) return running
-    const c = group.contenders.find((x) => x.key === key)!
-    const started = await startServer(c.file, { BENCH_SECRET: secret, ...c.env }, pinning.server)
-    servers.set(key, started)
-    return started
+  // One process per contender: the `same-request` reference is a second bare server process, and
+  // each sequential measurement runs with its server alone (see serverPool).
+  const find = (key: string) => {
+    const c = group.contenders.find((x) => x.key === key)
+    if (c === undefined) throw new Error(`${group.title}: ${key} is not a contender`)
+    return c
   }
-  const stopAll = async () => {
-    await Promise.all([...servers.values()].map((s) => stopServerAndWait(s.child)))
-    servers.clear()
-  }
+  const { ensure, urlOf, stopAll } = serverPool(find, secret, pinning.server)
   /** Bytes of the Cookie header each contender was last loaded with. */
   const cookieHeaderBytes = new Map<string, number>()
   const pad = Math.max(...group.contenders.map((c) => c.label.length))
@@ -506,24 +495,13 @@ const BUDGETED = new Set(['hono', 'fastify', 'fetch'])
 
 function groups(secret: string): Group[] {
   const lm = testLoginPrepare(secret)
-  const none = async () => ({})
   const server = (name: string) => `bench/servers/${name}.ts`
-  /** The bare server again, loaded with login-manager's request headers. */
-  const sameRequest = (label: string, name: string): Contender => ({
-    key: 'bare-same-request',
-    label: `${label}, same request`,
-    role: 'same-request',
-    file: server(name),
-    prepare: none,
-    headersFrom: 'login-manager',
-  })
   return [
     {
       key: 'hono',
       title: 'Hono',
       contenders: [
-        { key: 'bare', label: 'bare Hono', role: 'bare', file: server('hono-bare'), prepare: none },
-        sameRequest('bare Hono', 'hono-bare'),
+        ...bareContenders('bare Hono', server('hono-bare')),
         {
           key: 'login-manager',
           label: 'login-manager',
@@ -558,14 +536,7 @@ function groups(secret: string): Group[] {
       key: 'fastify',
       title: 'Fastify',
       contenders: [
-        {
-          key: 'bare',
-          label: 'bare Fastify',
-          role: 'bare',
-          file: server('fastify-bare'),
-          prepare: none,
-        },
-        sameRequest('bare Fastify', 'fastify-bare'),
+        ...bareContenders('bare Fastify', server('fastify-bare')),
         {
           key: 'login-manager',
           label: 'login-manager',
@@ -586,8 +557,7 @@ function groups(secret: string): Group[] {
       key: 'koa',
       title: 'Koa',
       contenders: [
-        { key: 'bare', label: 'bare Koa', role: 'bare', file: server('koa-bare'), prepare: none },
-        sameRequest('bare Koa', 'koa-bare'),
+        ...bareContenders('bare Koa', server('koa-bare')),
         {
           key: 'login-manager',
           label: 'login-manager',
@@ -608,14 +578,7 @@ function groups(secret: string): Group[] {
       key: 'fetch',
       title: 'Fetch (@hono/node-server)',
       contenders: [
-        {
-          key: 'bare',
-          label: 'bare Fetch handler',
-          role: 'bare',
-          file: server('fetch-bare'),
-          prepare: none,
-        },
-        sameRequest('bare Fetch handler', 'fetch-bare'),
+        ...bareContenders('bare Fetch handler', server('fetch-bare')),
         {
           key: 'login-manager',
           label: 'login-manager',

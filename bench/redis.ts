@@ -22,6 +22,7 @@ import {
   settingsFromEnv,
   writeReport,
 } from './frameworks.ts'
+import { bareContenders } from './lib/contenders.ts'
 import { choosePinning } from './lib/processes.ts'
 
 /** login-manager must answer at least this many times as many requests as passport + connect-redis. */
@@ -88,22 +89,8 @@ async function main(): Promise<void> {
       key: 'redis',
       title: 'Express 5, sessions in Redis',
       contenders: [
-        {
-          key: 'bare',
-          label: 'bare Express',
-          role: 'bare',
-          file: 'bench/servers/bare.ts',
-          prepare: async () => ({}),
-        },
-        {
-          // bare.ts again, loaded with login-manager's session cookie (a signed store id).
-          key: 'bare-same-request',
-          label: 'bare Express, same request',
-          role: 'same-request',
-          file: 'bench/servers/bare.ts',
-          prepare: async () => ({}),
-          headersFrom: 'login-manager',
-        },
+        // bare.ts twice; the second is loaded with login-manager's cookie (a signed store id).
+        ...bareContenders('bare Express', 'bench/servers/bare.ts'),
         {
           key: 'login-manager',
           label: 'login-manager + RedisStore (ioredis)',

@@ -23,10 +23,8 @@ import { measure, type RunResult } from './lib/measure.ts'
 import {
   choosePinning,
   ROOT,
-  type ServerProcess,
-  startServer,
+  serverPool,
   stopAllServers,
-  stopServerAndWait,
   stopServersOnExit,
 } from './lib/processes.ts'
 
@@ -107,25 +105,14 @@ async function main(): Promise<void> {
     )
   }
 
-  // One process per contender: "bare Express, same request" is a second bare.ts process. Each
-  // sequential measurement runs with its server ALONE: a Node server started while other server
-  // processes are alive (even idle) can run 15-25 % slower than the first one started, whatever
-  // it serves, which would bias every ratio. Servers are started when needed and all stopped
-  // after each measurement.
-  const servers = new Map<ContenderKey, ServerProcess>()
-  const urlOf = (key: string) => servers.get(key as ContenderKey)!.url
-  const ensure = async (key: ContenderKey): Promise<ServerProcess> => {
-    const running = servers.get(key)
-    if (running !== undefined) return running
-    const c = list.find((x) => x.key === key)!
-    const started = await startServer(c.file, { BENCH_SECRET: secret }, pinning.server)
-    servers.set(key, started)
-    return started
+  // One process per contender: "bare Express, same request" is a second bare.ts process, and each
+  // sequential measurement runs with its server alone (see serverPool).
+  const find = (key: string) => {
+    const c = list.find((x) => x.key === key)
+    if (c === undefined) throw new Error(`${key} is not a contender`)
+    return c
   }
-  const stopAll = async () => {
-    await Promise.all([...servers.values()].map((s) => stopServerAndWait(s.child)))
-    servers.clear()
-  }
+  const { ensure, urlOf, stopAll } = serverPool(find, secret, pinning.server)
   /** Bytes of the Cookie header each contender was last loaded with. */
   const cookieHeaderBytes = new Map<ContenderKey, number>()
   const pad = Math.max(...list.map((c) => c.label.length))

@@ -109,26 +109,31 @@ export async function verify(
 }
 
 /**
+ * A framework's bare server twice: as the reference, with no cookie, and as "same request", loaded
+ * with exactly the headers of the contender keyed `login-manager` (the Cookie header's own cost).
+ */
+export function bareContenders(label: string, file: string) {
+  const none = async (): Promise<Record<string, string>> => ({})
+  return [
+    { key: 'bare', label, role: 'bare', file, prepare: none },
+    {
+      key: 'bare-same-request',
+      label: `${label}, same request`,
+      role: 'same-request',
+      file,
+      prepare: none,
+      headersFrom: 'login-manager',
+    },
+  ] as const
+}
+
+/**
  * The Express contenders, in the order they run. `secret` must be the servers' BENCH_SECRET.
  */
 export function contenders(secret: string): Contender[] {
   const loginManager = testLoginPrepare(secret)
   return [
-    {
-      key: 'bare',
-      label: 'bare Express',
-      role: 'bare',
-      file: 'bench/servers/bare.ts',
-      prepare: async () => ({}),
-    },
-    {
-      key: 'bare-same-request',
-      label: 'bare Express, same request',
-      role: 'same-request',
-      file: 'bench/servers/bare.ts',
-      prepare: async () => ({}),
-      headersFrom: 'login-manager',
-    },
+    ...bareContenders('bare Express', 'bench/servers/bare.ts'),
     {
       key: 'login-manager',
       label: 'login-manager',

@@ -104,6 +104,53 @@ export function startServer(
   })
 }
 
+/**
+ * Contender servers started on demand, one process per key, until {@link ServerPool.stopAll}.
+ * Each sequential measurement runs with its server ALONE: on this kind of machine a Node server
+ * started while other (even idle, even stopped) server processes are alive can run 15-25 %
+ * slower than the first one started, whatever it serves, which would bias every ratio. So the
+ * benchmarks start servers when needed and stop them all after each measurement.
+ */
+export interface ServerPool {
+  /** The running server of `key`, started now if it is not running. */
+  ensure(key: string): Promise<ServerProcess>
+  /** The URL of `key`'s running server. */
+  urlOf(key: string): string
+  /** Stops every server of the pool and waits until they have exited. */
+  stopAll(): Promise<void>
+}
+
+/**
+ * A {@link ServerPool}: `describe(key)` gives the server file (and extra environment) of a key;
+ * every server gets `BENCH_SECRET=secret` and is pinned to `pin`.
+ */
+export function serverPool(
+  describe: (key: string) => { readonly file: string; readonly env?: Record<string, string> },
+  secret: string,
+  pin: number | null,
+): ServerPool {
+  const servers = new Map<string, ServerProcess>()
+  return {
+    async ensure(key) {
+      const running = servers.get(key)
+      if (running !== undefined) return running
+      const { file, env } = describe(key)
+      const started = await startServer(file, { BENCH_SECRET: secret, ...env }, pin)
+      servers.set(key, started)
+      return started
+    },
+    urlOf(key) {
+      const server = servers.get(key)
+      if (server === undefined) throw new Error(`${key}: its server is not running`)
+      return server.url
+    },
+    async stopAll() {
+      await Promise.all([...servers.values()].map((s) => stopServerAndWait(s.child)))
+      servers.clear()
+    },
+  }
+}
+
 /** Asks a server to exit (SIGTERM, and its stdin closed). */
 export function stopServer(child: ChildProcess): void {
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
