@@ -263,6 +263,82 @@ describe('expressLogin().install(app)', () => {
     assert.equal(second.headers['set-cookie']?.length, 1)
   })
 
+  it('requests that overlap each see their own auth object, in the handler and in their response', async () => {
+    const manager = new LoginManager<User>({
+      secret: SECRET,
+      userLoader: (id) => (id === 'ada' || id === 'bob' ? new User(id) : null),
+    })
+    const login = expressLogin(manager)
+    const app = express()
+    login.install(app)
+    // Each request waits in its handler until released; `arrived` resolves once it is waiting.
+    const gate = () => {
+      const g = {
+        release: () => {},
+        arrived: () => {},
+        released: Promise.resolve(),
+        waiting: Promise.resolve(),
+      }
+      g.released = new Promise<void>((resolve) => {
+        g.release = resolve
+      })
+      g.waiting = new Promise<void>((resolve) => {
+        g.arrived = resolve
+      })
+      return g
+    }
+    const gates = { ada: gate(), bob: gate() }
+    app.get(
+      '/wait/:who',
+      login.loginRequired(async (req, res) => {
+        const g = gates[req.params.who as 'ada' | 'bob']
+        g.arrived()
+        await g.released
+        // Read while the other request's auth object is the latest one created.
+        req.auth.flash(`done ${req.params.who}`)
+        res.send(`${req.params.who} sees ${req.auth.user.id}`)
+      }),
+    )
+    const ada = await testLogin(manager, new User('ada'))
+    const bob = await testLogin(manager, new User('bob'))
+    const first = request(app)
+      .get('/wait/ada')
+      .set('Cookie', ada)
+      .then((r) => r)
+    await gates.ada.waiting
+    const second = request(app)
+      .get('/wait/bob')
+      .set('Cookie', bob)
+      .then((r) => r)
+    await gates.bob.waiting
+    gates.ada.release()
+    const adaResponse = await first
+    gates.bob.release()
+    const bobResponse = await second
+    assert.equal(adaResponse.text, 'ada sees ada')
+    assert.equal(bobResponse.text, 'bob sees bob')
+    // Each flash reached its own request's cookie: each response found its own auth object.
+    for (const [response, who] of [
+      [adaResponse, 'ada'],
+      [bobResponse, 'bob'],
+    ] as const) {
+      const cookie = (response.headers['set-cookie'] as unknown as string[])[0] ?? ''
+      const check = manager.createAuth({
+        method: 'GET',
+        pathWithQuery: '/',
+        header: (name) => (name === 'cookie' ? cookie.split(';')[0] : undefined),
+        clientAddress: '127.0.0.1',
+        origin: 'http://127.0.0.1',
+        raw: null,
+      })
+      assert.equal(check.sessionUserId, who)
+      assert.deepEqual(
+        check.consumeFlashes().map((f) => f.message),
+        [`done ${who}`],
+      )
+    }
+  })
+
   it('a request that logs in through req.auth under install gets the session cookie', async () => {
     const { login } = setup()
     const app = express()

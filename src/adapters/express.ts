@@ -61,6 +61,7 @@ export interface ExpressLogin<User extends object, Id extends UserId = string> {
 
 class ExpressRequestAdapter implements RequestAdapter {
   readonly #req: Request
+  #rawHeaders: readonly string[] | undefined
   constructor(req: Request) {
     this.#req = req
   }
@@ -71,8 +72,10 @@ class ExpressRequestAdapter implements RequestAdapter {
     return this.#req.originalUrl
   }
   header(name: string): string | undefined {
-    // From rawHeaders: reading req.headers would make Node build the whole object.
-    return rawHeader(this.#req.rawHeaders, name)
+    // From rawHeaders: reading req.headers would make Node build the whole object. Kept: Express
+    // requests change prototype on every request, so each property read on them is a slow one.
+    this.#rawHeaders ??= this.#req.rawHeaders
+    return rawHeader(this.#rawHeaders, name)
   }
   get clientAddress() {
     // Honours Express's `trust proxy` setting; a raw X-Forwarded-For is never read here. Without
@@ -128,17 +131,40 @@ export function expressLogin<User extends object, Id extends UserId = string>(
     const locals = localsOf(res)
     return locals === undefined ? (req as Slots | undefined)?.[SLOT] : locals[SLOT]
   }
-  const find = (req: Request): RequestAuth<User, Id> | undefined => slotOf(req, req.res)
+  // The request whose auth object was created last, while its response has not committed yet.
+  // Most handlers run straight after their guard and write their response before returning, so
+  // the handler's `req.auth` and the `writeHead` hook find the auth object by an identity check
+  // rather than by reading `req.res` and `res.locals`: Express moves every request and response
+  // to its app's prototype, and V8 then resolves most property reads on them the slow way
+  // (thousands of instructions each, measured with callgrind). Cleared at commit, so no finished
+  // request is kept alive; any other request is found through its slot as before.
+  let currentReq: object | undefined
+  let currentRes: object | undefined
+  let currentAuth: RequestAuth<User, Id> | undefined
+  const find = (req: Request): RequestAuth<User, Id> | undefined =>
+    req === currentReq ? currentAuth : slotOf(req, req.res)
   const RESPONSE = Symbol('login-manager.response-auth')
   const RESPONSE_END = Symbol('login-manager.response-end')
   // The response hooks find the auth object through the request (Node's `res.req`).
-  const lookup = (res: ServerResponse): RequestAuth<User, Id> | undefined => slotOf(res.req, res)
+  const lookup = (res: ServerResponse): RequestAuth<User, Id> | undefined => {
+    if (res !== currentRes) return slotOf(res.req, res)
+    const auth = currentAuth
+    currentReq = currentRes = currentAuth = undefined
+    return auth
+  }
 
   /** Creates the request's auth object and arranges for its cookies to reach the response. */
-  const create = (req: Request, res: Response): RequestAuth<User, Id> => {
+  const create = (
+    req: Request,
+    res: Response,
+    locals: Slots | undefined = localsOf(res),
+  ): RequestAuth<User, Id> => {
     const auth = manager.createAuth(new ExpressRequestAdapter(req))
-    const slots: Slots = localsOf(res) ?? (req as Slots)
+    const slots: Slots = locals ?? (req as Slots)
     slots[SLOT] = auth
+    currentReq = req
+    currentRes = res
+    currentAuth = auth
     // Express gives each app its own response prototype: hooking its writeHead once is much
     // cheaper than patching every response.
     if (!hookWriteHead(res, RESPONSE, lookup)) applyBeforeHeaders(res, auth)
@@ -241,10 +267,12 @@ export function expressLogin<User extends object, Id extends UserId = string>(
   const guard = (fresh: boolean, handler: GuardedHandler<User, Id> | undefined): RequestHandler =>
     function loginGuard(req, res, next) {
       // Not `req.auth`: its getter would create the auth object without loading a store session.
-      const existing = find(req)
+      const locals = localsOf(res)
+      const existing = locals === undefined ? (req as Slots)[SLOT] : locals[SLOT]
       const created = existing === undefined
-      const auth = existing ?? create(req, res)
-      if (created) expose(req, auth)
+      const auth = existing ?? create(req, res, locals)
+      // Behind `install`, the prototype's getter already answers: nothing to expose.
+      if (created && !getters.has(Object.getPrototypeOf(req) as object)) expose(req, auth)
       const proceed = (outcome: AuthOutcome | null) => {
         if (outcome !== null) return sendOutcome(res, outcome)
         if (handler === undefined) return next()

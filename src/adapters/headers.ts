@@ -34,7 +34,7 @@ export function rawHeader(raw: readonly string[], name: string): string | undefi
   let found: string | undefined
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const key = raw[i] as string
-    if (key.length !== name.length || (key !== name && key.toLowerCase() !== name)) continue
+    if (key.length !== name.length || (key !== name && !equalsLowerCase(key, name))) continue
     const value = raw[i + 1] as string
     if (found === undefined) {
       found = value
@@ -44,6 +44,20 @@ export function rawHeader(raw: readonly string[], name: string): string | undefi
     }
   }
   return found
+}
+
+/**
+ * `key.toLowerCase() === lower` for a `lower` of the same length, without allocating the lower-case
+ * copy (headers arrive as `Cookie`, `User-Agent`: this runs on every request).
+ */
+function equalsLowerCase(key: string, lower: string): boolean {
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i)
+    const l = lower.charCodeAt(i)
+    // Only ASCII letters fold: 'A'..'Z' is 0x41..0x5a, 0x20 below its lower case.
+    if (c !== l && (c < 0x41 || c > 0x5a || c + 0x20 !== l)) return false
+  }
+  return true
 }
 
 /** `Vary` with `Cookie` added, or `undefined` when it already covers cookies. */

@@ -287,4 +287,21 @@ describe('rawHeader', () => {
       '(none)',
     ])
   })
+
+  it('folds only ASCII letters when matching names: other characters must be equal', () => {
+    const raw = [
+      'cOOKIE',
+      'a=1',
+      'X_Requested_With',
+      'yes',
+      'Accept\u212A',
+      'k',
+      'X-Requested-With',
+      'no',
+    ]
+    assert.equal(rawHeader(raw, 'cookie'), 'a=1')
+    // '_' is not '-', and no character folds into another one ('_' is '-' + 0x32, KELVIN SIGN lower-cases to 'k').
+    assert.equal(rawHeader(raw, 'x-requested-with'), 'no')
+    assert.equal(rawHeader(raw, 'acceptk'), undefined)
+  })
 })

@@ -428,11 +428,13 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
   }
 
   #decide(fresh: boolean, user: User | null): AuthOutcome | null | Promise<AuthOutcome> {
+    const authenticated = isAuthenticated(user)
+    // The logged-in request passes without the method being read (an adapter may pay for that).
+    if (authenticated && (!fresh || this.session._auth.fresh === true)) return null
     if (this.#o.exemptMethods.has(this.#adapter.method)) return null
     // A login that could not be restored because the store failed is not "logged out".
-    if (!isAuthenticated(user)) return this.#storeOutcome ?? this.unauthorized()
-    if (fresh && this.session._auth.fresh !== true) return this.needsRefresh()
-    return null
+    if (!authenticated) return this.#storeOutcome ?? this.unauthorized()
+    return this.needsRefresh()
   }
 
   /**
