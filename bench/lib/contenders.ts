@@ -12,6 +12,7 @@ export type ContenderKey =
   | 'bare-same-request'
   | 'login-manager'
   | 'login-manager-middleware'
+  | 'floor'
   | 'passport'
 
 /**
@@ -146,6 +147,13 @@ export function contenders(secret: string): Contender[] {
       label: 'login-manager, app.use(middleware)',
       role: 'variant',
       file: 'bench/servers/login-manager-middleware.ts',
+      prepare: loginManager,
+    },
+    {
+      key: 'floor',
+      label: 'floor: the guard hand-written, no library',
+      role: 'variant',
+      file: 'bench/servers/floor.ts',
       prepare: loginManager,
     },
     {

@@ -82,8 +82,13 @@ class ExpressRequestAdapter implements RequestAdapter {
     // a trusted proxy the socket address is the answer, and skips Express's proxy-addr work.
     const req = this.#req
     // `settings` directly: what `app.get('trust proxy')` answers (a mounted app's settings inherit
-    // its parent's), without Express's accessor.
-    const settings = (req.app as { settings?: Record<string, unknown> } | undefined)?.settings
+    // its parent's), without Express's accessor. The app is read from the request's prototype
+    // (Express's `app.request`, which holds it): a read on the request itself is a slow lookup.
+    const proto = Object.getPrototypeOf(req) as { app?: unknown } | null
+    const app = (proto !== null && Object.hasOwn(proto, 'app') ? proto.app : req.app) as
+      | { settings?: Record<string, unknown> }
+      | undefined
+    const settings = app?.settings
     return settings?.['trust proxy'] ? req.ip : req.socket?.remoteAddress
   }
   get origin() {
@@ -141,6 +146,8 @@ export function expressLogin<User extends object, Id extends UserId = string>(
   let currentReq: object | undefined
   let currentRes: object | undefined
   let currentAuth: RequestAuth<User, Id> | undefined
+  /** The response prototype whose writeHead is known to be hooked (see `create`). */
+  let hookedProto: object | null | undefined
   const find = (req: Request): RequestAuth<User, Id> | undefined =>
     req === currentReq ? currentAuth : slotOf(req, req.res)
   const RESPONSE = Symbol('login-manager.response-auth')
@@ -166,8 +173,12 @@ export function expressLogin<User extends object, Id extends UserId = string>(
     currentRes = res
     currentAuth = auth
     // Express gives each app its own response prototype: hooking its writeHead once is much
-    // cheaper than patching every response.
-    if (!hookWriteHead(res, RESPONSE, lookup)) applyBeforeHeaders(res, auth)
+    // cheaper than patching every response. The prototype hooked last is remembered.
+    const proto = Object.getPrototypeOf(res) as object | null
+    if (proto !== hookedProto || proto === null) {
+      if (hookWriteHead(res, RESPONSE, lookup)) hookedProto = proto
+      else applyBeforeHeaders(res, auth)
+    }
     if (!manager._backend.sync && !hookEndForStore(res, RESPONSE_END, lookup)) {
       holdEndForStore(res, auth)
     }
@@ -194,7 +205,13 @@ export function expressLogin<User extends object, Id extends UserId = string>(
       enumerable: false,
       get: lazy
         ? function auth(this: Request) {
-            return find(this) ?? (this.res === undefined ? undefined : create(this, this.res))
+            if (this === currentReq) return currentAuth
+            // Each read of a request or response property is a slow lookup (see `currentReq`).
+            const res = this.res
+            const locals = localsOf(res)
+            const found = locals === undefined ? (this as Slots)[SLOT] : locals[SLOT]
+            if (found !== undefined || res === undefined) return found
+            return create(this, res, locals)
           }
         : function auth(this: Request) {
             return find(this)
@@ -264,8 +281,19 @@ export function expressLogin<User extends object, Id extends UserId = string>(
     return auth
   }
 
-  const guard = (fresh: boolean, handler: GuardedHandler<User, Id> | undefined): RequestHandler =>
-    function loginGuard(req, res, next) {
+  const guard = (fresh: boolean, handler: GuardedHandler<User, Id> | undefined): RequestHandler => {
+    // A function of its arguments, not a closure: the synchronous path allocates none per request.
+    const proceed = (
+      outcome: AuthOutcome | null,
+      req: Request,
+      res: Response,
+      next: NextFunction,
+    ): unknown => {
+      if (outcome !== null) return sendOutcome(res, outcome)
+      if (handler === undefined) return next()
+      return handler(req as GuardedRequest<User, Id>, res, next)
+    }
+    return function loginGuard(req, res, next) {
       // Not `req.auth`: its getter would create the auth object without loading a store session.
       const locals = localsOf(res)
       const existing = locals === undefined ? (req as Slots)[SLOT] : locals[SLOT]
@@ -273,17 +301,12 @@ export function expressLogin<User extends object, Id extends UserId = string>(
       const auth = existing ?? create(req, res, locals)
       // Behind `install`, the prototype's getter already answers: nothing to expose.
       if (created && !getters.has(Object.getPrototypeOf(req) as object)) expose(req, auth)
-      const proceed = (outcome: AuthOutcome | null) => {
-        if (outcome !== null) return sendOutcome(res, outcome)
-        if (handler === undefined) return next()
-        return handler(req as GuardedRequest<User, Id>, res, next)
-      }
       if (created && !manager._backend.sync) {
         // No middleware loaded the store session: load it here.
         const guardAfterLoad = async () => {
           const unavailable = await auth.prepare()
           if (unavailable !== null) return sendOutcome(res, unavailable)
-          return proceed(await auth.guard(fresh))
+          return proceed(await auth.guard(fresh), req, res, next)
         }
         guardAfterLoad().catch(next)
         return
@@ -293,7 +316,7 @@ export function expressLogin<User extends object, Id extends UserId = string>(
         decision = auth.guard(fresh)
         // The common case — a logged-in user loaded synchronously — needs no promise.
         if (!(decision instanceof Promise)) {
-          const result = proceed(decision)
+          const result = proceed(decision, req, res, next)
           if (result instanceof Promise) result.catch(next)
           return
         }
@@ -301,8 +324,9 @@ export function expressLogin<User extends object, Id extends UserId = string>(
         next(error)
         return
       }
-      decision.then(proceed).catch(next)
+      decision.then((outcome) => proceed(outcome, req, res, next)).catch(next)
     }
+  }
 
   return {
     middleware,

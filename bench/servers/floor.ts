@@ -1,0 +1,62 @@
+// The floor: what a login guard must do on this route, hand-written inline with login-manager's
+// own parsing and crypto, and nothing else (no auth object, no session object, no events, no
+// remember-me, no response hook). Not a usable library: a reference that shows how much of the
+// budget the work itself takes on this machine, whoever writes it. Same manager, cookie and user
+// loader as servers/login-manager.ts; the cache of opened seals mirrors the cookie backend's.
+import { createHash } from 'node:crypto'
+import express from 'express'
+import { rawHeader } from '../../dist/adapters/headers.js'
+import { getCookie } from '../../dist/cookie/parse.js'
+import { unseal } from '../../dist/crypto/seal.js'
+import { decodeSharedPayload } from '../../dist/session/payload.js'
+import { loadUser } from '../../examples/basic/users.ts'
+import { createBenchManager } from '../lib/login-manager-app.ts'
+import { benchSecret, serve } from '../lib/serve.ts'
+
+const manager = createBenchManager(benchSecret())
+const keys = manager._keys.forPurpose('session')
+const { name, idleTimeout, absoluteTimeout } = manager.options.session
+const opened = new Map<string, ReturnType<typeof decodeSharedPayload>>()
+let lastClient = ''
+let lastIdentifier = ''
+
+const app = express()
+
+app.get('/protected', (req, res) => {
+  const raw = req.rawHeaders
+  const value = getCookie(rawHeader(raw, 'cookie'), name)
+  let init = value === undefined ? null : opened.get(value)
+  if (value !== undefined && init === undefined) {
+    const result = unseal(keys, value, name)
+    init = result.ok ? decodeSharedPayload(result.plaintext) : null
+    if (opened.size < 10_000) opened.set(value, init)
+  }
+  const now = Math.floor(Date.now() / 1000)
+  const auth = init?.auth
+  if (
+    init == null ||
+    auth?.userId === undefined ||
+    now - init.lastActive > idleTimeout ||
+    now - init.createdAt > absoluteTimeout
+  ) {
+    res.status(401).send('Unauthorized')
+    return
+  }
+  // Session protection: the client's identifier, hashed once per client. A mismatch ends the
+  // login here (strong mode's answer; basic mode would re-seal the session as not fresh).
+  const client = `${req.socket.remoteAddress}|${rawHeader(raw, 'user-agent')}`
+  if (client !== lastClient) {
+    lastClient = client
+    lastIdentifier = createHash('sha256').update(client).digest('base64url').slice(0, 22)
+  }
+  const bound = auth.identifier === lastIdentifier || auth.identifier === null
+  const user = bound ? loadUser(String(auth.userId)) : null
+  if (user === null) {
+    res.status(401).send('Unauthorized')
+    return
+  }
+  res.setHeader('Vary', 'Cookie')
+  res.send(`Logged in as: ${user.id}`)
+})
+
+serve(app)
