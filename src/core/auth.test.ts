@@ -747,6 +747,66 @@ describe('sessionVersion', () => {
   })
 })
 
+describe('loading the session user: each outcome calls the loader once and fires its events once', () => {
+  for (const asyncLoader of [false, true]) {
+    const kind = asyncLoader ? 'async' : 'sync'
+    it(`${kind} loader: found, unknown, revoked; with a userAccessed listener too`, async () => {
+      const { send, loads, users, alice, m, rejections } = setup({
+        asyncLoader,
+        sessionVersion: (u) => u.version,
+      })
+      await send((auth) => auth.loginUser(alice))
+      loads.length = 0
+      const found = await send((auth) => auth.getUser())
+      assert.equal(found.result, alice)
+      assert.deepEqual(loads, ['alice'])
+
+      let accessed = 0
+      const off = m.on('userAccessed', () => {
+        accessed++
+      })
+      loads.length = 0
+      assert.equal((await send((auth) => auth.getUser())).result, alice)
+      assert.deepEqual([loads, accessed], [['alice'], 1])
+      off()
+
+      alice.version = 2
+      loads.length = 0
+      assert.equal((await send((auth) => auth.getUser())).result, null)
+      assert.deepEqual([loads, rejections], [['alice'], ['session:revoked']])
+
+      alice.version = 1
+      await send((auth) => auth.loginUser(alice))
+      users.delete('alice')
+      loads.length = 0
+      rejections.length = 0
+      const gone = await send((auth) => auth.getUser())
+      assert.equal(gone.result, null)
+      assert.deepEqual([loads, rejections], [['alice'], ['session:unknown-user']])
+      // The login was dropped from the session: the next request does not ask the loader again.
+      loads.length = 0
+      assert.equal((await send((auth) => auth.getUser())).result, null)
+      assert.deepEqual(loads, [])
+    })
+  }
+
+  it('strong protection that drops the login consults no loader, not even the request loader', async () => {
+    let asked = 0
+    const { send, alice, loads } = setup({
+      sessionProtection: 'strong',
+      requestLoader: () => {
+        asked++
+        return null
+      },
+    })
+    await send((auth) => auth.loginUser(alice), { ua: 'Browser/1.0' })
+    loads.length = 0
+    asked = 0
+    assert.equal((await send((auth) => auth.getUser(), { ua: 'Evil/6.6' })).result, null)
+    assert.deepEqual([loads, asked], [[], 0])
+  })
+})
+
 describe('session protection', () => {
   async function loggedIn(options: SetupOptions) {
     const ctx = setup(options)

@@ -108,7 +108,8 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
   #storeOutcome: AuthOutcome | undefined
   /** The store failed for this request: write nothing, keep the cookies for later. */
   #storeDown = false
-  #pending: Promise<void>[] = []
+  /** Store writes to wait for; created by the first one (most requests have none). */
+  #pending: Promise<void>[] | undefined
   #committed = false
   /** The user whose login this request dropped (unknown or revoked): their data is not kept. */
   #droppedUserId: UserId | undefined
@@ -511,7 +512,9 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
   // ---------------------------------------------------------------- loading internals
 
   #startLoad(): User | null | Promise<User | null> {
-    const result = drive(this.#loadUser())
+    // `undefined`, not `null`: null is an answer (nobody is logged in).
+    const fast = this.#loadLoggedIn()
+    const result = fast === undefined ? drive(this.#loadUser()) : fast
     if (result instanceof Promise) {
       this.#userPromise = result.then(
         (user) => {
@@ -535,7 +538,40 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     this.#userPromise = undefined
   }
 
-  *#loadUser(): Generator<unknown, User | null, unknown> {
+  /**
+   * The common request, without a generator: a cookie session naming a user the user loader
+   * finds synchronously, the session's version still current. Returns `undefined` for anything
+   * else, having handed what it did (session protection, the loader's answer) to {@link #loadUser},
+   * which goes on from there exactly as it would have.
+   */
+  #loadLoggedIn(): User | null | Promise<User | null> | undefined {
+    const m = this.#m
+    const loader = m.userCallback
+    if (loader === undefined || !m._backend.sync || m.hasListeners('userAccessed')) return undefined
+    const session = this.session
+    const id = session._auth.userId
+    if (id === undefined) return undefined
+    if (!this.#protect(session)) return null
+    const loaded = loader(id as Id)
+    if (
+      loaded !== null &&
+      loaded !== undefined &&
+      !(loaded instanceof Promise) &&
+      m._versionMatches(loaded, session._auth.version)
+    ) {
+      return loaded
+    }
+    return drive(this.#loadUser({ session, loaded }))
+  }
+
+  /**
+   * Loads the current user: the session's, else remember-me's, else the request loader's.
+   * `resume`: the session and the user loader's answer when {@link #loadLoggedIn} got that far.
+   */
+  *#loadUser(resume?: {
+    session: Session
+    loaded: unknown
+  }): Generator<unknown, User | null, unknown> {
     const m = this.#m
     if (m.userCallback === undefined && m.requestCallback === undefined) {
       throw new LoginManagerError(
@@ -543,9 +579,12 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
         'Missing user_loader or request_loader: pass `userLoader` (or `requestLoader`) to new LoginManager(), or call manager.userLoader(fn) before handling requests',
       )
     }
-    if (m.hasListeners('userAccessed')) m.emit('userAccessed', { auth: this })
+    if (resume === undefined && m.hasListeners('userAccessed'))
+      m.emit('userAccessed', { auth: this })
     let session: Session
-    if (this.#session !== undefined || m._backend.sync) {
+    if (resume !== undefined) {
+      session = resume.session
+    } else if (this.#session !== undefined || m._backend.sync) {
       session = this.session
     } else {
       // A store session nobody loaded yet (a handler outside the guards and middleware): load
@@ -561,10 +600,11 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     }
     let user: User | null = null
     if (session._auth.userId !== undefined) {
-      if (!this.#protect(session)) return null
+      if (resume === undefined && !this.#protect(session)) return null
       const loader = m.userCallback
       if (loader !== undefined) {
-        user = ((yield loader(session._auth.userId as Id)) as User | null | undefined) ?? null
+        const loaded = resume === undefined ? loader(session._auth.userId as Id) : resume.loaded
+        user = ((yield loaded) as User | null | undefined) ?? null
         if (user === null) {
           this.#dropLogin(session, 'unknown-user')
         } else if (!m._versionMatches(user, session._auth.version)) {
@@ -777,18 +817,8 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     }
     this.#sessionValue = value
     this.#sessionKeyRotated = loaded.rotated
-    this.#session = new Session({
-      data: init.data,
-      dataJson: init.dataJson,
-      auth: init.auth,
-      flashes: init.flashes,
-      shared: init.shared,
-      permanent: init.permanent,
-      createdAt: init.createdAt,
-      lastActive: init.lastActive,
-      isNew: false,
-      handle: init.handle,
-    })
+    // The decoded init as it is (its shared parts are copied on write): no per-request copy.
+    this.#session = new Session(init)
     return this.#session
   }
 
@@ -839,7 +869,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
       if (session !== undefined) this.#commitSession(session, cookies)
       this.#commitRemember(session, op, cookies)
     }
-    if (cookies.length === 0 && this.#pending.length === 0) {
+    if (cookies.length === 0 && this.#pending === undefined) {
       // The common request: it read the session and changed nothing.
       return session === undefined ? null : VARY_ONLY
     }
@@ -848,9 +878,9 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
       vary: session !== undefined || cookies.length > 0,
       noStore: cookies.length > 0,
     }
-    if (this.#pending.length === 0) return effects
+    if (this.#pending === undefined) return effects
     const writes = this.#pending
-    this.#pending = []
+    this.#pending = undefined
     return {
       ...effects,
       pending: Promise.all(writes).then(
@@ -958,7 +988,9 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
   }
 
   #track(write: void | Promise<void> | undefined): void {
-    if (write instanceof Promise) this.#pending.push(write)
+    if (!(write instanceof Promise)) return
+    if (this.#pending === undefined) this.#pending = [write]
+    else this.#pending.push(write)
   }
 }
 

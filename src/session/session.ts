@@ -106,7 +106,8 @@ export class Session<Data extends object = Record<string, unknown>> {
     permanent?: boolean | undefined
     createdAt: number
     lastActive: number
-    isNew: boolean
+    /** True when no valid cookie backed this session. @default false */
+    isNew?: boolean | undefined
     handle?: { readonly id: string; readonly tag: string } | undefined
   }) {
     this.#data = init.data
@@ -119,7 +120,7 @@ export class Session<Data extends object = Record<string, unknown>> {
     this._permanent = init.permanent === true
     this._createdAt = init.createdAt
     this._lastActive = init.lastActive
-    this._isNew = init.isNew
+    this._isNew = init.isNew === true
     this._handle = init.handle
   }
 
