@@ -5,13 +5,20 @@
 // loader as servers/login-manager.ts; the cache of opened seals mirrors the cookie backend's.
 import { createHash } from 'node:crypto'
 import express from 'express'
-import { rawHeader } from '../../dist/adapters/headers.js'
-import { getCookie } from '../../dist/cookie/parse.js'
-import { unseal } from '../../dist/crypto/seal.js'
-import { decodeSharedPayload } from '../../dist/session/payload.js'
 import { loadUser } from '../../examples/basic/users.ts'
 import { createBenchManager } from '../lib/login-manager-app.ts'
 import { benchSecret, serve } from '../lib/serve.ts'
+
+// The built modules (what the other servers run, through the package's exports), typed from src/:
+// these internals are not exported, and dist/ does not exist before `npm run build`.
+const built = <T>(path: string): Promise<T> =>
+  import(new URL(`../../dist/${path}`, import.meta.url).href)
+const { rawHeader } =
+  await built<typeof import('../../src/adapters/headers.ts')>('adapters/headers.js')
+const { getCookie } = await built<typeof import('../../src/cookie/parse.ts')>('cookie/parse.js')
+const { unseal } = await built<typeof import('../../src/crypto/seal.ts')>('crypto/seal.js')
+const { decodeSharedPayload } =
+  await built<typeof import('../../src/session/payload.ts')>('session/payload.js')
 
 const manager = createBenchManager(benchSecret())
 const keys = manager._keys.forPurpose('session')
