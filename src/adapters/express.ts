@@ -131,11 +131,12 @@ export function expressLogin<User extends object, Id extends UserId = string>(
     const locals = (res as { locals?: unknown } | undefined)?.locals
     return typeof locals === 'object' && locals !== null ? (locals as Slots) : undefined
   }
+  /** The auth object kept for a request, given its response's `res.locals` (if any). */
+  const slotIn = (req: object | undefined, locals: Slots | undefined) =>
+    locals === undefined ? (req as Slots | undefined)?.[SLOT] : locals[SLOT]
   /** The auth object kept for the request/response pair, if any. */
-  const slotOf = (req: object | undefined, res: ServerResponse | undefined) => {
-    const locals = localsOf(res)
-    return locals === undefined ? (req as Slots | undefined)?.[SLOT] : locals[SLOT]
-  }
+  const slotOf = (req: object | undefined, res: ServerResponse | undefined) =>
+    slotIn(req, localsOf(res))
   // The request whose auth object was created last, while its response has not committed yet.
   // Most handlers run straight after their guard and write their response before returning, so
   // the handler's `req.auth` and the `writeHead` hook find the auth object by an identity check
@@ -210,9 +211,9 @@ export function expressLogin<User extends object, Id extends UserId = string>(
             // Each read of a request or response property is a slow lookup (see `currentReq`).
             const res = this.res
             const locals = localsOf(res)
-            const found = locals === undefined ? (this as Slots)[SLOT] : locals[SLOT]
-            if (found !== undefined || res === undefined) return found
-            return create(this, res, locals)
+            return (
+              slotIn(this, locals) ?? (res === undefined ? undefined : create(this, res, locals))
+            )
           }
         : function auth(this: Request) {
             return find(this)
@@ -297,7 +298,7 @@ export function expressLogin<User extends object, Id extends UserId = string>(
     return function loginGuard(req, res, next) {
       // Not `req.auth`: its getter would create the auth object without loading a store session.
       const locals = localsOf(res)
-      const existing = locals === undefined ? (req as Slots)[SLOT] : locals[SLOT]
+      const existing = slotIn(req, locals)
       const created = existing === undefined
       const auth = existing ?? create(req, res, locals)
       // Behind `install`, the prototype's getter already answers: nothing to expose.
