@@ -146,9 +146,7 @@ export function honoLogin<User extends object, Id extends UserId = string>(
         const decision = existing.guard(fresh)
         if (decision === null) return handler(c)
         if (decision instanceof Promise) {
-          return decision.then((outcome) =>
-            outcome === null ? handler(c) : render(outcome, c),
-          )
+          return decision.then((outcome) => (outcome === null ? handler(c) : render(outcome, c)))
         }
         return render(decision, c)
       }

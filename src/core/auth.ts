@@ -1014,7 +1014,8 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
   #endSessions(kept: string | undefined): void {
     const previous = this.#sessionValue
     if (!this.#endPresented) {
-      if (previous !== undefined && previous !== kept) this.#track(this.#m._backend.destroy(previous))
+      if (previous !== undefined && previous !== kept)
+        this.#track(this.#m._backend.destroy(previous))
       return
     }
     // Every session value the request presented, `previous` included. With cookie sessions the

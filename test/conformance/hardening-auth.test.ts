@@ -22,13 +22,20 @@ import { LoginManager, type LoginManagerOptions, MemoryStore, type UserId } from
 import { type ClientResponse, type ParsedSetCookie, TestClient } from '../support/client.ts'
 import { notch, steve, USERS, User } from '../support/users.ts'
 import { adapters } from './adapters/index.ts'
-import { type AdapterHarness, type AppSpec, type RouteDef, type RunningApp, withApp } from './harness.ts'
+import {
+  type AdapterHarness,
+  type AppSpec,
+  type RouteDef,
+  type RunningApp,
+  withApp,
+} from './harness.ts'
 
 // ------------------------------------------------------------------------------------ fixtures
 
 const SECRET = 'hardening-auth-7DWmx7WUiLVq6sHNYFDRPQMlCt8ErdwnqxlY282bGwoSUin_'
 const SESSION = '__Host-session'
 const REMEMBER = '__Host-remember'
+const SEVEN_HOURS = 7 * 3600
 
 type Options = LoginManagerOptions<User, UserId>
 type Route = RouteDef<User>
@@ -94,7 +101,20 @@ function baseRoutes(): Route[] {
         return user?.isAuthenticated ? user.name : 'Anonymous'
       },
     },
+    {
+      path: '/login-notch-remember-7h',
+      handler: async ({ auth }) =>
+        py(await auth.loginUser(notch, { remember: true, duration: SEVEN_HOURS })),
+    },
     { path: '/logout', handler: async ({ auth }) => py(await auth.logoutUser()) },
+    {
+      path: '/confirm-login',
+      handler: async ({ auth }) => {
+        await auth.confirmLogin()
+        return 'confirmed'
+      },
+    },
+    { path: '/is-fresh', handler: async ({ auth }) => py(await auth.isFresh()) },
     {
       path: '/clear',
       handler: async ({ auth }) => {
@@ -170,7 +190,8 @@ for (const adapter of adapters) {
       /** Guarded routes for OPTIONS only and for every method, with both guards; `ran` counts handler runs. */
       function exemptApp(overrides: Partial<Options> = {}, extra: Partial<Spec> = {}) {
         const ran: string[] = []
-        const guarded = (path: string): Route['handler'] =>
+        const guarded =
+          (path: string): Route['handler'] =>
           ({ auth }) => {
             ran.push(path)
             return `protected data of ${guardedName(auth.user)}`
@@ -443,7 +464,11 @@ for (const adapter of adapters) {
       function expiringApp() {
         const clock = mutableClock()
         const spec = app(
-          { now: clock.now, loginView: '/login', session: { store: new MemoryStore(), idleTimeout: IDLE } },
+          {
+            now: clock.now,
+            loginView: '/login',
+            session: { store: new MemoryStore(), idleTimeout: IDLE },
+          },
           [{ path: '/protected', guard: 'login', handler: ({ auth }) => guardedName(auth.user) }],
         )
         return { clock, spec }
@@ -528,10 +553,41 @@ for (const adapter of adapters) {
             await c.get('/login-notch-permanent')
             const cleared = await c.get('/clear')
             const deleted = cookieIn(cleared, SESSION)
-            assert.ok(deleted !== undefined && deleted.value === '', 'the session cookie is deleted')
+            assert.ok(
+              deleted !== undefined && deleted.value === '',
+              'the session cookie is deleted',
+            )
             await c.get('/login-notch')
             c.restartBrowser()
             assert.equal(await text(c, '/username'), 'Anonymous')
+          })
+        })
+      }
+    })
+
+    // ---------------------------------------------------------------- §4 documented differences
+    describe('differences from Flask-Login kept on purpose (coming-from-flask-login.md)', () => {
+      it('confirmLogin() with nobody logged in changes nothing: the visitor is not fresh', async () => {
+        await withApp(adapter, app(), async (c) => {
+          assert.equal(await text(c, '/confirm-login'), 'confirmed')
+          assert.equal(await text(c, '/is-fresh'), 'False')
+        })
+      })
+
+      for (const [label, overrides] of [
+        ['cookie sessions', {}],
+        ['a session store', { session: { store: new MemoryStore() } }],
+      ] as [string, Partial<Options>][]) {
+        it(`${label}: refreshEachRequest after a restore keeps the login's own duration`, async () => {
+          const spec = app({ ...overrides, remember: { refreshEachRequest: true } })
+          await withApp(adapter, spec, async (c) => {
+            const login = await c.get('/login-notch-remember-7h')
+            assert.equal(cookieIn(login, REMEMBER)?.maxAge, SEVEN_HOURS)
+            c.restartBrowser()
+            assert.equal(await text(c, '/username'), 'Notch')
+            const refreshed = await c.get('/username')
+            assert.equal(refreshed.body, 'Notch')
+            assert.equal(cookieIn(refreshed, REMEMBER)?.maxAge, SEVEN_HOURS, 'not the default')
           })
         })
       }
