@@ -920,18 +920,16 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
       this.#endSessions(undefined)
       return
     }
-    // The session loaded from `previous` lives on: kept as it is, updated in place, or moved to a
-    // new id by a rotation that replaces its record in the same write. An expired one does not.
-    const live = this.#sessionRejected ? undefined : previous
     const now = this.#nowSeconds()
     const touchDue = !session._isNew && now - session._lastActive >= o.touchInterval
-    if (!session._modified && !session._rotate && !this.#sessionKeyRotated && !touchDue) {
-      this.#endSessions(live)
-      return
-    }
+    // Nothing to end either: a login or logout rotates, and a session that replaced an expired
+    // one is new, so it is not empty unless it was modified.
+    if (!session._modified && !session._rotate && !this.#sessionKeyRotated && !touchDue) return
     const saved = backend.save(session, now, previous, session._rotate)
     this.#track(saved.pending)
-    this.#endSessions(live)
+    // The session loaded from `previous` lives on, updated in place or moved to a new id by a
+    // rotation that replaces its record in the same write; an expired one does not.
+    this.#endSessions(this.#sessionRejected ? undefined : previous)
     const maxAge = session.permanent
       ? Math.max(
           0,
