@@ -97,7 +97,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
   #sessionRejected = false
   /** The session was opened with an older key: re-seal it. */
   #sessionKeyRotated = false
-  /** A login, remember-me restore or logout in this request: every session it presented ends at commit. */
+  /** A login, remember-me restore or logout in this request: every session it presented ends. */
   #endPresented = false
   #userLoaded = false
   #user: User | null = null
