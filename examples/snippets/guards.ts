@@ -23,7 +23,7 @@ export function createApp(users: Map<string, User>) {
       '/admin': '/admin/login', // requests under /admin/ use the admin login page
       '/api': false, // requests under /api/ always get a 401, never a redirect
     },
-    exemptMethods: ['OPTIONS'], // CORS preflights pass every guard (the default)
+    exemptMethods: ['OPTIONS'], // CORS preflights are never redirected (the default)
   })
   const login = expressLogin(manager)
   const app = express()

@@ -56,8 +56,12 @@ export interface HonoLogin<User extends object, Id extends UserId = string> {
   freshLoginRequired(): MiddlewareHandler<GuardedEnv<User, Id>>
   /** Wraps a handler in the fresh-login guard (see {@link loginRequired}). */
   freshLoginRequired(handler: GuardedHandler<User, Id>): Handler<GuardedEnv<User, Id>>
-  /** A Response for an outcome of `auth.unauthorized()` / `auth.needsRefresh()`. */
-  render(outcome: AuthOutcome): Response
+  /**
+   * A Response for an outcome of `auth.unauthorized()` / `auth.needsRefresh()`. Given the
+   * context, it keeps the headers earlier middleware set with `c.header()` (such as CORS
+   * headers), as Hono's own `c.body()` does.
+   */
+  render(outcome: AuthOutcome, c?: Context): Response
 }
 
 /** `@hono/node-server` passes the Node request as `c.env.incoming`. */
@@ -67,6 +71,15 @@ function nodeIncoming(c: Context): NodeIncoming | undefined {
 
 function nodeSocketAddress(c: Context): string | undefined {
   return nodeIncoming(c)?.socket?.remoteAddress
+}
+
+/**
+ * An outcome as a Response built by the context, so that headers set before with `c.header()`
+ * (a CORS middleware's, say) are kept: Hono adds them only to the responses it builds itself.
+ */
+function render(outcome: AuthOutcome, c?: Context): Response {
+  const response = outcomeToResponse(outcome)
+  return c === undefined ? response : c.newResponse(response.body, response)
 }
 
 /**
@@ -118,7 +131,7 @@ export function honoLogin<User extends object, Id extends UserId = string>(
     async function loginGuard(c, next) {
       const auth = (c.get('auth') as RequestAuth<User, Id> | undefined) ?? create(c)
       const outcome = await auth.guard(fresh)
-      if (outcome !== null) return outcomeToResponse(outcome)
+      if (outcome !== null) return render(outcome, c)
       await next()
     }
 
@@ -133,15 +146,13 @@ export function honoLogin<User extends object, Id extends UserId = string>(
         const decision = existing.guard(fresh)
         if (decision === null) return handler(c)
         if (decision instanceof Promise) {
-          return decision.then((outcome) =>
-            outcome === null ? handler(c) : outcomeToResponse(outcome),
-          )
+          return decision.then((outcome) => (outcome === null ? handler(c) : render(outcome, c)))
         }
-        return outcomeToResponse(decision)
+        return render(decision, c)
       }
       const auth = create(c)
       const run = (outcome: AuthOutcome | null): Response | Promise<Response> => {
-        if (outcome !== null) return finishResponse(auth, outcomeToResponse(outcome))
+        if (outcome !== null) return finishResponse(auth, render(outcome, c))
         // The common case (cookie sessions, a synchronous handler) needs no promise at all.
         return finishResponse(auth, handler(c))
       }
@@ -168,6 +179,6 @@ export function honoLogin<User extends object, Id extends UserId = string>(
       User,
       Id
     >['freshLoginRequired'],
-    render: outcomeToResponse,
+    render,
   }
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { getCookie, parseCookies } from './parse.ts'
+import { getCookie, getCookies, parseCookies } from './parse.ts'
 
 describe('getCookie', () => {
   it('finds a cookie among several', () => {
@@ -111,6 +111,50 @@ describe('getCookie', () => {
       parseCookies(header)
     }
     assert.equal(getCookie(`${'x;'.repeat(50_000)}target=found`, 'target'), 'found')
+  })
+})
+
+describe('getCookies', () => {
+  it('returns every value of a name, in header order', () => {
+    assert.deepEqual(getCookies('s=attacker; a=1; s=victim', 's'), ['attacker', 'victim'])
+    assert.deepEqual(getCookies('s=1', 's'), ['1'])
+    assert.deepEqual(getCookies('a=1; b=2', 's'), [])
+  })
+
+  it('keeps repeats and empty values (the caller decides what to skip)', () => {
+    assert.deepEqual(getCookies('s=x; s=; s=x; s=""', 's'), ['x', '', 'x', ''])
+  })
+
+  it('treats names and values exactly as getCookie does', () => {
+    const header = ' s = "a" ;xs=no; sx=no; "s"=no; %73=no; =s; s; s=b=c ;\ts\t=\td\t'
+    assert.deepEqual(getCookies(header, 's'), ['a', 'b=c', 'd'])
+    assert.equal(getCookies(header, 's')[0], getCookie(header, 's'))
+    for (const spoof of ['%5F%5FHost-x=bad', '"__Host-x"=bad', '__host-x=bad', '=__Host-x=bad']) {
+      assert.deepEqual(getCookies(`${spoof}; __Host-x=good`, '__Host-x'), ['good'], spoof)
+    }
+  })
+
+  it('never throws, whatever the header or name', () => {
+    assert.deepEqual(getCookies(undefined, 's'), [])
+    assert.deepEqual(getCookies('', 's'), [])
+    assert.deepEqual(getCookies(';;;', 's'), [])
+    assert.deepEqual(getCookies('s=1', ''), [])
+    assert.deepEqual(getCookies(42 as unknown as string, 's'), [])
+    assert.deepEqual(getCookies('s=1', undefined as unknown as string), [])
+    assert.deepEqual(getCookies('__proto__=x; __proto__=y', '__proto__'), ['x', 'y'])
+  })
+
+  it('finishes on 100k-character adversarial headers', () => {
+    for (const header of [
+      'a;'.repeat(50_000),
+      '='.repeat(100_000),
+      's=1;'.repeat(25_000),
+      `${'x;'.repeat(50_000)}s=found`,
+    ]) {
+      getCookies(header, 's')
+    }
+    assert.equal(getCookies('s=1;'.repeat(25_000), 's').length, 25_000)
+    assert.deepEqual(getCookies(`${'x;'.repeat(50_000)}s=found`, 's'), ['found'])
   })
 })
 

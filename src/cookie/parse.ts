@@ -11,7 +11,7 @@ const DQUOTE = 0x22
  * plant a cookie that passes for a `__Host-` one (Werkzeug CVE-2023-23934, Rack CVE-2020-8184,
  * PHP CVE-2022-31629). Nothing here throws, whatever the header holds.
  *
- * Both functions walk the header once, left to right. Each step looks for the next ';' from the
+ * Each function walks the header once, left to right. Each step looks for the next ';' from the
  * current position, and the position of the next '=' is remembered across pairs, so a header made
  * of thousands of pairs without '=' is still scanned in linear time.
  */
@@ -87,6 +87,43 @@ export function getCookie(header: string | undefined, name: string): string | un
     pos = end + 1
   }
   return undefined
+}
+
+/**
+ * Every value of the cookies named exactly `name` in a Cookie header, in header order (repeats
+ * and empty values included); `[]` when there is none. A browser sends several when cookies of
+ * one name were set for different paths or domains, or planted from a sibling subdomain. Names
+ * and values are treated exactly as in {@link getCookie}; nothing here throws.
+ *
+ * @example
+ * ```ts
+ * getCookies('s=attacker; a=1; s=victim', 's') // ['attacker', 'victim']
+ * ```
+ */
+export function getCookies(header: string | undefined, name: string): string[] {
+  const values: string[] = []
+  if (typeof header !== 'string' || typeof name !== 'string' || name.length === 0) return values
+  const len = header.length
+  const nameLen = name.length
+  let pos = 0
+  let eq = -1
+  while (pos < len) {
+    let end = header.indexOf(';', pos)
+    if (end === -1) end = len
+    if (eq < pos) {
+      eq = header.indexOf('=', pos)
+      if (eq === -1) break
+    }
+    if (eq < end) {
+      const nameStart = skipSpaceForward(header, pos, eq)
+      const nameEnd = skipSpaceBackward(header, nameStart, eq)
+      if (nameEnd - nameStart === nameLen && header.startsWith(name, nameStart)) {
+        values.push(readValue(header, eq + 1, end))
+      }
+    }
+    pos = end + 1
+  }
+  return values
 }
 
 /**

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { getCookie } from '../cookie/parse.ts'
+import { getCookie, getCookies } from '../cookie/parse.ts'
 import { deletionCookie, serializeCookie } from '../cookie/serialize.ts'
 import type { AuthState, Flash } from '../session/session.ts'
 import { Session } from '../session/session.ts'
@@ -57,16 +57,20 @@ export interface ResponseEffects {
 }
 
 /**
- * The auth object after a login guard: `user` is the logged-in user. One exception, as in
- * Flask-Login: requests with an exempt method (`OPTIONS` by default, for CORS preflights) pass the
- * guard without a login, so a handler that also serves OPTIONS must check `auth.user` for `null`
- * (or configure `exemptMethods: []`).
+ * The auth object after a login guard: `user` is the logged-in user, without exception. A request
+ * with an exempt method (`OPTIONS` by default, for CORS preflights) is not redirected or refused
+ * by the guard, as in Flask-Login; without a login, the guard answers it `204 No Content` itself
+ * and the handler does not run. With a login, the handler runs (behind the fresh guard too, even
+ * when the login is not fresh).
  */
 export type GuardedAuth<User extends object, Id extends UserId = string> = RequestAuth<User, Id> & {
   readonly user: User
 }
 
 const SKEW_SECONDS = 60
+
+/** What a guard answers an anonymous request with an exempt method: `204 No Content`, no body. */
+const EXEMPT_NO_CONTENT: AuthOutcome = Object.freeze(respond(204))
 
 /** The effects of a request that used the session and changed nothing (shared: never mutated). */
 const VARY_ONLY: ResponseEffects = Object.freeze({
@@ -93,6 +97,8 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
   #sessionRejected = false
   /** The session was opened with an older key: re-seal it. */
   #sessionKeyRotated = false
+  /** A login, remember-me restore or logout in this request: every session it presented ends. */
+  #endPresented = false
   #userLoaded = false
   #user: User | null = null
   #userPromise: Promise<User | null> | undefined
@@ -340,6 +346,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     this.#rememberSelector = reserved?.selector
     this.#m._backend.linkRemember?.(session, reserved?.key ?? null)
     session._rotate = true
+    this.#endPresented = true
     session._createdAt = this.#nowSeconds()
     session._setAuth(
       compact<AuthState>({
@@ -375,6 +382,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     const session = await this.getSession()
     if (Object.keys(session._auth).length > 0) session._setAuth({})
     session._rotate = true
+    this.#endPresented = true
     this.#rememberOp = 'clear'
     this.#m.emit('userLoggedOut', { auth: this, user })
     this.#setUser(null)
@@ -398,14 +406,18 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
   // ---------------------------------------------------------------- guards and redirects
 
   /**
-   * What `loginRequired` decides: `null` to let the request through (logged in, or an exempt
-   * method), otherwise the outcome of {@link unauthorized}.
+   * What `loginRequired` decides: `null` to let the request through (logged in), otherwise the
+   * outcome to send: that of {@link unauthorized}, or `204 No Content` for an exempt method
+   * (`exemptMethods`, a CORS preflight) without a login.
    */
   async checkLogin(): Promise<AuthOutcome | null> {
     return this.guard(false)
   }
 
-  /** What `freshLoginRequired` decides: like {@link checkLogin}, then {@link needsRefresh} when not fresh. */
+  /**
+   * What `freshLoginRequired` decides: like {@link checkLogin}, then {@link needsRefresh} when
+   * the login is not fresh (an exempt method with a login passes without being fresh).
+   */
   async checkFreshLogin(): Promise<AuthOutcome | null> {
     return this.guard(true)
   }
@@ -432,10 +444,14 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     const authenticated = isAuthenticated(user)
     // The logged-in request passes without the method being read (an adapter may pay for that).
     if (authenticated && (!fresh || this.session._auth.fresh === true)) return null
-    if (this.#o.exemptMethods.has(this.#adapter.method)) return null
+    const exempt = this.#o.exemptMethods.has(this.#adapter.method)
+    // An exempt method with a login passes even a non-fresh one, as in Flask-Login.
+    if (authenticated) return exempt ? null : this.needsRefresh()
     // A login that could not be restored because the store failed is not "logged out".
-    if (!authenticated) return this.#storeOutcome ?? this.unauthorized()
-    return this.needsRefresh()
+    if (this.#storeOutcome !== undefined) return this.#storeOutcome
+    // An exempt request without a login (a CORS preflight) is neither redirected nor refused, as
+    // in Flask-Login, but the guard answers it itself: a guarded handler never runs without a user.
+    return exempt ? EXEMPT_NO_CONTENT : this.unauthorized()
   }
 
   /**
@@ -712,6 +728,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     this.#carryOver(session, userId, this.#o.session.keepOnLogin)
     this.#m._backend.linkRemember?.(session, rememberKey)
     session._rotate = true
+    this.#endPresented = true
     session._createdAt = this.#nowSeconds()
     session._setAuth(
       compact<AuthState>({
@@ -894,18 +911,25 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     const o = this.#o.session
     const backend = this.#m._backend
     const previous = this.#sessionValue
-    if (session.isEmpty) {
+    // A permanent session outlives a logout that empties it (Flask keeps `_permanent` there), so
+    // the next login on this browser is permanent too.
+    if (session.isEmpty && !session.permanent) {
       if (previous !== undefined || this.#sessionRejected) {
         cookies.push(deletionCookie(o.name, o.attributes))
-        if (previous !== undefined) this.#track(backend.destroy(previous))
       }
+      this.#endSessions(undefined)
       return
     }
     const now = this.#nowSeconds()
     const touchDue = !session._isNew && now - session._lastActive >= o.touchInterval
+    // Nothing to end either: a login or logout rotates, and a session that replaced an expired
+    // one is new, so it is not empty unless it was modified.
     if (!session._modified && !session._rotate && !this.#sessionKeyRotated && !touchDue) return
     const saved = backend.save(session, now, previous, session._rotate)
     this.#track(saved.pending)
+    // The session loaded from `previous` lives on, updated in place or moved to a new id by a
+    // rotation that replaces its record in the same write; an expired one does not.
+    this.#endSessions(this.#sessionRejected ? undefined : previous)
     const maxAge = session.permanent
       ? Math.max(
           0,
@@ -975,6 +999,37 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
       const value = this.#m._remember.encode(userId, duration, session._auth.version, now)
       cookies.push(this.#rememberCookie(value, duration))
     }
+  }
+
+  /**
+   * Ends the sessions behind the session cookie values this request presented, except `kept`
+   * (the value whose session this response saves): the record of a session rejected as expired,
+   * and after a login, a remember-me restore or a logout, every value the request carried (a
+   * browser sends several of one name when cookies were set for other paths or domains, or
+   * planted from a sibling subdomain: the login must not leave the other one logged in). Invalid
+   * values are ignored by the backend. Nothing is read when neither applies (the common request).
+   */
+  #endSessions(kept: string | undefined): void {
+    const previous = this.#sessionValue
+    if (!this.#endPresented) {
+      if (previous !== undefined && previous !== kept)
+        this.#track(this.#m._backend.destroy(previous))
+      return
+    }
+    // Every session value the request presented, `previous` included. With cookie sessions the
+    // backend's destroy is a no-op: these are the sealed values a revocation list must end.
+    const presented = this.#presentedSessions()
+    for (const value of presented) {
+      if (value !== kept) this.#track(this.#m._backend.destroy(value))
+    }
+  }
+
+  /** Every distinct, non-empty session cookie value of the request, in header order. */
+  #presentedSessions(): string[] {
+    if (this.#cookieHeader === null) this.#cookieHeader = this.#adapter.header('cookie')
+    const values = new Set(getCookies(this.#cookieHeader, this.#o.session.name))
+    values.delete('')
+    return [...values]
   }
 
   #rememberCookie(value: string, duration: number): string {

@@ -139,7 +139,10 @@ export interface LoginManagerOptions<User extends object, Id extends UserId = st
   origin?: string | undefined
   /** Absolute origins a `next` may point to besides relative paths. @default [] */
   allowedRedirectOrigins?: readonly string[] | undefined
-  /** Methods the guards let through (CORS preflight). @default ['OPTIONS'] */
+  /**
+   * Methods the guards never redirect or refuse (CORS preflights): without a login the guard
+   * answers `204 No Content` itself, with one the handler runs (fresh or not). @default ['OPTIONS']
+   */
   exemptMethods?: Iterable<string> | undefined
   /** Flask's `SESSION_PROTECTION`. @default 'basic' */
   sessionProtection?: null | 'basic' | 'strong' | undefined

@@ -191,6 +191,24 @@ describe('RememberCodec, flask format', () => {
     assert.equal(decoded.userId, '佐藤')
   })
 
+  it("round-trips ids outside the Basic Multilingual Plane ('💥', '𠮷x'), escaped per code point", () => {
+    const c = codec(['deterministic'], 'flask')
+    for (const [id, escaped] of [
+      ['💥', '%F0%9F%92%A5'],
+      ['𠮷x', '%F0%A0%AE%B7x'],
+      ['a💥佐藤😀b', 'a%F0%9F%92%A5%E4%BD%90%E8%97%A4%F0%9F%98%80b'],
+    ] as const) {
+      const value = c.encode(id, 3600, undefined, NOW)
+      // Flask-Login's HMAC, over the id's UTF-8 bytes, after the escaped id.
+      const flaskDigest = encodeCookie(id, 'deterministic').slice(id.length)
+      assert.equal(value, `${escaped}${flaskDigest}`)
+      assert.match(value, /^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]+$/, 'cookie-octets only')
+      const decoded = c.decode(value, NOW)
+      assert.ok(decoded.ok, id)
+      assert.equal(decoded.userId, id)
+    }
+  })
+
   it("round-trips ids holding '%', ';', ',', space, quote and '|'", () => {
     const c = codec([NEW], 'flask')
     for (const id of ['100%', 'a;b', 'a,b', 'a b', 'say "hi"', 'a|b', 'back\\slash', 'é']) {

@@ -18,8 +18,10 @@ export type RememberDecoded =
   | { readonly ok: false; readonly reason: CookieRejection }
 
 // Characters a cookie value may not carry raw (RFC 6265 cookie-octet complement) plus '%', so the
-// Flask format can hold any id and still decode unambiguously.
-const NEEDS_ESCAPE = /[^\x21\x23-\x24\x26-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]/g
+// Flask format can hold any id and still decode unambiguously. Matched per code point (`u`): a
+// character outside the BMP is escaped whole, as the four UTF-8 bytes its surrogate pair encodes
+// (each half on its own is not valid Unicode, and encodeURIComponent refuses it).
+const NEEDS_ESCAPE = /[^\x21\x23-\x24\x26-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]/gu
 
 /**
  * Encodes and verifies remember-me cookies in either format:

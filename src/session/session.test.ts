@@ -199,6 +199,17 @@ describe('Session lifecycle flags', () => {
     assert.equal(s.modified, true)
   })
 
+  it('clear drops permanent too (Flask keeps it as the `_permanent` key, which clear removes)', () => {
+    const s = fresh({ permanent: true, auth: { userId: 'u1' }, isNew: false })
+    s.clear()
+    assert.equal(s.permanent, false)
+    assert.equal(s._changes.permanent, true)
+    const only = fresh({ permanent: true, isNew: false })
+    only.clear()
+    assert.equal(only.permanent, false)
+    assert.equal(only.modified, true)
+  })
+
   it('isEmpty counts data, login state and flashes', () => {
     assert.equal(fresh().isEmpty, true)
     assert.equal(fresh({ data: { theme: 'x' } }).isEmpty, false)

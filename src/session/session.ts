@@ -211,8 +211,12 @@ export class Session<Data extends object = Record<string, unknown>> {
     return Object.keys(this._data)
   }
 
-  /** Empties the session entirely — app data, flashes and the login (like Flask's `session.clear()`). */
+  /**
+   * Empties the session entirely — app data, flashes, the login and `permanent` (like Flask's
+   * `session.clear()`, which drops `_permanent` with the rest).
+   */
   clear(): void {
+    this.permanent = false
     if (this.isEmpty) return
     this._dropData()
     this._auth = {}

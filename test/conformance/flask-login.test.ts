@@ -301,23 +301,31 @@ for (const adapter of adapters) {
     describe('MethodViewLoginTestCase', () => {
       it('test_options_call_exempt', async () => {
         // Flask's view stacks login_required and fresh_login_required; each guard is checked on
-        // its own route here. The handler body proves the view ran (not a framework auto-OPTIONS).
-        // Deliberate difference: adapters need a loader to start (see test_no_user_loader_raises).
+        // its own route here. Flask-Login calls the view for an anonymous OPTIONS (200, its body).
+        // Deliberate difference: the exemption stands (no redirect, no 401), but the guard answers
+        // an anonymous exempt request 204 No Content itself: a guarded handler never runs without
+        // a user. With a login, the view runs as in Flask. Also: adapters need a loader to start
+        // (see test_no_user_loader_raises).
         const manager = new LoginManager<User, UserId>({ secret: SECRET, userLoader: loadByInt })
         const routes: Route[] = [
           { method: 'OPTIONS', path: '/secret', guard: 'login', handler: () => 'options' },
           { method: 'OPTIONS', path: '/fresh-secret', guard: 'fresh', handler: () => 'options' },
           { path: '/secret', guard: 'login', handler: () => 'get' },
+          { path: '/login-notch', handler: async ({ auth }) => py(await auth.loginUser(notch)) },
         ]
         await withApp(adapter, { manager, routes }, async (c) => {
           const options = await c.request('OPTIONS', '/secret')
-          assert.equal(options.status, 200)
-          assert.equal(options.body, 'options')
+          assert.equal(options.status, 204)
+          assert.equal(options.body, '')
           const freshOptions = await c.request('OPTIONS', '/fresh-secret')
-          assert.equal(freshOptions.status, 200)
-          assert.equal(freshOptions.body, 'options')
+          assert.equal(freshOptions.status, 204)
+          assert.equal(freshOptions.body, '')
           // The guard is really there for other methods.
           assert.equal((await c.get('/secret')).status, 401)
+          // Logged in, the view runs (the body proves it is not a framework auto-OPTIONS).
+          await c.get('/login-notch')
+          assert.equal((await c.request('OPTIONS', '/secret')).body, 'options')
+          assert.equal((await c.request('OPTIONS', '/fresh-secret')).body, 'options')
         })
       })
     })

@@ -55,6 +55,13 @@ export interface RouteDef<U extends object> {
 export interface AppSpec<U extends object> {
   manager: LoginManager<U, AnyId>
   routes: RouteDef<U>[]
+  /**
+   * Response headers set by a middleware that runs before login-manager's, the way a CORS
+   * middleware sets its `Access-Control-*` headers and passes the request on; each harness uses
+   * its framework's own idiom. A Fetch server has no middleware: there a wrapper around the whole
+   * handler adds them to the Response it returns.
+   */
+  earlyHeaders?: Record<string, string>
 }
 
 /** A running test server. */

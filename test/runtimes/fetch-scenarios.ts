@@ -246,8 +246,8 @@ const routes: Record<
     await auth.confirmLogin()
     return text('Confirmed')
   }),
-  // Exempt methods (OPTIONS) pass the guard with nobody logged in, so this handler, unlike
-  // /protected, does not read `auth.user` (GuardedAuth types it as non-null regardless).
+  // Exempt methods (OPTIONS) are not redirected: with nobody logged in the guard answers 204
+  // itself, and this handler runs only for a logged-in user (or a method that is not exempt).
   '/preflight': login.loginRequired(
     () => new Response(null, { status: 204, headers: { allow: 'GET, OPTIONS' } }),
   ),

@@ -57,6 +57,13 @@ export function makeExpressHarness(
       // 'test' keeps Express's final handler from printing the stack of expected 500s.
       app.set('env', 'test')
       app.disable('x-powered-by')
+      const early = spec.earlyHeaders
+      if (early !== undefined) {
+        app.use((_req, res, next) => {
+          for (const [name, value] of Object.entries(early)) res.setHeader(name, value)
+          next()
+        })
+      }
       app.use(express.urlencoded({ extended: false }))
       if (style === 'install') login.install(app)
       else app.use(login.middleware)

@@ -56,6 +56,13 @@ export const fastifyHarness: AdapterHarness = {
         done(null, form)
       },
     )
+    const early = spec.earlyHeaders
+    if (early !== undefined) {
+      app.addHook('onRequest', (_req, reply, done) => {
+        for (const [name, value] of Object.entries(early)) reply.header(name, value)
+        done()
+      })
+    }
     await app.register(login.plugin)
 
     const render = (reply: FastifyReply, result: RouteResult): FastifyReply => {

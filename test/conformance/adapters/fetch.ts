@@ -101,8 +101,18 @@ function makeFetchHarness(name: string, source: 'request' | 'incoming'): Adapter
           : match.endpoint(request, { clientAddress: env.incoming.socket.remoteAddress })
       }
 
+      const early = spec.earlyHeaders
+      const withEarly =
+        early === undefined
+          ? fetch
+          : async (request: Request, env: HttpBindings | Http2Bindings): Promise<Response> => {
+              const response = await fetch(request, env)
+              for (const [name, value] of Object.entries(early)) response.headers.set(name, value)
+              return response
+            }
+
       // serve() creates a node:http server (no createServer/http2 option given).
-      const server = serve({ fetch, port: 0, hostname: '127.0.0.1' }) as Server
+      const server = serve({ fetch: withEarly, port: 0, hostname: '127.0.0.1' }) as Server
       await once(server, 'listening')
       const { port } = server.address() as AddressInfo
       return {

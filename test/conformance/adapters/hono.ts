@@ -48,11 +48,18 @@ function makeHonoHarness(name: string, style: 'middleware' | 'handler'): Adapter
       const app = new Hono<AuthEnv<U, AnyId>>()
       // Hono's default error handler, minus its console.error of the (expected) error.
       app.onError((_error, c) => c.text('Internal Server Error', 500))
+      const early = spec.earlyHeaders
+      if (early !== undefined) {
+        app.use(async (c, next) => {
+          for (const [name, value] of Object.entries(early)) c.header(name, value)
+          await next()
+        })
+      }
       if (style === 'middleware') app.use(login.middleware)
 
       const render = (c: Context, result: RouteResult): Response => {
         if (typeof result === 'string') return c.text(result)
-        if (isAuthOutcome(result)) return login.render(result)
+        if (isAuthOutcome(result)) return login.render(result, c)
         const status = result.status ?? 200
         const headers = new Headers(result.headers)
         if (NULL_BODY.has(status)) return new Response(null, { status, headers })

@@ -48,6 +48,13 @@ export const koaHarness: AdapterHarness = {
     const app = new Koa<State<U>>()
     // Koa's default error handling answers 500; `silent` keeps it from printing expected errors.
     app.silent = true
+    const early = spec.earlyHeaders
+    if (early !== undefined) {
+      app.use(async (ctx, next) => {
+        for (const [name, value] of Object.entries(early)) ctx.set(name, value)
+        await next()
+      })
+    }
     app.use(login.middleware)
 
     const render = (ctx: Ctx<U>, result: RouteResult): void => {
