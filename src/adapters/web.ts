@@ -121,7 +121,9 @@ function addSessionHeadersToLightResponse(response: Response, effects: ResponseE
     // What the server would send by default for this body, plus the session headers.
     const cacheControl = cacheControlFor(effects, undefined)
     const added: Record<string, string> =
-      cacheControl === undefined ? { vary: 'Cookie' } : { vary: 'Cookie', 'cache-control': cacheControl }
+      cacheControl === undefined
+        ? { vary: 'Cookie' }
+        : { vary: 'Cookie', 'cache-control': cacheControl }
     parts[2] = parts[1] === null ? added : { 'content-type': 'text/plain; charset=UTF-8', ...added }
     return true
   }

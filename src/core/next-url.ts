@@ -120,7 +120,7 @@ const LOCATION_UNSAFE_RUN_RE = /[^A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]+/g
 // `scheme://authority` or `//authority` at the start: the part that holds a host name.
 const AUTHORITY_RE = /^(?:[A-Za-z][A-Za-z0-9+.-]*:)?\/\/([^/?#]*)/
 const PORT_RE = /:\d*$/
-const NON_ASCII_CHAR_RE = /[^\x00-\x7f]/
+const NON_ASCII_CHAR_RE = /[\u0080-\u{10FFFF}]/u
 
 /** UTF-8 `%XX` for every character outside {@link LOCATION_SAFE_RE}; lone surrogates as U+FFFD. */
 function percentEncodeUnsafe(value: string): string {

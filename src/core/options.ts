@@ -4,9 +4,9 @@ import type { SessionStore } from '../session/store.ts'
 import type { RequestAuth } from './auth.ts'
 import { LoginManagerError } from './errors.ts'
 import { asciiHost } from './next-url.ts'
-import { estimateSecretBits, MIN_SECRET_BITS } from './secret-strength.ts'
 import type { AuthOutcome } from './outcome.ts'
 import type { RequestInfo } from './request-info.ts'
+import { estimateSecretBits, MIN_SECRET_BITS } from './secret-strength.ts'
 import type { MaybePromise, UserId } from './types.ts'
 
 /**
