@@ -93,6 +93,8 @@ function send(ctx: Context, outcome: AuthOutcome): void {
 
 /**
  * Creates the Koa (v2 and v3) integration.
+ * @param options - `caseSensitiveRouting`: how your router matches letter case (default: as
+ *   `@koa/router`, without it).
  * @throws LoginManagerError `ERR_NO_USER_LOADER` when the manager has no loader yet.
  * @example
  * ```ts
