@@ -7,7 +7,14 @@ export type { CookieRejection, LoginManagerEvents } from './core/events.ts'
 export type { SessionInfo } from './core/login-manager.ts'
 export { LoginManager } from './core/login-manager.ts'
 export { AnonymousUser, UserMixin } from './core/mixins.ts'
-export { formEncode, loginUrl, makeNextParam, safeNextUrl, splitUrl } from './core/next-url.ts'
+export {
+  encodeLocation,
+  formEncode,
+  loginUrl,
+  makeNextParam,
+  safeNextUrl,
+  splitUrl,
+} from './core/next-url.ts'
 export type {
   CookieOptions,
   KeepOnLogin,

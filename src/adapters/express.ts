@@ -81,15 +81,24 @@ class ExpressRequestAdapter implements RequestAdapter {
     // Honours Express's `trust proxy` setting; a raw X-Forwarded-For is never read here. Without
     // a trusted proxy the socket address is the answer, and skips Express's proxy-addr work.
     const req = this.#req
-    // `settings` directly: what `app.get('trust proxy')` answers (a mounted app's settings inherit
-    // its parent's), without Express's accessor. The app is read from the request's prototype
-    // (Express's `app.request`, which holds it): a read on the request itself is a slow lookup.
+    return this.#settings()?.['trust proxy'] ? req.ip : req.socket?.remoteAddress
+  }
+  get caseSensitiveRouting() {
+    // Express's routers (and the paths of `app.use`) ignore letter case unless the app enables it.
+    return Boolean(this.#settings()?.['case sensitive routing'])
+  }
+  /**
+   * The app's settings directly: what `app.get(name)` answers (a mounted app's settings inherit
+   * its parent's), without Express's accessor. The app is read from the request's prototype
+   * (Express's `app.request`, which holds it): a read on the request itself is a slow lookup.
+   */
+  #settings(): Record<string, unknown> | undefined {
+    const req = this.#req
     const proto = Object.getPrototypeOf(req) as { app?: unknown } | null
     const app = (proto !== null && Object.hasOwn(proto, 'app') ? proto.app : req.app) as
       | { settings?: Record<string, unknown> }
       | undefined
-    const settings = app?.settings
-    return settings?.['trust proxy'] ? req.ip : req.socket?.remoteAddress
+    return app?.settings
   }
   get origin() {
     return `${this.#req.protocol}://${this.#req.headers.host ?? 'localhost'}`

@@ -6,8 +6,10 @@ import type {
   preHandlerHookHandler,
 } from 'fastify'
 import type { GuardedAuth, RequestAuth } from '../core/auth.ts'
+import { cacheControlFor } from '../core/cache-control.ts'
 import { LoginManagerError } from '../core/errors.ts'
 import type { LoginManager } from '../core/login-manager.ts'
+import { encodeLocation } from '../core/next-url.ts'
 import type { AuthOutcome } from '../core/outcome.ts'
 import type { RequestAdapter, UserId } from '../core/types.ts'
 import { addVaryCookie, rawHeader } from './headers.ts'
@@ -30,8 +32,10 @@ export interface FastifyLogin<User extends object, Id extends UserId = string> {
 
 class FastifyRequestAdapter implements RequestAdapter {
   readonly #request: FastifyRequest
-  constructor(request: FastifyRequest) {
+  readonly caseSensitiveRouting: boolean
+  constructor(request: FastifyRequest, caseSensitiveRouting: boolean) {
     this.#request = request
+    this.caseSensitiveRouting = caseSensitiveRouting
   }
   get method() {
     return this.#request.method
@@ -70,11 +74,12 @@ type WithAuth = { [AUTH]?: RequestAuth<object, UserId> | null }
 
 function sendOutcome(reply: FastifyReply, outcome: AuthOutcome): FastifyReply {
   if (outcome.type === 'redirect') {
+    const location = encodeLocation(outcome.location)
     return reply
       .code(outcome.status)
-      .header('location', outcome.location)
+      .header('location', location)
       .type('text/plain; charset=utf-8')
-      .send(`Redirecting to ${outcome.location}`)
+      .send(`Redirecting to ${location}`)
   }
   reply.code(outcome.status)
   for (const [name, value] of Object.entries(outcome.headers ?? {})) reply.header(name, value)
@@ -123,10 +128,17 @@ export function fastifyLogin<User extends object, Id extends UserId = string>(
         return (this as unknown as WithAuth)[AUTH] ?? null
       },
     })
+    // Fastify's router matches letter case unless told otherwise (`routerOptions.caseSensitive`,
+    // or the older top-level `caseSensitive`); `loginViews` prefixes follow it.
+    const config = app.initialConfig
+    const caseSensitive =
+      (config.routerOptions as { caseSensitive?: boolean } | undefined)?.caseSensitive ??
+      config.caseSensitive ??
+      true
     // Callback-style hooks: with cookie sessions nothing here needs a promise, and Fastify's
     // async hooks would cost one per request.
     app.addHook('onRequest', (request, reply, done) => {
-      const auth = manager.createAuth(new FastifyRequestAdapter(request))
+      const auth = manager.createAuth(new FastifyRequestAdapter(request, caseSensitive))
       ;(request as unknown as WithAuth)[AUTH] = auth as unknown as RequestAuth<object, UserId>
       if (manager._backend.sync) {
         done()
@@ -151,7 +163,8 @@ export function fastifyLogin<User extends object, Id extends UserId = string>(
         const next = addVaryCookie(vary === undefined ? undefined : String(vary))
         if (next !== undefined) reply.header('vary', next)
       }
-      if (effects.noStore) reply.header('cache-control', 'private, no-store')
+      const cacheControl = cacheControlFor(effects, reply.getHeader('cache-control'))
+      if (cacheControl !== undefined) reply.header('cache-control', cacheControl)
       if (effects.pending === undefined) {
         done(null, payload)
         return

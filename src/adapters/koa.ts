@@ -1,6 +1,8 @@
 import type { Context, Middleware, Next } from 'koa'
 import type { GuardedAuth, RequestAuth } from '../core/auth.ts'
+import { cacheControlFor } from '../core/cache-control.ts'
 import type { LoginManager } from '../core/login-manager.ts'
+import { encodeLocation } from '../core/next-url.ts'
 import type { AuthOutcome } from '../core/outcome.ts'
 import type { RequestAdapter, UserId } from '../core/types.ts'
 import { addVaryCookie, rawHeader } from './headers.ts'
@@ -27,10 +29,23 @@ export interface KoaLogin<User extends object, Id extends UserId = string> {
   send(ctx: Context, outcome: AuthOutcome): void
 }
 
+/** Options of {@link koaLogin}. */
+export interface KoaLoginOptions {
+  /**
+   * Whether the app's router matches paths with their letter case; `loginViews` prefixes are
+   * matched the same way. Koa has no router of its own: the default follows `@koa/router`, which
+   * ignores case unless created with `sensitive: true` (then pass `true` here).
+   * @default false
+   */
+  caseSensitiveRouting?: boolean | undefined
+}
+
 class KoaRequestAdapter implements RequestAdapter {
   readonly #ctx: Context
-  constructor(ctx: Context) {
+  readonly caseSensitiveRouting: boolean
+  constructor(ctx: Context, caseSensitiveRouting: boolean) {
     this.#ctx = ctx
+    this.caseSensitiveRouting = caseSensitiveRouting
   }
   get method() {
     return this.#ctx.method
@@ -58,9 +73,10 @@ class KoaRequestAdapter implements RequestAdapter {
 function send(ctx: Context, outcome: AuthOutcome): void {
   ctx.status = outcome.status
   if (outcome.type === 'redirect') {
-    ctx.set('Location', outcome.location)
+    const location = encodeLocation(outcome.location)
+    ctx.set('Location', location)
     ctx.type = 'text/plain; charset=utf-8'
-    ctx.body = `Redirecting to ${outcome.location}`
+    ctx.body = `Redirecting to ${location}`
     return
   }
   for (const [name, value] of Object.entries(outcome.headers ?? {})) ctx.set(name, value)
@@ -77,6 +93,8 @@ function send(ctx: Context, outcome: AuthOutcome): void {
 
 /**
  * Creates the Koa (v2 and v3) integration.
+ * @param options - `caseSensitiveRouting`: how your router matches letter case (default: as
+ *   `@koa/router`, without it).
  * @throws LoginManagerError `ERR_NO_USER_LOADER` when the manager has no loader yet.
  * @example
  * ```ts
@@ -89,11 +107,13 @@ function send(ctx: Context, outcome: AuthOutcome): void {
  */
 export function koaLogin<User extends object, Id extends UserId = string>(
   manager: LoginManager<User, Id>,
+  options: KoaLoginOptions = {},
 ): KoaLogin<User, Id> {
   manager.assertReady()
+  const caseSensitive = options.caseSensitiveRouting === true
 
   const middleware: Middleware<AuthState<User, Id>> = async function loginManager(ctx, next) {
-    const auth = manager.createAuth(new KoaRequestAdapter(ctx))
+    const auth = manager.createAuth(new KoaRequestAdapter(ctx, caseSensitive))
     ctx.state.auth = auth
     if (!manager._backend.sync) {
       const unavailable = await auth.prepare()
@@ -113,7 +133,8 @@ export function koaLogin<User extends object, Id extends UserId = string>(
       const next = addVaryCookie(vary === undefined || vary === '' ? undefined : String(vary))
       if (next !== undefined) ctx.set('Vary', next)
     }
-    if (effects.noStore) ctx.set('Cache-Control', 'private, no-store')
+    const cacheControl = cacheControlFor(effects, ctx.response.get('cache-control'))
+    if (cacheControl !== undefined) ctx.set('Cache-Control', cacheControl)
     // Cookie sessions have no store writes to wait for: no extra promise hop.
     if (effects.pending === undefined) return
     const failure = await effects.pending

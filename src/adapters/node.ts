@@ -4,6 +4,8 @@ import { addVaryCookie, rawHeader } from './headers.ts'
 export { addVaryCookie, rawHeader }
 
 import type { ResponseEffects } from '../core/auth.ts'
+import { cacheControlFor } from '../core/cache-control.ts'
+import { encodeLocation } from '../core/next-url.ts'
 import type { AuthOutcome } from '../core/outcome.ts'
 
 /** What the Node-based adapters need from the auth object. */
@@ -183,7 +185,8 @@ export function hookEndForStore(res: ServerResponse, key: symbol, lookup: AuthLo
 }
 
 /**
- * Appends the cookies and sets `Vary` / `Cache-Control` on a Node response. With the arguments of
+ * Appends the cookies and sets `Vary` / `Cache-Control` (as {@link cacheControlFor} says) on a
+ * Node response. With the arguments of
  * a `writeHead` call about to run, headers given there as an object are moved onto the response
  * first (as Node would merge them), so that they cannot replace the cookies or `Vary` set here.
  */
@@ -207,7 +210,8 @@ export function applyEffects(
     const next = addVaryCookie(vary === undefined ? undefined : String(vary))
     if (next !== undefined) res.setHeader('vary', next)
   }
-  if (effects.noStore) res.setHeader('cache-control', 'private, no-store')
+  const cacheControl = cacheControlFor(effects, res.getHeader('cache-control'))
+  if (cacheControl !== undefined) res.setHeader('cache-control', cacheControl)
 }
 
 /** `writeHead(status, [message], headers)`: an object of headers, set on `res` and dropped from `args`. */
@@ -226,9 +230,10 @@ export function sendOutcome(res: ServerResponse, outcome: AuthOutcome): void {
   if (res.headersSent) return
   res.statusCode = outcome.status
   if (outcome.type === 'redirect') {
-    res.setHeader('location', outcome.location)
+    const location = encodeLocation(outcome.location)
+    res.setHeader('location', location)
     res.setHeader('content-type', 'text/plain; charset=utf-8')
-    res.end(`Redirecting to ${outcome.location}`)
+    res.end(`Redirecting to ${location}`)
     return
   }
   for (const [name, value] of Object.entries(outcome.headers ?? {})) res.setHeader(name, value)

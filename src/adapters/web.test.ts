@@ -31,6 +31,11 @@ const routes: Record<string, () => [Response, ResponseEffects]> = {
     VARY,
   ],
   '/tuples': () => [new Response('hi', { headers: [['x-a', '1']] }), VARY],
+  '/own-cache': () => [new Response('hi', { headers: { 'Cache-Control': 'no-cache' } }), VARY],
+  '/own-cache-headers': () => [
+    new Response('hi', { headers: new Headers({ 'cache-control': 'max-age=5' }) }),
+    VARY,
+  ],
   '/cookie': () => [new Response('hi', { headers: { 'content-type': 'text/plain' } }), COOKIE],
 }
 
@@ -72,6 +77,27 @@ const get = async (path: string) => {
   await response.arrayBuffer()
   return response
 }
+
+describe('Cache-Control on the fast path (a response that only read the session)', () => {
+  it('is private for every shape, fast path or not', async () => {
+    for (const path of ['/plain', '/no-headers', '/null-body', '/frozen', '/shared', '/tuples']) {
+      const response = await get(path)
+      assert.equal(response.headers.get('cache-control'), 'private', path)
+    }
+    assert.equal((await get('/headers-object')).headers.get('cache-control'), 'private')
+    assert.equal(light.get('/plain'), true)
+    assert.equal(light.get('/no-headers'), true)
+    assert.deepEqual(sharedHeaders, { 'content-type': 'text/html; charset=utf-8' })
+  })
+
+  it("keeps the app's own Cache-Control", async () => {
+    const own = await get('/own-cache')
+    assert.equal(own.headers.get('cache-control'), 'no-cache')
+    assert.equal(own.headers.get('vary'), 'Cookie')
+    assert.equal(light.get('/own-cache'), true)
+    assert.equal((await get('/own-cache-headers')).headers.get('cache-control'), 'max-age=5')
+  })
+})
 
 describe('applyEffectsToResponse under @hono/node-server', () => {
   it('adds Vary to plain-object headers and keeps the fast path', async () => {

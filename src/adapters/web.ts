@@ -1,4 +1,6 @@
 import type { ResponseEffects } from '../core/auth.ts'
+import { cacheControlFor } from '../core/cache-control.ts'
+import { encodeLocation } from '../core/next-url.ts'
 import type { AuthOutcome } from '../core/outcome.ts'
 import type { RequestAdapter } from '../core/types.ts'
 import { addVaryCookie, rawHeader } from './headers.ts'
@@ -84,21 +86,24 @@ export function applyEffectsToHeaders(headers: Headers, effects: ResponseEffects
     const next = addVaryCookie(headers.get('vary') ?? undefined)
     if (next !== undefined) headers.set('vary', next)
   }
-  if (effects.noStore) headers.set('cache-control', 'private, no-store')
+  const cacheControl = cacheControlFor(effects, headers.get('cache-control') ?? undefined)
+  if (cacheControl !== undefined) headers.set('cache-control', cacheControl)
 }
 
 /** The symbol under which `@hono/node-server`'s lightweight `Response` keeps its parts, once seen. */
 let lightResponseParts: symbol | undefined
 
 /**
- * Adds `Vary: Cookie` to a `Response` made by `@hono/node-server`'s lightweight `Response` class
- * without making it build a real one. That class keeps `[status, body, headers]` until something
- * reads them and then writes them straight to the socket; reading `response.headers` would build
- * a `Headers` object and move the response off that fast path (several µs). Only a parts array of
- * exactly that shape with plain-object or `Headers` headers is changed (copied, never the caller's
- * object); anything else returns false and the caller takes the standard path.
+ * Adds `Vary: Cookie` and the `Cache-Control` of a session-dependent response
+ * ({@link cacheControlFor}) to a `Response` made by `@hono/node-server`'s lightweight `Response`
+ * class without making it build a real one. That class keeps `[status, body, headers]` until
+ * something reads them and then writes them straight to the socket; reading `response.headers`
+ * would build a `Headers` object and move the response off that fast path (several µs). Only a
+ * parts array of exactly that shape with plain-object or `Headers` headers is changed (copied,
+ * never the caller's object); anything else returns false and the caller takes the standard path,
+ * which sets the same headers.
  */
-function addVaryToLightResponse(response: Response): boolean {
+function addSessionHeadersToLightResponse(response: Response, effects: ResponseEffects): boolean {
   let symbol = lightResponseParts
   if (symbol === undefined) {
     symbol = Object.getOwnPropertySymbols(response).find((s) => s.description === 'cache')
@@ -109,26 +114,29 @@ function addVaryToLightResponse(response: Response): boolean {
   lightResponseParts = symbol
   const headers: unknown = parts[2]
   if (headers instanceof Headers) {
-    const next = addVaryCookie(headers.get('vary') ?? undefined)
-    if (next !== undefined) headers.set('vary', next)
+    applyEffectsToHeaders(headers, effects)
     return true
   }
   if (headers === undefined || headers === null) {
-    // What the server would send by default for this body, plus Vary.
-    parts[2] =
-      parts[1] === null
+    // What the server would send by default for this body, plus the session headers.
+    const cacheControl = cacheControlFor(effects, undefined)
+    const added: Record<string, string> =
+      cacheControl === undefined
         ? { vary: 'Cookie' }
-        : { 'content-type': 'text/plain; charset=UTF-8', vary: 'Cookie' }
+        : { vary: 'Cookie', 'cache-control': cacheControl }
+    parts[2] = parts[1] === null ? added : { 'content-type': 'text/plain; charset=UTF-8', ...added }
     return true
   }
   if (typeof headers !== 'object' || Array.isArray(headers)) return false
   if (Object.getPrototypeOf(headers) !== Object.prototype) return false
   const record = headers as Record<string, unknown>
-  // A copy with Vary set, built key by key (cheaper than a spread with a computed key).
+  // A copy with the headers set, built key by key (cheaper than a spread with a computed key).
   const copy: Record<string, unknown> = {}
   let varyKey: string | undefined
+  let cacheKey: string | undefined
   for (const key in record) {
     if (key.length === 4 && key.toLowerCase() === 'vary') varyKey = key
+    else if (key.length === 13 && key.toLowerCase() === 'cache-control') cacheKey = key
     copy[key] = record[key]
   }
   if (varyKey === undefined) {
@@ -137,9 +145,12 @@ function addVaryToLightResponse(response: Response): boolean {
     const current = record[varyKey]
     if (typeof current !== 'string') return false
     const next = addVaryCookie(current)
-    if (next === undefined) return true
-    copy[varyKey] = next
+    if (next !== undefined) copy[varyKey] = next
   }
+  const currentCache = cacheKey === undefined ? undefined : record[cacheKey]
+  if (currentCache !== undefined && typeof currentCache !== 'string') return false
+  const cacheControl = cacheControlFor(effects, currentCache)
+  if (cacheControl !== undefined) copy[cacheKey ?? 'cache-control'] = cacheControl
   parts[2] = copy
   return true
 }
@@ -153,7 +164,7 @@ export function applyEffectsToResponse(response: Response, effects: ResponseEffe
     effects.cookies.length === 0 &&
     !effects.noStore &&
     effects.vary &&
-    addVaryToLightResponse(response)
+    addSessionHeadersToLightResponse(response, effects)
   ) {
     return response
   }
@@ -186,9 +197,10 @@ export function finishResponse(
 /** A Fetch `Response` for a guard outcome. */
 export function outcomeToResponse(outcome: AuthOutcome): Response {
   if (outcome.type === 'redirect') {
-    return new Response(`Redirecting to ${outcome.location}`, {
+    const location = encodeLocation(outcome.location)
+    return new Response(`Redirecting to ${location}`, {
       status: outcome.status,
-      headers: { location: outcome.location, 'content-type': 'text/plain; charset=utf-8' },
+      headers: { location, 'content-type': 'text/plain; charset=utf-8' },
     })
   }
   const headers = new Headers(outcome.headers)

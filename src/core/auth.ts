@@ -462,7 +462,8 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     this.#m.emit('userUnauthorized', { auth: this })
     const handler = this.#m._handlers.unauthorized
     if (handler !== undefined) return handler(this)
-    const view = this.#m._loginViewFor(this.request)
+    // Prefixes match as the framework routes: Express, for one, ignores letter case by default.
+    const view = this.#m._loginViewFor(this.request, this.#adapter.caseSensitiveRouting !== false)
     return this.#redirectToView(view, this.#o.loginMessage, this.#o.loginMessageCategory)
   }
 
@@ -508,11 +509,27 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
       return unauthorizedResponse(401, this.#wantsJson())
     if (message !== null) this.flash(this.#m._localize(message), category)
     const forceHost = this.#o.forceHost
+    const next = this.#nextFor(view)
     if (this.#o.useSessionForNext) {
-      this.session._patchAuth({ next: makeNextParam(view, this.request.url.href) })
+      // A next that nextUrl() would refuse (longer than it accepts, or unsafe) is not kept: it
+      // could only fill the session cookie. Nor is an older one, which is not where the user was.
+      const usable = safeNextUrl(next, { allowedOrigins: this.#o.allowedRedirectOrigins }) !== null
+      this.session._patchAuth({ next: usable ? next : undefined })
       return redirect(loginUrl(view, undefined, this.#o.nextField, { forceHost }))
     }
-    return redirect(loginUrl(view, this.request.url.href, this.#o.nextField, { forceHost }))
+    return redirect(loginUrl(view, next, this.#o.nextField, { forceHost }))
+  }
+
+  /**
+   * The `next` for a redirect to `view`: Flask-Login's `make_next_param` of the request URL. For
+   * a view on another host that keeps the whole URL, and without a configured `origin` the host
+   * in it would be the client's own `Host` header: then only the path and query are used.
+   */
+  #nextFor(view: string): string {
+    const href = this.request.url.href
+    const next = makeNextParam(view, href)
+    if (this.#o.origin !== undefined || next.startsWith('/')) return next
+    return makeNextParam('/', href)
   }
 
   #isApiRequest(): boolean {

@@ -77,7 +77,7 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
   #userLoader: UserLoader<User, Id> | undefined
   #requestLoader: RequestLoader<User, Id> | undefined
   #loginView: LoginView | undefined
-  #loginViews: [prefix: string, view: LoginView | null | false][] = []
+  #loginViews: [prefix: string, view: LoginView | null | false, folded: string][] = []
   #refreshView: LoginView | undefined
   readonly #resolveEndpoint: ((name: string) => string) | undefined
   readonly #localize: ((message: string) => string) | undefined
@@ -196,7 +196,7 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
     const key = prefix.length > 1 && prefix.endsWith('/') ? prefix.slice(0, -1) : prefix
     const checked = view === null || view === false ? view : this.#checkView('loginViews', view)
     this.#loginViews = this.#loginViews.filter(([p]) => p !== key)
-    this.#loginViews.push([key, checked ?? null])
+    this.#loginViews.push([key, checked ?? null, key.toLowerCase()])
     // Longest prefix first, so the most specific router wins.
     this.#loginViews.sort((a, b) => b[0].length - a[0].length)
   }
@@ -318,10 +318,16 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
     return { store, keys: this._storeKeys }
   }
 
-  /** @internal The login view for a request: the longest matching prefix entry, else the app's. */
-  _loginViewFor(request: RequestInfo): string | null {
-    const path = request.path
-    for (const [prefix, view] of this.#loginViews) {
+  /**
+   * @internal The login view for a request: the longest matching prefix entry, else the app's.
+   * `caseSensitive: false` matches prefixes without regard to letter case, for frameworks that
+   * route that way.
+   */
+  _loginViewFor(request: RequestInfo, caseSensitive = true): string | null {
+    const path =
+      caseSensitive || this.#loginViews.length === 0 ? request.path : request.path.toLowerCase()
+    for (const [exact, view, folded] of this.#loginViews) {
+      const prefix = caseSensitive ? exact : folded
       if (path === prefix || path.startsWith(prefix === '/' ? '/' : `${prefix}/`)) {
         if (view === false) return null
         if (view !== null) return this.#expand(view, request)

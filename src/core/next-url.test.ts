@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { formEncode, loginUrl, makeNextParam, safeNextUrl, splitUrl } from './next-url.ts'
+import {
+  asciiHost,
+  encodeLocation,
+  formEncode,
+  loginUrl,
+  makeNextParam,
+  safeNextUrl,
+  splitUrl,
+} from './next-url.ts'
 
 describe('splitUrl (Python urlsplit semantics)', () => {
   const cases: Array<[string, [string, string, string, string, string]]> = [
@@ -123,6 +131,87 @@ describe('loginUrl', () => {
   }
 })
 
+describe('loginUrl with non-ASCII views and hosts (Flask redirect after iri_to_uri)', () => {
+  const cases: Array<[Parameters<typeof loginUrl>, string]> = [
+    [['/登录', 'http://localhost/protected'], '/%E7%99%BB%E5%BD%95?next=%2Fprotected'],
+    [['/anmeldung-ü', '/protected'], '/anmeldung-%C3%BC?next=%2Fprotected'],
+    [['/anmeldung-ü'], '/anmeldung-%C3%BC'],
+    [['/anmeldung-ü?x=ä'], '/anmeldung-%C3%BC?x=%C3%A4'],
+    [['/anmeldung-ü?x=ä', '/p'], '/anmeldung-%C3%BC?x=%C3%A4&next=%2Fp'],
+    [['/登录#abschnitt-ü', '/p'], '/%E7%99%BB%E5%BD%95?next=%2Fp#abschnitt-%C3%BC'],
+    [['https://bücher.example/login', '/p'], 'https://xn--bcher-kva.example/login?next=%2Fp'],
+    [
+      ['/login', '/p', 'next', { forceHost: 'bücher.example' }],
+      '//xn--bcher-kva.example/login?next=%2Fp',
+    ],
+    [['/login a', '/p'], '/login%20a?next=%2Fp'],
+    [['/log<in>', '/p'], '/log%3Cin%3E?next=%2Fp'],
+    [['/login%20x', '/p'], '/login%20x?next=%2Fp'],
+  ]
+  for (const [args, expected] of cases) {
+    it(`loginUrl(${args.map((a) => JSON.stringify(a)).join(', ')})`, () => {
+      assert.equal(loginUrl(...args), expected)
+    })
+  }
+})
+
+describe('encodeLocation', () => {
+  const cases: Array<[string, string]> = [
+    // Unchanged: every URL code point, reserved delimiters, existing escapes, a lone '%'.
+    ['/login?next=%2Fprotected', '/login?next=%2Fprotected'],
+    ["/a-b_c.d~e/:@!$&'()*+,;=?x=[1]#f/?#", "/a-b_c.d~e/:@!$&'()*+,;=?x=[1]#f/?#"],
+    ['/50%', '/50%'],
+    ['/%zz', '/%zz'],
+    ['http://[::1]:3000/login', 'http://[::1]:3000/login'],
+    ['', ''],
+    // Encoded: everything outside the URL code points, as UTF-8.
+    ['/登录', '/%E7%99%BB%E5%BD%95'],
+    ['/a<b>"c"', '/a%3Cb%3E%22c%22'],
+    ['/a b\\c', '/a%20b%5Cc'],
+    ['/^`{|}', '/%5E%60%7B%7C%7D'],
+    ['/\r\n\t\u0000\u007f', '/%0D%0A%09%00%7F'],
+    ['/\u{1F600}', '/%F0%9F%98%80'],
+    ['/\ud800x', '/%EF%BF%BDx'],
+    ['/?q=ä#ü', '/?q=%C3%A4#%C3%BC'],
+    // Hosts: punycode; userinfo and ports kept.
+    ['https://bücher.example/x', 'https://xn--bcher-kva.example/x'],
+    ['//bücher.example', '//xn--bcher-kva.example'],
+    [
+      'https://ü ser@Shop.Bücher.example:8443/p',
+      'https://%C3%BC%20ser@Shop.xn--bcher-kva.example:8443/p',
+    ],
+    ['https://a<b>.example/', 'https://a%3Cb%3E.example/'],
+  ]
+  for (const [input, expected] of cases) {
+    it(`encodeLocation(${JSON.stringify(input).slice(0, 60)})`, () => {
+      assert.equal(encodeLocation(input), expected)
+    })
+  }
+  it('is idempotent: an encoded location is returned as it is', () => {
+    for (const [, encoded] of cases) assert.equal(encodeLocation(encoded), encoded)
+  })
+  it('always gives a value Node and Fetch accept as a header', () => {
+    for (const [input] of cases) {
+      const value = encodeLocation(input)
+      assert.match(value, /^[\x21-\x7e]*$/, input)
+      assert.doesNotThrow(() => new Headers({ location: value }))
+    }
+  })
+})
+
+describe('asciiHost', () => {
+  it('converts non-ASCII labels to punycode, keeps ASCII ones', () => {
+    assert.equal(asciiHost('bücher.example'), 'xn--bcher-kva.example')
+    assert.equal(asciiHost('BÜCHER.Example'), 'xn--bcher-kva.Example')
+    assert.equal(asciiHost('例え.テスト'), 'xn--r8jz45g.xn--zckzah')
+    assert.equal(asciiHost('app.example'), 'app.example')
+  })
+  it('returns undefined for a label that is no domain name', () => {
+    assert.equal(asciiHost('ü<b>.example'), undefined)
+    assert.equal(asciiHost('ü b.example'), undefined)
+  })
+})
+
 describe('safeNextUrl', () => {
   const bad: unknown[] = [
     '',
@@ -221,8 +310,42 @@ describe('safeNextUrl', () => {
     ['/\u2215evil.com', '/%E2%88%95evil.com'],
     ['/\uff0fevil.com', '/%EF%BC%8Fevil.com'],
     [`/${'a'.repeat(2047)}`, `/${'a'.repeat(2047)}`],
+    // Dot segments that stay on the site: returned as given.
+    ['/a/../b', '/a/../b'],
+    ['/a/%2e%2e/b', '/a/%2e%2e/b'],
+    ['/a/b/..//c', '/a/b/..//c'],
+    ['/./x', '/./x'],
+    ['/..', '/..'],
+    ['/%2e%2e%2f%2fevil.com', '/%2e%2e%2f%2fevil.com'],
+    // Outside the URL code points: encoded.
+    ['/a<b>"c"', '/a%3Cb%3E%22c%22'],
+    ['/x?q={1}|^`', '/x?q=%7B1%7D%7C%5E%60'],
+  ]
+  // Browsers resolve dot segments (plain or percent-encoded) before requesting the path: these
+  // all become the path '//evil.com…', which many servers turn into a redirect to evil.com.
+  const dotted = [
+    '/..//evil.com',
+    '/a/..//evil.com',
+    '/a/b/../..//evil.com',
+    '/.//evil.com',
+    '/././/evil.com',
+    '/%2e%2e//evil.com',
+    '/%2E%2E//evil.com',
+    '/.%2e//evil.com',
+    '/%2e.//evil.com',
+    '/a/%2e%2e//evil.com',
+    '/%2e//evil.com',
+    '/..//evil.com?x#y',
+    '/../..//evil.com',
   ]
 
+  for (const value of dotted) {
+    it(`rejects ${JSON.stringify(value)} (dot segments)`, () => {
+      assert.equal(safeNextUrl(value), null)
+      const opts = { allowedOrigins: ['https://app.example'] }
+      assert.equal(safeNextUrl(`https://app.example${value}`, opts), null)
+    })
+  }
   for (const value of bad) {
     const label =
       typeof value === 'string' ? JSON.stringify(value).slice(0, 60) : String(typeof value)
@@ -371,5 +494,31 @@ describe('safeNextUrl', () => {
       assert.ok(!v.startsWith('//') && !v.startsWith('/\\'), s)
     }
     assert.ok(accepted > 200, `too few accepted samples (${accepted}) to mean anything`)
+  })
+
+  it('never returns a path that resolves to a scheme-relative one (property test)', () => {
+    const alphabet = ['/', '.', '%2e', '%2E', 'a', 'evil.com', '?', '#']
+    let seed = 0xd075
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff
+      return seed / 0x80000000
+    }
+    let accepted = 0
+    let refused = 0
+    for (let i = 0; i < 5000; i++) {
+      let s = '/'
+      const len = 1 + Math.floor(random() * 10)
+      for (let j = 0; j < len; j++) s += alphabet[Math.floor(random() * alphabet.length)] ?? ''
+      const v = safeNextUrl(s)
+      if (v === null) {
+        refused++
+        continue
+      }
+      accepted++
+      const resolved = new URL(v, 'https://app.example/login')
+      assert.equal(resolved.origin, 'https://app.example', s)
+      assert.ok(!resolved.pathname.startsWith('//'), s)
+    }
+    assert.ok(accepted > 500 && refused > 500, `accepted ${accepted}, refused ${refused}`)
   })
 })

@@ -111,6 +111,99 @@ export function formEncode(value: string): string {
   return out
 }
 
+// What Werkzeug's `iri_to_uri` leaves as it is besides the unreserved characters (its
+// `_to_uri_safe`): the RFC 3986 delimiters and '%', so an existing escape is never encoded twice.
+// Everything else (controls, space, `"`, `<`, `>`, `\`, `^`, backtick, `{`, `|`, `}`, DEL and
+// every non-ASCII character) is outside the URL code points and becomes UTF-8 `%XX`.
+const LOCATION_SAFE_RE = /^[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]*$/
+const LOCATION_UNSAFE_RUN_RE = /[^A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]+/g
+// `scheme://authority` or `//authority` at the start: the part that holds a host name.
+const AUTHORITY_RE = /^(?:[A-Za-z][A-Za-z0-9+.-]*:)?\/\/([^/?#]*)/
+const PORT_RE = /:\d*$/
+const NON_ASCII_CHAR_RE = /[\u0080-\u{10FFFF}]/u
+
+/** UTF-8 `%XX` for every character outside {@link LOCATION_SAFE_RE}; lone surrogates as U+FFFD. */
+function percentEncodeUnsafe(value: string): string {
+  return value.replace(LOCATION_UNSAFE_RUN_RE, (run) => {
+    let out = ''
+    for (const byte of utf8.encode(run)) out += `%${HEX[byte >> 4]}${HEX[byte & 15]}`
+    return out
+  })
+}
+
+/**
+ * A host name with each non-ASCII label in its IDNA (punycode) form, as Python's `idna` codec
+ * gives it (`bücher.example` → `xn--bcher-kva.example`; ASCII labels keep their letter case).
+ * Returns `undefined` when a label is not a valid international domain name. The WHATWG URL
+ * parser does the conversion, so this works on every runtime.
+ *
+ * @example
+ * ```ts
+ * asciiHost('bücher.example') // 'xn--bcher-kva.example'
+ * asciiHost('app.example')    // 'app.example'
+ * ```
+ */
+export function asciiHost(host: string): string | undefined {
+  if (!NON_ASCII_CHAR_RE.test(host)) return host
+  const labels: string[] = []
+  for (const label of host.split('.')) {
+    if (!NON_ASCII_CHAR_RE.test(label)) {
+      labels.push(label)
+      continue
+    }
+    try {
+      const ascii = new URL(`http://${label}/`).hostname
+      if (ascii === '' || NON_ASCII_CHAR_RE.test(ascii)) return undefined
+      labels.push(ascii)
+    } catch {
+      return undefined
+    }
+  }
+  return labels.join('.')
+}
+
+/** An authority (`user@host:port`) with its host in IDNA form and everything else made safe. */
+function encodeAuthority(authority: string): string {
+  if (LOCATION_SAFE_RE.test(authority)) return authority
+  const at = authority.lastIndexOf('@')
+  const userinfo = at === -1 ? '' : `${percentEncodeUnsafe(authority.slice(0, at))}@`
+  let host = authority.slice(at + 1)
+  let port = ''
+  const portMatch = host.startsWith('[') ? null : PORT_RE.exec(host)
+  if (portMatch !== null) {
+    port = portMatch[0]
+    host = host.slice(0, portMatch.index)
+  }
+  return `${userinfo}${percentEncodeUnsafe(asciiHost(host) ?? host)}${port}`
+}
+
+/**
+ * Makes a URL safe to send as a `Location` header, the way Werkzeug's `iri_to_uri` does for
+ * Flask's `redirect`: every character outside the URL code points is percent-encoded as UTF-8
+ * (non-ASCII, controls, space, `"`, `<`, `>`, `\`, `^`, backtick, `{`, `|`, `}`), a non-ASCII
+ * host becomes its punycode, and `%` is left alone, so existing escapes are never encoded twice.
+ * A URL that needs none of this comes back unchanged (the same string). Never throws.
+ *
+ * Every redirect login-manager emits goes through it, on every adapter, so the header is the
+ * same everywhere and a Node or Fetch runtime never refuses it (they reject characters above
+ * U+00FF).
+ *
+ * @example
+ * ```ts
+ * encodeLocation('/登录?next=%2Fprotected') // '/%E7%99%BB%E5%BD%95?next=%2Fprotected'
+ * encodeLocation('/a<b>"c"')               // '/a%3Cb%3E%22c%22'
+ * encodeLocation('https://bücher.example/') // 'https://xn--bcher-kva.example/'
+ * ```
+ */
+export function encodeLocation(location: string): string {
+  if (LOCATION_SAFE_RE.test(location)) return location
+  const authority = AUTHORITY_RE.exec(location)
+  if (authority === null) return percentEncodeUnsafe(location)
+  const host = authority[1] ?? ''
+  const prefix = location.slice(0, authority[0].length - host.length)
+  return `${prefix}${encodeAuthority(host)}${percentEncodeUnsafe(location.slice(authority[0].length))}`
+}
+
 const utf8Lenient = new TextDecoder('utf-8', { fatal: false })
 
 /** Python's `unquote_plus` (errors='replace'): bad escapes stay literal, bad UTF-8 is U+FFFD. */
@@ -188,6 +281,9 @@ export function makeNextParam(loginUrl: string, currentUrl: string): string {
  *   it, and form-encodes the whole query again.
  * - `options.forceHost` (empty means unset, as Python's `or`) replaces the netloc: a relative
  *   view becomes scheme-relative (`//good.com/login?…`), an absolute one keeps its scheme.
+ * - The result is what Flask's `redirect` sends: passed through {@link encodeLocation}, so a
+ *   non-ASCII view is percent-encoded (`/登录` → `/%E7%99%BB%E5%BD%95`) and a non-ASCII host
+ *   becomes punycode.
  *
  * @example
  * ```ts
@@ -195,6 +291,7 @@ export function makeNextParam(loginUrl: string, currentUrl: string): string {
  * loginUrl('/login?affil=cgnu', '/protected', 'n')      // '/login?affil=cgnu&n=%2Fprotected'
  * loginUrl('/login', 'http://bad.com/secret', 'next', { forceHost: 'good.com' })
  * // '//good.com/login?next=%2Fsecret'
+ * loginUrl('/登录', '/protected')                         // '/%E7%99%BB%E5%BD%95?next=%2Fprotected'
  * ```
  */
 export function loginUrl(
@@ -204,7 +301,7 @@ export function loginUrl(
   options?: { forceHost?: string | undefined },
 ): string {
   const forceHost = options?.forceHost || undefined
-  if (nextUrl === undefined && forceHost === undefined) return loginView
+  if (nextUrl === undefined && forceHost === undefined) return encodeLocation(loginView)
   const parts = splitUrl(loginView)
   if (forceHost !== undefined) parts.netloc = forceHost
   if (nextUrl !== undefined) {
@@ -222,7 +319,7 @@ export function loginUrl(
     if (!placed) pairs.push([nextField, value])
     parts.query = pairs.map(([k, v]) => `${formEncode(k)}=${formEncode(v)}`).join('&')
   }
-  return joinUrl(parts)
+  return encodeLocation(joinUrl(parts))
 }
 
 const DEFAULT_MAX_LENGTH = 2048
@@ -230,7 +327,6 @@ const DEFAULT_MAX_LENGTH = 2048
 // joiners, BOM and bidi overrides (Cf), every separator incl. space and NBSP (Z), and lone
 // surrogates (Cs), which cannot be encoded as UTF-8.
 const FORBIDDEN_CHAR_RE = /[\p{Cc}\p{Cf}\p{Z}\p{Cs}]/u
-const NON_ASCII_RE = /[\u{80}-\u{10FFFF}]+/gu
 // Scheme, '//', then a non-empty authority with no userinfo. Requiring the literal '//' keeps
 // other parsers (Python's urlsplit, proxies, loggers) agreeing with WHATWG about the host:
 // WHATWG alone would accept 'http:app.example' or 'https:///app.example'.
@@ -265,16 +361,24 @@ function allowedOriginSet(list: unknown): Set<string> {
  *
  * Rejected before any parsing: non-strings, `''`, anything longer than `options.maxLength`
  * (default 2048), any control, invisible or whitespace character, and any backslash (browsers
- * read `\` as `/`). Percent-escapes are never decoded (the framework already decoded the query
- * once), so `/%2F%2Fevil.com` is returned as the harmless path it is. Non-ASCII characters are
- * returned percent-encoded as UTF-8, because Node refuses header values above U+00FF; ASCII
- * input comes back byte for byte.
+ * read `\` as `/`). Rejected after parsing: a target whose path, once its dot segments are
+ * resolved as a browser resolves them, starts with `//` (`/..//evil.com`, `/a/..//evil.com`):
+ * a browser would request `//evil.com` as the path, which many servers and proxies turn into a
+ * redirect to that host. Percent-encoded dots (`%2e`, `%2E`) count as dots there, as they do in
+ * browsers (`/%2e%2e//evil.com` is refused); other escapes are never decoded (the framework
+ * already decoded the query once), so `/%2F%2Fevil.com` is returned as the harmless path it is.
+ *
+ * The result is the target through {@link encodeLocation}: non-ASCII characters and the ASCII
+ * characters outside the URL code points (`"`, `<`, `>`, `^`, backtick, `{`, `|`, `}`) come back
+ * percent-encoded as UTF-8, everything else byte for byte (a path with dot segments is returned
+ * as given; it resolves to the path that was checked).
  *
  * @example
  * ```ts
  * safeNextUrl('/account?tab=1')  // '/account?tab=1'
  * safeNextUrl('//evil.com')      // null
  * safeNextUrl('/\\evil.com')     // null
+ * safeNextUrl('/..//evil.com')   // null
  * safeNextUrl('https://app.example/x', { allowedOrigins: ['https://app.example'] })
  * // 'https://app.example/x'
  * ```
@@ -289,17 +393,21 @@ export function safeNextUrl(
     const limit = typeof max === 'number' && max >= 0 ? max : DEFAULT_MAX_LENGTH
     if (target.length > limit) return null
     if (FORBIDDEN_CHAR_RE.test(target) || target.includes('\\')) return null
-    const candidate = target.replace(NON_ASCII_RE, (run) => encodeURIComponent(run))
+    const candidate = encodeLocation(target)
 
     if (candidate[0] === '/') {
       if (candidate[1] === '/') return null
-      return new URL(candidate, PROBE_ORIGIN).origin === PROBE_ORIGIN ? candidate : null
+      const url = new URL(candidate, PROBE_ORIGIN)
+      return url.origin === PROBE_ORIGIN && !LEADING_SLASH_RUN_RE.test(url.pathname)
+        ? candidate
+        : null
     }
 
     if (!ABSOLUTE_HTTP_RE.test(candidate)) return null
     const url = new URL(candidate)
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return null
     if (url.username !== '' || url.password !== '') return null
+    if (LEADING_SLASH_RUN_RE.test(url.pathname)) return null
     return allowedOriginSet(options?.allowedOrigins).has(url.origin) ? candidate : null
   } catch {
     // A URL the WHATWG parser refuses (or a hostile options object) is simply not safe.

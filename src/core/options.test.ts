@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { LoginManagerError } from './errors.ts'
 import { LoginManager } from './login-manager.ts'
@@ -68,8 +69,8 @@ describe('secret', () => {
     assert.equal(Buffer.byteLength(s31), 31)
     expectCode(() => build({ secret: s31 }), 'ERR_SECRET_WEAK', 'secret')
     assert.doesNotThrow(() => build({ secret: SECRET }))
-    // 16 two-byte characters are 32 bytes.
-    const greek = 'αβγδεζηθικλμνξοπ'
+    // 16 two-byte characters are 32 bytes (shuffled: the alphabet in order is a sequence).
+    const greek = 'ψλβωεκθσμαζφγοπτ'
     assert.equal(Buffer.byteLength(greek), 32)
     assert.doesNotThrow(() => build({ secret: greek }))
     // 15 of them are 30 bytes.
@@ -94,6 +95,36 @@ describe('secret', () => {
     }
   })
 
+  it('refuses low-entropy secrets (words, sequences, repeats) with the command to make one', () => {
+    for (const secret of [
+      '0123456789'.repeat(4),
+      'abcdefghijklmnopqrstuvwxyz012345',
+      'correct horse battery staple '.repeat(2),
+      'my-super-secret-session-key-1234',
+      'this-is-my-development-secret-key',
+    ]) {
+      assert.ok(Buffer.byteLength(secret) >= 32 && new Set(secret).size >= 10, secret)
+      expectCode(() => build({ secret }), 'ERR_SECRET_WEAK', 'secret')
+      assert.throws(() => build({ secret }), /too predictable.*`npx login-manager secret`/)
+    }
+    expectCode(
+      () => build({ secret: [SECRET, 'my-super-secret-session-key-1234'] }),
+      'ERR_SECRET_WEAK',
+      'secret[1]',
+    )
+  })
+
+  it('accepts random secrets as generators print them', () => {
+    for (const secret of [
+      randomBytes(32).toString('hex'),
+      randomBytes(32).toString('base64'),
+      randomBytes(32).toString('base64url'),
+      randomBytes(16).toString('hex'),
+    ]) {
+      assert.doesNotThrow(() => build({ secret }), secret)
+    }
+  })
+
   it('accepts a list of secrets, first one current, and names the weak entry by index', () => {
     const m = build({ secret: [SECRET, OTHER] })
     assert.deepEqual(m.options.secrets, [SECRET, OTHER])
@@ -111,6 +142,20 @@ describe('secret', () => {
     list.push('x')
     list[0] = 'y'
     assert.deepEqual(m.options.secrets, [SECRET, OTHER])
+  })
+})
+
+describe('forceHostForRedirects', () => {
+  it('keeps an ASCII host as given and turns an international one into punycode', () => {
+    assert.equal(build({ forceHostForRedirects: 'Good.com' }).options.forceHost, 'Good.com')
+    assert.equal(
+      build({ forceHostForRedirects: 'bücher.example' }).options.forceHost,
+      'xn--bcher-kva.example',
+    )
+    assert.equal(
+      build({ forceHostForRedirects: 'shop.bücher.example:8443' }).options.forceHost,
+      'shop.xn--bcher-kva.example:8443',
+    )
   })
 })
 
@@ -156,6 +201,10 @@ describe('invalid options are rejected at construction with ERR_INVALID_OPTION',
     ["nextField 'a b'", { nextField: 'a b' }, 'nextField'],
     ["nextField ''", { nextField: '' }, 'nextField'],
     ["forceHostForRedirects 'a/b'", { forceHostForRedirects: 'a/b' }, 'forceHostForRedirects'],
+    ["forceHostForRedirects 'ü b'", { forceHostForRedirects: 'ü b' }, 'forceHostForRedirects'],
+    ["forceHostForRedirects 'ü<x>'", { forceHostForRedirects: 'ü<x>' }, 'forceHostForRedirects'],
+    ["forceHostForRedirects ''", { forceHostForRedirects: '' }, 'forceHostForRedirects'],
+    ['forceHostForRedirects 42', { forceHostForRedirects: 42 }, 'forceHostForRedirects'],
     [
       "forceHostForRedirects 'evil.com@x'",
       { forceHostForRedirects: 'evil.com@x' },

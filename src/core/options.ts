@@ -3,8 +3,10 @@ import { validateCookieOptions } from '../cookie/serialize.ts'
 import type { SessionStore } from '../session/store.ts'
 import type { RequestAuth } from './auth.ts'
 import { LoginManagerError } from './errors.ts'
+import { asciiHost } from './next-url.ts'
 import type { AuthOutcome } from './outcome.ts'
 import type { RequestInfo } from './request-info.ts'
+import { estimateSecretBits, MIN_SECRET_BITS } from './secret-strength.ts'
 import type { MaybePromise, UserId } from './types.ts'
 
 /**
@@ -277,10 +279,14 @@ export function resolveSecrets(input: unknown): string[] {
         `${where}: need at least ${MIN_SECRET_BYTES} bytes, got ${Buffer.byteLength(secret)}; generate one with \`npx login-manager secret\``,
       )
     }
-    if (WELL_KNOWN_SECRETS.has(secret) || new Set(secret).size < MIN_DISTINCT_CHARS) {
+    if (
+      WELL_KNOWN_SECRETS.has(secret) ||
+      new Set(secret).size < MIN_DISTINCT_CHARS ||
+      estimateSecretBits(secret) < MIN_SECRET_BITS
+    ) {
       throw new LoginManagerError(
         'ERR_SECRET_WEAK',
-        `${where}: this value is well known or too repetitive to be secret; generate one with \`npx login-manager secret\``,
+        `${where}: this value is well known or too predictable to be secret (words, sequences or repeats); generate a random one with \`npx login-manager secret\``,
       )
     }
   })
@@ -352,6 +358,30 @@ function checkOrigin(label: string, value: string): string {
     throw new LoginManagerError('ERR_INVALID_OPTION', `${label}: only http(s) origins are allowed`)
   }
   return url.origin
+}
+
+const FORCE_HOST_RE = /^[A-Za-z0-9.-]+(:\d{1,5})?$/
+
+/**
+ * Checks `forceHostForRedirects`; returns it with an international host name in its punycode
+ * form (`bücher.example` → `xn--bcher-kva.example`), which is what Flask-Login's redirect
+ * carries after Werkzeug's `iri_to_uri`.
+ */
+function resolveForceHost(value: unknown): string | undefined {
+  if (value === undefined) return undefined
+  let resolved: string | undefined
+  if (typeof value === 'string') {
+    const port = /:\d{1,5}$/.exec(value)?.[0] ?? ''
+    const host = asciiHost(value.slice(0, value.length - port.length))
+    if (host !== undefined) resolved = `${host}${port}`
+  }
+  if (resolved === undefined || !FORCE_HOST_RE.test(resolved)) {
+    throw new LoginManagerError(
+      'ERR_INVALID_OPTION',
+      `forceHostForRedirects: expected a host name such as 'app.example.com' (optionally with a port), got ${describeValue(value)}`,
+    )
+  }
+  return resolved
 }
 
 /** Applies defaults and validates everything once, at construction; never mutates `input`. */
@@ -440,13 +470,7 @@ export function resolveOptions<User extends object, Id extends UserId>(
       'nextField: expected a plain query parameter name',
     )
   }
-  const forceHost = input.forceHostForRedirects
-  if (forceHost !== undefined && !/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(forceHost)) {
-    throw new LoginManagerError(
-      'ERR_INVALID_OPTION',
-      `forceHostForRedirects: expected a host name such as 'app.example.com', got ${JSON.stringify(forceHost)}`,
-    )
-  }
+  const forceHost = resolveForceHost(input.forceHostForRedirects)
   return Object.freeze({
     secrets,
     loginMessage:

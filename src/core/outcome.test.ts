@@ -20,6 +20,19 @@ describe('redirect', () => {
   })
 })
 
+describe('redirect encodes the location for the header', () => {
+  it('percent-encodes what is outside the URL code points and keeps escapes', () => {
+    const location = (url: string) => {
+      const outcome = redirect(url)
+      return outcome.type === 'redirect' ? outcome.location : undefined
+    }
+    assert.equal(location('/登录?next=%2Fp'), '/%E7%99%BB%E5%BD%95?next=%2Fp')
+    assert.equal(location('/a<b>"c"'), '/a%3Cb%3E%22c%22')
+    assert.equal(location('/a%3Cb'), '/a%3Cb')
+    assert.equal(location('https://bücher.example/'), 'https://xn--bcher-kva.example/')
+  })
+})
+
 describe('respond', () => {
   it('carries status and body', () => {
     const outcome = respond(401, 'Unauthorized')

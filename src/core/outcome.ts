@@ -1,3 +1,5 @@
+import { encodeLocation } from './next-url.ts'
+
 /**
  * What a guard, `unauthorized()` or `needsRefresh()` decides, for the adapter to render in its
  * framework's own way. Custom handlers return one of these too, so one handler serves every adapter.
@@ -13,11 +15,13 @@ export type AuthOutcome =
     }
 
 /**
- * A redirect outcome.
+ * A redirect outcome. The location is made safe for the `Location` header with
+ * {@link encodeLocation} (non-ASCII and other characters outside the URL code points are
+ * percent-encoded, existing escapes are kept), and every adapter sends it the same way.
  * @example `onUnauthorized: () => redirect('/sign-in')`
  */
 export function redirect(location: string, status = 302): AuthOutcome {
-  return { type: 'redirect', status, location }
+  return { type: 'redirect', status, location: encodeLocation(String(location)) }
 }
 
 /**

@@ -35,4 +35,11 @@ export interface RequestAdapter {
   readonly origin: string
   /** The framework's own request object (Express `req`, Hono `Context`, …). */
   readonly raw: unknown
+  /**
+   * Whether the framework matches route paths with their letter case, so that `loginViews`
+   * prefixes are matched the same way (`GET /FIRST/x` is served by Express's `/first` router
+   * unless `case sensitive routing` is on). Read only when a guard refuses a request.
+   * @default true
+   */
+  readonly caseSensitiveRouting?: boolean | undefined
 }

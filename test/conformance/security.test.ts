@@ -1108,10 +1108,8 @@ for (const adapter of adapters) {
           })
           assert.equal(res.status, 302)
           assert.doesNotMatch(res.location ?? '', /evil/)
-          assert.ok(
-            res.location?.startsWith('https://auth.example/login?next=http%3A%2F%2F127.0.0.1'),
-            res.location ?? 'no Location',
-          )
+          // Without a configured origin, a cross-origin login view gets the path only (issue 10).
+          assert.equal(res.location, 'https://auth.example/login?next=%2Fsecret')
         })
       })
 

@@ -101,6 +101,9 @@ const koa = koaLogin(manager)
 new Koa<AuthState<User>>().use(koa.middleware).use((ctx) => {
   assertEquals<typeof ctx.state.auth, RequestAuth<User>>(true)
 })
+koaLogin(manager, { caseSensitiveRouting: true })
+// @ts-expect-error caseSensitiveRouting is a boolean
+koaLogin(manager, { caseSensitiveRouting: 'yes' })
 
 // Fastify and Fetch: typed accessors.
 const fastify = fastifyLogin(manager)
