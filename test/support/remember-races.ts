@@ -183,6 +183,7 @@ function routes(gates: Gates, users: Map<string, Member>): RouteDef<Member>[] {
       handler: ({ auth }) => `Logged in as: ${auth.user?.name}`,
     },
     { path: '/logout', handler: async ({ auth }) => String(await auth.logoutUser()) },
+    { path: '/is-remembered', handler: async ({ auth }) => String(await auth.isRemembered()) },
     {
       path: '/set',
       handler: ({ auth, query }) => {
@@ -354,6 +355,25 @@ export function rememberRaceScenarios(adapter: AdapterHarness, make: () => RaceS
       },
       { remember: { refreshEachRequest: true } },
     )
+  })
+
+  it("isRemembered() is true for a request carrying the user's store token (after a restore too)", async () => {
+    await run(async (ctx) => {
+      const c = ctx.browser()
+      await text(c, '/login')
+      assert.equal(await text(c, '/is-remembered'), 'false')
+      await text(c, '/login-remember')
+      assert.equal(await text(c, '/is-remembered'), 'true')
+      c.restartBrowser()
+      assert.equal(await text(c, '/is-remembered'), 'true', 'restored in this request')
+      assert.equal(await text(c, '/is-remembered'), 'true')
+      const tag = jarValue(c, ctx.remember).split('~')[0]
+      const forged = ctx.browser({
+        [ctx.session]: jarValue(c, ctx.session),
+        [ctx.remember]: `${tag}~not-signed`,
+      })
+      assert.equal(await text(forged, '/is-remembered'), 'false')
+    })
   })
 
   it('§2 inactive user: the remember cookie is deleted and its token revoked, never rotated', async () => {
