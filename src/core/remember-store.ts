@@ -102,7 +102,7 @@ export interface SeriesEnded {
  * as a compare-and-set on the hash it read, so two requests racing with one cookie rotate it once
  * (the other is accepted through the grace window). The replaced validator stays valid until the
  * response with its successor is committed. A validator replaced longer ago than that means the
- * cookie was copied: {@link endSeries}. Logout on the device, and "log out everywhere", delete it.
+ * cookie was copied: {@link StoreRememberTokens.endSeries}. Logout on the device, and "log out everywhere", delete it.
  */
 export class StoreRememberTokens {
   readonly #store: SessionStore
