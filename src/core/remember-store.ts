@@ -101,8 +101,9 @@ export interface SeriesEnded {
  * store holds a hash of the validator. A token is single-use: each restore rotates the validator,
  * as a compare-and-set on the hash it read, so two requests racing with one cookie rotate it once
  * (the other is accepted through the grace window). The replaced validator stays valid until the
- * response with its successor is committed. A validator replaced longer ago than that means the
- * cookie was copied: {@link StoreRememberTokens.endSeries}. Logout on the device, and "log out everywhere", delete it.
+ * response with its successor is committed, and for the grace window after. A validator replaced
+ * longer ago means the cookie was copied: {@link StoreRememberTokens.endSeries}. Logout on the
+ * device, and "log out everywhere", delete the token.
  */
 export class StoreRememberTokens {
   readonly #store: SessionStore
