@@ -34,8 +34,13 @@ export function attachAuditLog<User extends UserMixin>(
     ),
     manager.on('redirectRejected', ({ target }) => write({ event: 'redirect-rejected', target })),
     // Server-side sessions only: a copied remember-me cookie, and session store failures.
-    manager.on('rememberTokenReused', ({ auth, userId }) =>
-      write({ event: 'remember-token-reused', user: userId, ip: auth.request.clientAddress }),
+    manager.on('rememberTokenReused', ({ auth, userId, ended }) =>
+      write({
+        event: 'remember-token-reused',
+        user: userId,
+        ended,
+        ip: auth.request.clientAddress,
+      }),
     ),
     manager.on('storeError', ({ operation, error }) =>
       write({ event: 'store-error', operation, error: String(error) }),

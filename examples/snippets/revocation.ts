@@ -28,8 +28,8 @@ export function createApp(
     session: { store: options.store },
     ...(options.now === undefined ? {} : { now: options.now }),
   })
-  // A remember-me cookie was used twice: someone copied it. login-manager has already revoked
-  // that token series; end the user's other sessions too, and tell them.
+  // A remember-me cookie was used twice: someone copied it. login-manager has already ended the
+  // sessions restored from it and revoked every remember-me token; end the rest too, and tell them.
   manager.on('rememberTokenReused', ({ userId }) => {
     manager.logoutEverywhere(String(userId)).catch((error) => console.error(error))
   })

@@ -18,7 +18,12 @@ import {
 import type { AuthOutcome } from './outcome.ts'
 import { redirect, respond } from './outcome.ts'
 import type { RememberDecoded } from './remember.ts'
-import type { StoreRestore } from './remember-store.ts'
+import type {
+  SeriesEnded,
+  StoreRememberTokens,
+  TokenRefusal,
+  TokenRotation,
+} from './remember-store.ts'
 import { RequestInfo } from './request-info.ts'
 import type { RequestAdapter, UserId, UserLike } from './types.ts'
 
@@ -108,6 +113,10 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
   #rememberDecoded: RememberDecoded | undefined
   /** A rotated store remember token to send back (store-backed remember-me). */
   #rememberNext: string | undefined
+  /** Confirms the rotation of {@link #rememberNext}, once the response is known to carry it. */
+  #rememberConfirm: (() => Promise<void>) | undefined
+  /** A write to run once the request's other store writes are in (the rotation's confirmation). */
+  #afterWrites: (() => Promise<void>) | undefined
   /** The selector reserved by `loginUser` for the store remember token issued at commit. */
   #rememberSelector: string | undefined
   /** The 503 to answer because a remember-me restore failed on the store (`onStoreError: 'fail'`). */
@@ -310,10 +319,8 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
   async isRemembered(): Promise<boolean> {
     await this.getUser()
     if (this.#rememberOp === 'clear') return false
-    const decoded = this.#decodeRemember()
-    if (decoded === undefined || !decoded.ok) return false
     const id = this.session._auth.userId
-    return id !== undefined && String(id) === String(decoded.userId)
+    return id !== undefined && this.#carriesRememberFor(id)
   }
 
   /**
@@ -670,8 +677,9 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     const loader = this.#m.userCallback
     if (loader === undefined) return null
     const user = ((yield loader(decoded.userId as Id)) as User | null | undefined) ?? null
-    if (user === null || !this.#m._versionMatches(user, decoded.version)) {
-      this.#reject('remember', user === null ? 'unknown-user' : 'revoked')
+    const refusal = this.#refusalOf(user, decoded.version)
+    if (refusal !== undefined) {
+      this.#reject('remember', refusal)
       this.#rememberOp = 'clear'
       return null
     }
@@ -680,21 +688,37 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
       this.#rememberOp = 'set'
       this.#rememberDuration = decoded.duration ?? this.#o.remember.duration
     }
-    this.#m.emit('userLoadedFromCookie', { auth: this, user })
-    return user
+    this.#m.emit('userLoadedFromCookie', { auth: this, user: user as User })
+    return user as User
+  }
+
+  /**
+   * Why a user loaded for a remember-me cookie may not be logged in by it, if they may not:
+   * unknown, inactive (`isActive === false`), or their `sessionVersion` moved on. The cookie is
+   * then deleted and its store token revoked.
+   */
+  #refusalOf(user: User | null, version: string | number | undefined): CookieRejection | undefined {
+    if (user === null) return 'unknown-user'
+    if ((user as UserLike).isActive === false) return 'inactive-user'
+    return this.#m._versionMatches(user, version) ? undefined : 'revoked'
   }
 
   #carriesRememberFor(userId: UserId): boolean {
-    const keys = this.#m._storeKeys
-    if (this.#m._rememberTokens !== undefined && keys !== undefined) {
-      // A store token names its user's hash tag; the store itself is checked when it is touched.
+    const tokens = this.#m._rememberTokens
+    if (tokens !== undefined) {
+      // Signed by us and of this user's hash tag; the store itself is checked when it is touched.
       const value = this.#cookie(this.#o.remember.name)
-      return value?.startsWith(`${keys.userTag(userId)}~`) === true
+      return value !== undefined && tokens.belongsTo(value, userId)
     }
     const decoded = this.#decodeRemember()
     return decoded?.ok === true && String(decoded.userId) === String(userId)
   }
 
+  /**
+   * Restores a login from a store remember-me token: the token is checked, then the user loaded
+   * and accepted, and only then rotated (a token of a user who may not log in is revoked, never
+   * re-issued). The rotation is confirmed at commit, when the response is known to carry it.
+   */
   *#loadFromStoreToken(session: Session): Generator<unknown, User | null, unknown> {
     const tokens = this.#m._rememberTokens
     const value = this.#cookie(this.#o.remember.name)
@@ -702,32 +726,56 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     if (tokens === undefined || value === undefined || loader === undefined || this.#storeDown) {
       return null
     }
-    let restored: StoreRestore
+    const now = this.#nowSeconds()
+    const checked = yield* this.#fromStore(tokens.check(value, now))
+    if (checked === undefined) return null
+    if (!checked.ok) return yield* this.#refuseToken(tokens, checked)
+    const user = ((yield loader(checked.userId as Id)) as User | null | undefined) ?? null
+    const refusal = this.#refusalOf(user, checked.version)
+    if (refusal !== undefined) {
+      this.#reject('remember', refusal)
+      this.#rememberOp = 'clear'
+      return null
+    }
+    const rotated = yield* this.#fromStore<TokenRotation>(tokens.rotate(checked, now))
+    if (rotated === undefined) return null
+    if (!rotated.ok) return yield* this.#refuseToken(tokens, rotated)
+    this.#restoreLogin(session, checked.userId, checked.duration, checked.version, checked.key)
+    this.#rememberNext = rotated.next
+    this.#rememberConfirm = rotated.confirm
+    this.#m.emit('userLoadedFromCookie', { auth: this, user: user as User })
+    return user as User
+  }
+
+  /** A store step of a remember-me restore; `undefined` when the store failed. */
+  *#fromStore<T>(operation: Promise<T>): Generator<unknown, T | undefined, unknown> {
     try {
-      restored = (yield tokens.restore(value, this.#nowSeconds())) as StoreRestore
+      return (yield operation) as T
     } catch (error) {
       // 'fail': the guards and the response answer 503 (unless another loader finds a user).
       this.#storeOutcome = this.#storeFailed('remember', error) ?? undefined
-      return null
+      return undefined
     }
-    if (!restored.ok) {
-      if (restored.reason === 'reused' && restored.userId !== undefined) {
-        this.#m.emit('rememberTokenReused', { auth: this, userId: restored.userId as Id })
-      }
-      this.#reject('remember', restored.reason)
-      this.#rememberOp = 'clear'
-      return null
+  }
+
+  /**
+   * A store token that does not log in: its cookie is deleted (and the token revoked) at commit.
+   * A replaced validator that came back means the cookie was copied: the series' sessions and
+   * every remember-me token of the user are ended first, and `rememberTokenReused` says what went.
+   */
+  *#refuseToken(
+    tokens: StoreRememberTokens,
+    refusal: TokenRefusal,
+  ): Generator<unknown, null, unknown> {
+    const { reason, userId, key } = refusal
+    if (reason === 'reused' && userId !== undefined && key !== undefined) {
+      const ended: SeriesEnded = { sessions: 0, tokens: 0 }
+      yield* this.#fromStore(tokens.endSeries(userId, key, ended))
+      this.#m.emit('rememberTokenReused', { auth: this, userId: userId as Id, ended: { ...ended } })
     }
-    const user = ((yield loader(restored.userId as Id)) as User | null | undefined) ?? null
-    if (user === null || !this.#m._versionMatches(user, restored.version)) {
-      this.#reject('remember', user === null ? 'unknown-user' : 'revoked')
-      this.#rememberOp = 'clear'
-      return null
-    }
-    this.#restoreLogin(session, restored.userId, restored.duration, restored.version, restored.key)
-    if (restored.next !== undefined) this.#rememberNext = restored.next
-    this.#m.emit('userLoadedFromCookie', { auth: this, user })
-    return user
+    this.#reject('remember', reason)
+    this.#rememberOp = 'clear'
+    return null
   }
 
   /**
@@ -743,7 +791,8 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     rememberKey: string | null,
   ): void {
     this.#carryOver(session, userId, this.#o.session.keepOnLogin)
-    this.#m._backend.linkRemember?.(session, rememberKey)
+    // A login restored from a store token stands on it: not written once the token is gone.
+    this.#m._backend.linkRemember?.(session, rememberKey, rememberKey !== null)
     session._rotate = true
     this.#endPresented = true
     session._createdAt = this.#nowSeconds()
@@ -912,15 +961,18 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
       vary: session !== undefined || cookies.length > 0,
       noStore: cookies.length > 0,
     }
-    if (this.#pending === undefined) return effects
-    const writes = this.#pending
+    const after = this.#afterWrites
+    if (this.#pending === undefined && after === undefined) return effects
+    const writes = this.#pending ?? []
     this.#pending = undefined
     return {
       ...effects,
-      pending: Promise.all(writes).then(
-        () => null,
-        (error: unknown) => this.#storeFailed('save', error) ?? storeUnavailable(),
-      ),
+      pending: Promise.all(writes)
+        .then(() => after?.())
+        .then(
+          () => null,
+          (error: unknown) => this.#storeFailed('save', error) ?? storeUnavailable(),
+        ),
     }
   }
 
@@ -1001,17 +1053,23 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     }
     const duration = session._auth.rememberSeconds ?? r.duration
     if (this.#rememberNext !== undefined) {
-      // A store token was used and rotated in this request: send the new validator.
+      // A store token was used and rotated in this request: send the new validator, and confirm
+      // the rotation once the session it restored is written (until then, and if this response
+      // fails, the replaced validator stays valid: the browser still holds it).
       cookies.push(this.#rememberCookie(this.#rememberNext, duration))
+      this.#afterWrites = this.#rememberConfirm
       return
     }
     // Flask-Login PR #899: refresh only a valid cookie the request carried, for this user.
-    if (!r.refreshEachRequest || !this.#carriesRememberFor(userId) || presented === undefined) {
+    if (!r.refreshEachRequest || presented === undefined || !this.#carriesRememberFor(userId)) {
       return
     }
     if (tokens !== undefined) {
-      this.#track(tokens.refresh(presented, duration, now))
-      cookies.push(this.#rememberCookie(presented, duration))
+      // The value sent again is rebuilt from its verified parts, never copied from the request.
+      const refreshed = tokens.refresh(presented, duration, now)
+      if (refreshed === undefined) return
+      this.#track(refreshed.pending)
+      cookies.push(this.#rememberCookie(refreshed.value, duration))
     } else {
       const value = this.#m._remember.encode(userId, duration, session._auth.version, now)
       cookies.push(this.#rememberCookie(value, duration))

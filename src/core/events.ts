@@ -13,6 +13,7 @@ export type CookieRejection =
   | 'absolute-timeout'
   | 'future-dated'
   | 'unknown-user'
+  | 'inactive-user'
   | 'revoked'
   | 'unknown-session'
   | 'reused'
@@ -49,10 +50,17 @@ export interface LoginManagerEvents<User extends object, Id extends UserId> {
   /** A `next` value was refused by the safe-redirect check. `target` is JSON-escaped for logs. */
   redirectRejected: { auth: RequestAuth<User, Id>; target: string }
   /**
-   * A remember-me token that had already been used came back: the cookie was copied. Its series
-   * is revoked; an app may also log the user out everywhere.
+   * A remember-me token that had already been used came back: the cookie was copied. Before the
+   * event fires, every session restored from (or logged in with) that token's series is ended,
+   * and every remember-me token of the user is revoked; `ended` counts them (fewer than all when
+   * the store failed part-way, which `storeError` reports). An app may also log the user out
+   * everywhere.
    */
-  rememberTokenReused: { auth: RequestAuth<User, Id>; userId: Id }
+  rememberTokenReused: {
+    auth: RequestAuth<User, Id>
+    userId: Id
+    ended: { readonly sessions: number; readonly tokens: number }
+  }
   /** The session store failed or timed out (logged to stderr when nobody listens). */
   storeError: { auth: RequestAuth<User, Id> | undefined; operation: string; error: unknown }
 }

@@ -20,6 +20,9 @@ import { StoreRememberTokens } from './remember-store.ts'
 import type { RequestInfo } from './request-info.ts'
 import type { MaybePromise, RequestAdapter, UserId, UserLike } from './types.ts'
 
+/** The most `destroyIndex` passes of one `logoutEverywhere` (each after the first catches a race). */
+const LOGOUT_PASSES = 8
+
 /** One server-side session of a user, as {@link LoginManager.listSessions} reports it. */
 export interface SessionInfo {
   /** Opaque; pass it to `revokeSession`. Not the session id (that never leaves the cookie). */
@@ -285,10 +288,12 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
     // The token first: should the second step fail, the session is still there to revoke again.
     const token = fields[REMEMBER_LINK]
     const tokenTag = token === undefined ? undefined : keys.rememberTag(token)
-    if (token !== undefined && tokenTag !== undefined && tags.includes(tokenTag)) {
-      await store.destroy(token, keys.index(tokenTag))
-    }
+    const linked = token !== undefined && tokenTag !== undefined && tags.includes(tokenTag)
+    if (linked) await store.destroy(token, keys.index(tokenTag))
     await store.destroy(key, keys.index(tag))
+    // A restore from the token that was in flight wrote its session before the token went (or
+    // cannot write it at all): it is found by its link.
+    if (linked) await this._rememberTokens?.endLinkedSessions(userId, token)
     return true
   }
 
@@ -301,9 +306,17 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
    */
   async logoutEverywhere(userId: Id, keep: readonly string[] = []): Promise<number> {
     const { store, keys } = this.#requireStore('logoutEverywhere')
+    const indexes = keys.userTags(userId).map((tag) => keys.index(tag))
     let count = 0
-    for (const tag of keys.userTags(userId))
-      count += await store.destroyIndex(keys.index(tag), keep)
+    // Until a pass ends nothing: a restore or a rotation racing a pass is written only while
+    // the token or record it stands on exists, so it lands before that goes, and the next pass
+    // finds it in the index. (A new login with a password is a new login, and stays.)
+    for (let pass = 0; pass < LOGOUT_PASSES; pass++) {
+      let ended = 0
+      for (const index of indexes) ended += await store.destroyIndex(index, keep)
+      count += ended
+      if (ended === 0) break
+    }
     return count
   }
 

@@ -1,32 +1,109 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { SessionStore } from '../session/store.ts'
+import { REMEMBER_LINK } from '../session/store-backend.ts'
 import { hashSecret, randomId, randomTag, type StoreKeys } from '../session/store-keys.ts'
 import type { CookieRejection } from './events.ts'
+import { MAX_COOKIE_AGE } from './options.ts'
 import type { UserId } from './types.ts'
 
 /** How long a just-replaced validator is still accepted: parallel requests of one browser. */
 const GRACE_SECONDS = 30
+/** Compare-and-set attempts of one rotation before it gives up rotating (and accepts as is). */
+const ROTATION_ATTEMPTS = 3
 
-/** What restoring a remember-me token produced. */
-export type StoreRestore =
+// Fields read back from the store are checked as strictly as cookies: a record that does not
+// match is no token (never a theft, never a 5xx).
+const HASH = /^[A-Za-z0-9_-]{43}$/
+const EPOCH_SECONDS = /^\d{1,15}$/
+const DURATION = /^\d{1,9}(\.\d{1,17})?$/
+
+/**
+ * A token record, validated. In the store, its fields are:
+ * - `u`: the user id (JSON); `v`: their `sessionVersion` when it was issued (JSON, optional);
+ * - `e`: when it expires, `d`: its remember-me duration (seconds since the epoch, seconds);
+ * - `h`: the SHA-256 of the current validator;
+ * - `ph`, `pt`: the SHA-256 of the validator `h` replaced, and when (seconds since the epoch);
+ * - `hu`: `'1'` while `h` is unconfirmed: issued to a response not yet known to carry it.
+ */
+interface TokenRecord {
+  readonly userId: UserId
+  readonly version: string | number | undefined
+  readonly expires: number
+  readonly duration: number
+  readonly hash: string
+  readonly previous: { readonly hash: string; readonly at: number } | undefined
+  readonly unconfirmed: boolean
+}
+
+/** A verified remember cookie value: the token it names. */
+interface Opened {
+  readonly tag: string
+  readonly selector: string
+  readonly validator: string
+  readonly key: string
+}
+
+/** A token refused: why, and (when the record said so) whose it was. */
+export interface TokenRefusal {
+  readonly ok: false
+  readonly reason: CookieRejection
+  readonly userId?: UserId
+  /** The token's store key, for `reused` (what {@link StoreRememberTokens.endSeries} ends). */
+  readonly key?: string
+}
+
+/** A presented token that may restore a login (before the user is loaded and the token rotated). */
+export interface TokenMatch {
+  readonly ok: true
+  readonly userId: UserId
+  readonly version: string | number | undefined
+  readonly duration: number
+  /** The token's store key (what a session restored from it links to). */
+  readonly key: string
+  /** @internal What {@link StoreRememberTokens.rotate} needs. */
+  readonly state: {
+    readonly opened: Opened
+    /** The hash of the presented validator. */
+    readonly presented: string
+    /** The record's `h` when read: the rotation is a compare-and-set on it. */
+    readonly read: string
+    readonly expires: number
+    /** False within the grace window: a parallel request's response carries the new validator. */
+    readonly rotate: boolean
+  }
+}
+
+export type TokenCheck = TokenMatch | TokenRefusal
+
+/** A rotation done (or not needed): the cookie to send, and the write that confirms it. */
+export type TokenRotation =
   | {
       readonly ok: true
-      readonly userId: UserId
-      readonly version: string | number | undefined
-      readonly duration: number
-      /** The token's store key (what a session restored from it links to). */
-      readonly key: string
-      /** The rotated cookie value to send back, or `undefined` within the grace window. */
+      /** The new cookie value, or `undefined` when the request keeps its own (grace window). */
       readonly next: string | undefined
-      readonly pending: Promise<void> | undefined
+      /**
+       * Marks the new validator as sent: call it once the response is known to carry `next`.
+       * Until then the replaced validator stays valid, so a response that never reaches the
+       * browser (a 5xx, a failed write) cannot make its old cookie look stolen later.
+       */
+      readonly confirm: (() => Promise<void>) | undefined
     }
-  | { readonly ok: false; readonly reason: CookieRejection; readonly userId?: UserId }
+  | TokenRefusal
+
+/** What ending a token series ended (see {@link StoreRememberTokens.endSeries}). */
+export interface SeriesEnded {
+  sessions: number
+  tokens: number
+}
 
 /**
  * Remember-me tokens kept in the session store: the cookie holds a selector and a validator; the
- * store holds a hash of the validator. A token is single-use (each restore rotates the validator);
- * presenting an already-rotated validator means the cookie was copied, so the whole series is
- * revoked. Logout on the device, and "log out everywhere", delete it.
+ * store holds a hash of the validator. A token is single-use: each restore rotates the validator,
+ * as a compare-and-set on the hash it read, so two requests racing with one cookie rotate it once
+ * (the other is accepted through the grace window). The replaced validator stays valid until the
+ * response with its successor is committed, and for the grace window after. A validator replaced
+ * longer ago means the cookie was copied: {@link StoreRememberTokens.endSeries}. Logout on the
+ * device, and "log out everywhere", delete the token.
  */
 export class StoreRememberTokens {
   readonly #store: SessionStore
@@ -74,85 +151,234 @@ export class StoreRememberTokens {
     return { value: this.#keys.seal([tag, selector, validator]), pending }
   }
 
-  /** Verifies and rotates a token. Store failures reject. */
-  async restore(value: string, now: number): Promise<StoreRestore> {
-    const opened = this.#keys.open(value, ['tag', 'tag', 'id'])
-    if (opened === null) return { ok: false, reason: 'signature' }
-    const [tag, selector, validator] = opened.parts as [string, string, string]
-    const key = this.#keys.remember(tag, selector)
-    const record = await this.#store.get(key)
-    if (record === null) return { ok: false, reason: 'unknown-session' }
-    let userId: UserId
-    let version: string | number | undefined
-    try {
-      userId = JSON.parse(record.u as string) as UserId
-      version = record.v === undefined ? undefined : (JSON.parse(record.v) as string | number)
-    } catch {
-      return { ok: false, reason: 'malformed' }
-    }
-    const expires = Number(record.e)
-    if (!(expires > now)) {
-      await this.#store.destroy(key, this.#keys.index(tag))
-      return { ok: false, reason: 'expired', userId }
-    }
-    const presented = hashSecret(validator)
-    const duration = Number(record.d)
-    if (sameHash(presented, record.h)) {
-      const fresh = randomId()
-      const rotated = await this.#store.write(key, {
-        mode: 'update',
-        set: { h: hashSecret(fresh), ph: presented, pt: String(now) },
-        ttl: Math.max(1, Math.ceil(expires - now)),
-      })
-      if (!rotated) return { ok: false, reason: 'revoked', userId }
-      return {
-        ok: true,
-        userId,
-        version,
-        duration,
-        key,
-        next: this.#keys.seal([tag, selector, fresh]),
-        pending: undefined,
-      }
-    }
-    if (sameHash(presented, record.ph) && now - Number(record.pt) <= GRACE_SECONDS) {
-      // A parallel request of the same browser: the other response carries the new validator.
-      return { ok: true, userId, version, duration, key, next: undefined, pending: undefined }
-    }
-    // A validator that was already replaced came back: the cookie was copied. End the series.
-    await this.#store.destroy(key, this.#keys.index(tag))
-    return { ok: false, reason: 'reused', userId }
+  /**
+   * Verifies a presented token against its record, writing nothing (except to delete an expired
+   * or unreadable record). Store failures reject.
+   */
+  async check(value: string, now: number): Promise<TokenCheck> {
+    const opened = this.#open(value)
+    if (opened === undefined) return { ok: false, reason: 'signature' }
+    return this.#match(opened, hashSecret(opened.validator), now)
   }
 
-  /** Extends a token's life (refreshEachRequest); the cookie value stays the same. */
-  refresh(value: string, duration: number, now: number): Promise<void> | undefined {
-    const opened = this.#keys.open(value, ['tag', 'tag', 'id'])
-    if (opened === null) return undefined
-    const [tag, selector] = opened.parts as [string, string, string]
-    return this.#store
-      .touch(this.#keys.remember(tag, selector), Math.max(1, Math.ceil(duration)), {
+  /**
+   * Rotates a token {@link check} accepted, once the login it restores is accepted too. When
+   * another request rotated it meanwhile, looks again: within the grace window the request is
+   * accepted without a new cookie (the other response carries one). Store failures reject.
+   */
+  async rotate(match: TokenMatch, now: number): Promise<TokenRotation> {
+    let current: TokenCheck = match
+    for (let attempt = 0; attempt < ROTATION_ATTEMPTS; attempt++) {
+      if (!current.ok) return current
+      const { opened, presented, read, expires, rotate } = current.state
+      if (!rotate) return { ok: true, next: undefined, confirm: undefined }
+      const validator = randomId()
+      const hash = hashSecret(validator)
+      const ttl = Math.max(1, Math.ceil(expires - now))
+      const rotated = await this.#store.write(opened.key, {
+        mode: 'update',
+        expect: { h: read },
+        set: { h: hash, ph: presented, pt: String(now), hu: '1' },
+        ttl,
+      })
+      if (rotated) {
+        const confirm = () =>
+          this.#store
+            .write(opened.key, {
+              mode: 'update',
+              expect: { h: hash },
+              set: {},
+              remove: ['hu'],
+              ttl,
+            })
+            .then(() => {})
+        const next = this.#keys.seal([opened.tag, opened.selector, validator])
+        return { ok: true, next, confirm }
+      }
+      current = await this.#match(opened, presented, now)
+    }
+    // Still contended: the validator was valid when last read; accept it without rotating.
+    return { ok: true, next: undefined, confirm: undefined }
+  }
+
+  /**
+   * The answer to a token that came back after it had been replaced (a copy was used): every
+   * remember-me token of the user is revoked, then every session restored from this token's
+   * series is ended (tokens first, so that no restore can start once the sessions are looked
+   * up). Counts into `ended` as it goes, so a store failure part-way still reports what went.
+   */
+  async endSeries(userId: UserId, key: string, ended: SeriesEnded): Promise<void> {
+    const own = this.#keys.rememberTag(key)
+    if (own !== undefined) {
+      await this.#store.destroy(key, this.#keys.index(own))
+      ended.tokens++
+    }
+    for (const tag of this.#tagsOf(userId, key)) {
+      const index = this.#keys.index(tag)
+      for (const member of await this.#store.members(index)) {
+        if (member === key || this.#keys.rememberTag(member) !== tag) continue
+        await this.#store.destroy(member, index)
+        ended.tokens++
+      }
+    }
+    ended.sessions += await this.endLinkedSessions(userId, key)
+  }
+
+  /**
+   * Ends every session of the user whose record names the token `key` (restored from it, or
+   * logged in with it): after the token itself was deleted, this catches a restore that was in
+   * flight. Returns how many it ended.
+   */
+  async endLinkedSessions(userId: UserId, key: string): Promise<number> {
+    let ended = 0
+    for (const tag of this.#tagsOf(userId, key)) {
+      const index = this.#keys.index(tag)
+      const sessions = (await this.#store.members(index)).filter(
+        (member) => this.#keys.sessionParts(member)?.tag === tag,
+      )
+      const records = await Promise.all(sessions.map((member) => this.#store.get(member)))
+      for (let i = 0; i < sessions.length; i++) {
+        if (records[i]?.[REMEMBER_LINK] !== key) continue
+        await this.#store.destroy(sessions[i] as string, index)
+        ended++
+      }
+    }
+    return ended
+  }
+
+  /**
+   * Extends a token's life (refreshEachRequest). Returns the cookie value to send again — built
+   * from the verified parts, never the presented text — or `undefined` for a value that does
+   * not verify.
+   */
+  refresh(
+    value: string,
+    duration: number,
+    now: number,
+  ): { value: string; pending: Promise<void> } | undefined {
+    const opened = this.#open(value)
+    if (opened === undefined) return undefined
+    const pending = this.#store
+      .touch(opened.key, Math.max(1, Math.ceil(duration)), {
         e: String(Math.floor(now + duration)),
       })
       .then(() => {})
+    return { value: this.#keys.seal([opened.tag, opened.selector, opened.validator]), pending }
+  }
+
+  /** Whether a cookie value is a validly signed token of `userId` (its record is not read). */
+  belongsTo(value: string, userId: UserId): boolean {
+    const opened = this.#open(value)
+    return opened !== undefined && this.#keys.userTags(userId).includes(opened.tag)
   }
 
   /** Deletes the token a cookie value points to (logout on this device). */
   revoke(value: string): Promise<void> | undefined {
-    const opened = this.#keys.open(value, ['tag', 'tag', 'id'])
-    if (opened === null) return undefined
-    const [tag, selector] = opened.parts as [string, string, string]
-    return this.#store.destroy(this.#keys.remember(tag, selector), this.#keys.index(tag))
+    const opened = this.#open(value)
+    if (opened === undefined) return undefined
+    return this.#store.destroy(opened.key, this.#keys.index(opened.tag))
   }
 
   /** The store key of the token a cookie value points to. */
   keyOf(value: string): string | undefined {
+    return this.#open(value)?.key
+  }
+
+  #open(value: string): Opened | undefined {
     const opened = this.#keys.open(value, ['tag', 'tag', 'id'])
     if (opened === null) return undefined
-    return this.#keys.remember(opened.parts[0] as string, opened.parts[1] as string)
+    const [tag, selector, validator] = opened.parts as [string, string, string]
+    return { tag, selector, validator, key: this.#keys.remember(tag, selector) }
+  }
+
+  async #match(opened: Opened, presented: string, now: number): Promise<TokenCheck> {
+    const { key, tag } = opened
+    const fields = await this.#store.get(key)
+    if (fields === null) return { ok: false, reason: 'unknown-session' }
+    const record = parseRecord(fields)
+    if (record === undefined) {
+      await this.#store.destroy(key, this.#keys.index(tag))
+      return { ok: false, reason: 'malformed' }
+    }
+    const { userId } = record
+    if (!(record.expires > now)) {
+      await this.#store.destroy(key, this.#keys.index(tag))
+      return { ok: false, reason: 'expired', userId }
+    }
+    let rotate: boolean
+    if (sameHash(presented, record.hash)) {
+      rotate = true
+    } else if (record.previous !== undefined && sameHash(presented, record.previous.hash)) {
+      // The validator `h` replaced: a parallel request of the same browser (grace window), or
+      // the browser never got `h` (its rotation is unconfirmed) and this is still its cookie.
+      if (now - record.previous.at <= GRACE_SECONDS) rotate = false
+      else if (record.unconfirmed) rotate = true
+      else return { ok: false, reason: 'reused', userId, key }
+    } else {
+      // Signed by us, so a validator of this series, replaced before `ph`: the cookie was copied.
+      return { ok: false, reason: 'reused', userId, key }
+    }
+    return {
+      ok: true,
+      userId,
+      version: record.version,
+      duration: record.duration,
+      key,
+      state: { opened, presented, read: record.hash, expires: record.expires, rotate },
+    }
+  }
+
+  /** The user's tags, and the token's own (it may predate a secret rotation). */
+  #tagsOf(userId: UserId, key: string): string[] {
+    const tags = this.#keys.userTags(userId)
+    const own = this.#keys.rememberTag(key)
+    return own === undefined || tags.includes(own) ? tags : [...tags, own]
   }
 }
 
-function sameHash(presented: string, stored: string | undefined): boolean {
-  if (stored === undefined || stored.length !== presented.length) return false
+function parseRecord(fields: Readonly<Record<string, string>>): TokenRecord | undefined {
+  const { u, v, e, d, h, ph, pt, hu } = fields
+  if (u === undefined || e === undefined || d === undefined || h === undefined) return undefined
+  if (!HASH.test(h) || !EPOCH_SECONDS.test(e) || !DURATION.test(d)) return undefined
+  const duration = Number(d)
+  if (!(duration >= 1 && duration <= MAX_COOKIE_AGE)) return undefined
+  const userId = parseJson(u)
+  if (!isIdValue(userId)) return undefined
+  const version = v === undefined ? undefined : parseJson(v)
+  if (version !== undefined && !isIdValue(version)) return undefined
+  let previous: TokenRecord['previous']
+  if (ph !== undefined || pt !== undefined) {
+    if (ph === undefined || pt === undefined || !HASH.test(ph) || !EPOCH_SECONDS.test(pt)) {
+      return undefined
+    }
+    previous = { hash: ph, at: Number(pt) }
+  }
+  if (hu !== undefined && hu !== '1') return undefined
+  return {
+    userId,
+    version,
+    expires: Number(e),
+    duration,
+    hash: h,
+    previous,
+    unconfirmed: hu === '1',
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
+/** A user id or a session version: a string, or a finite number. */
+function isIdValue(value: unknown): value is string | number {
+  return typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))
+}
+
+function sameHash(presented: string, stored: string): boolean {
+  if (stored.length !== presented.length) return false
   return timingSafeEqual(Buffer.from(presented), Buffer.from(stored))
 }

@@ -35,9 +35,11 @@ export interface SessionBackend {
   /** Forgets the session behind a cookie value (a no-op for the sealed cookie). */
   destroy(previous: string): void | Promise<void>
   /**
-   * Server-side sessions: links the session to the remember-me token issued on its device (the
-   * token's store key), or unlinks it (`null`), from the session's next save on, so that ending
-   * the session can end the token too. Backends without server-side tokens leave it out.
+   * Server-side sessions, at a new login: links the session to the remember-me token issued on
+   * its device (the token's store key), or unlinks it (`null`), from the session's next save on,
+   * so that ending the session can end the token too. `required`: the login was restored from
+   * that token, and the session must not be written once the token is gone. Backends without
+   * server-side tokens leave it out.
    */
-  linkRemember?(session: Session<object>, rememberKey: string | null): void
+  linkRemember?(session: Session<object>, rememberKey: string | null, required?: boolean): void
 }

@@ -37,8 +37,12 @@ export class StoreSessionBackend implements SessionBackend {
   readonly #keys: StoreKeys
   readonly #timeouts: StoreTimeouts
   readonly #opened = new Map<number, Opened>()
-  /** Remember-token links set in this request: a store key, or `null` for "no token". */
-  readonly #links = new WeakMap<Session<object>, string | null>()
+  /**
+   * The sessions that got a new login in this request (`linkRemember`), with their link to a
+   * remember-me token: a store key, or `null` for "no token"; `required`: the session stands on
+   * that token (restored from it) and must not be written once it is gone.
+   */
+  readonly #links = new WeakMap<Session<object>, { key: string | null; required: boolean }>()
 
   constructor(store: SessionStore, keys: StoreKeys, timeouts: StoreTimeouts) {
     this.#store = store
@@ -93,31 +97,44 @@ export class StoreSessionBackend implements SessionBackend {
     const handle = session._handle
     const wantedTag = userId === undefined ? undefined : this.#keys.userTag(userId)
     const ttl = this.#ttl(session, lastActive)
-    // Only a logged-in session links to a remember-me token; `undefined`: no new link.
-    const link = userId === undefined ? undefined : this.#links.get(session)
+    // Only a logged-in session links to a remember-me token; `undefined`: no new login.
+    const login = userId === undefined ? undefined : this.#links.get(session)
+    const link = login?.key
     if (rotate || handle === undefined || (wantedTag !== undefined && wantedTag !== handle.tag)) {
       const id = randomId()
       const tag = wantedTag ?? randomTag()
       const set = encodeFields(session, lastActive)
       if (typeof link === 'string') set[REMEMBER_LINK] = link
       const replaces = handle === undefined ? undefined : this.#keys.session(handle.tag, handle.id)
+      // What the new record stands on, so that it cannot be written once that is gone: the
+      // remember-me token it was restored from, or else the record it replaces (a logout,
+      // `confirmLogin`, session protection, a move to the user's tag), exactly as an update
+      // needs its record. A login with credentials just checked (or a remember cookie that
+      // carries its own proof) stands on its own, like a first visit.
+      const requires =
+        login === undefined ? replaces : login.required && link !== null ? link : undefined
+      const key = this.#keys.session(tag, id)
       const create = () =>
         this.#store
-          .write(this.#keys.session(tag, id), {
+          .write(key, {
             mode: 'create',
             set,
             ttl,
             index: userId === undefined ? undefined : this.#keys.index(tag),
             replaces,
             replacesIndex: handle === undefined ? undefined : this.#keys.index(handle.tag),
+            requires,
           })
-          .then((written) => {
-            if (!written) throw new Error('a new session id collided with an existing one')
+          .then(async (written) => {
+            // Refused because what it stood on was ended meanwhile: the request's change is
+            // dropped, as an update of a destroyed record is; the cookie it gets points nowhere.
+            if (written || (requires !== undefined && (await this.#store.get(key)) === null)) return
+            throw new Error('a new session id collided with an existing one')
           })
       // A logged-in session moving to a new id without a new login (re-authentication, a move to
       // the user's current hash tag) keeps the link to its device's remember-me token.
       const pending =
-        link === undefined && userId !== undefined && replaces !== undefined
+        login === undefined && userId !== undefined && replaces !== undefined
           ? this.#store.get(replaces).then((old) => {
               const carried = old?.[REMEMBER_LINK]
               if (carried !== undefined) set[REMEMBER_LINK] = carried
@@ -160,11 +177,13 @@ export class StoreSessionBackend implements SessionBackend {
   }
 
   /**
-   * Links the session to the remember-me token issued on its device (`rememberKey`, the token's
-   * store key), or unlinks it (`null`), from its next save on.
+   * A new login of the session: links it to the remember-me token issued on its device
+   * (`rememberKey`, the token's store key), or unlinks it (`null`), from its next save on.
+   * `required`: the login was restored from that token, so the new record is written only while
+   * the token still exists ("log out everywhere" or a revocation racing the restore wins).
    */
-  linkRemember(session: Session<object>, rememberKey: string | null): void {
-    this.#links.set(session, rememberKey)
+  linkRemember(session: Session<object>, rememberKey: string | null, required = false): void {
+    this.#links.set(session, { key: rememberKey, required })
   }
 
   async destroy(previous: string): Promise<void> {

@@ -5,16 +5,22 @@
  * `runStoreConformance` (`login-manager/testing`) checks any other implementation.
  *
  * Keys arrive already hashed (session ids are never stored in the clear) and carry a Redis
- * Cluster hash tag (`lm:{tag}:…`) shared by a user's sessions and their index.
+ * Cluster hash tag (`lm:{tag}:…`) shared by a user's sessions, remember-me tokens and index.
  */
 export interface SessionStore {
   /** Every field of a record, or `null` when it does not exist or has expired. */
   get(key: string): Promise<Record<string, string> | null>
   /**
-   * Writes a record. In `create` mode the write happens only if the key does not exist; in
-   * `update` mode only if it does — so a request still in flight can never bring back a session
-   * that was destroyed or rotated meanwhile. Returns whether the write happened. The whole write
-   * (fields, removals, expiry, index, replaced key) is atomic where the store can make it so.
+   * Writes a record, if its conditions hold: in `create` mode only if the key does not exist, in
+   * `update` mode only if it does (so a request still in flight can never bring back a session
+   * that was destroyed or rotated meanwhile); then only if every field named in `expect` holds
+   * exactly that value, and only if the key named in `requires` exists. Returns whether the
+   * write happened; when it did not, nothing at all changed (fields, expiry, index, replaced key).
+   *
+   * The conditions and the whole write (fields, removals, expiry, index, replaced key) are one
+   * atomic step where the store can make it so (for `RedisStore`: always, except for keys in
+   * different Redis Cluster slots in cluster mode). Whatever runs concurrently on the same keys
+   * happens wholly before or wholly after it.
    */
   write(key: string, write: StoreWrite): Promise<boolean>
   /**
@@ -28,7 +34,8 @@ export interface SessionStore {
   members(index: string): Promise<string[]>
   /**
    * Destroys every record listed in an index except those in `keep`, removes them from the index,
-   * and returns how many were destroyed.
+   * and returns how many were destroyed. It need not be atomic: a record added to the index while
+   * it runs may survive (login-manager repeats it until a pass destroys nothing).
    */
   destroyIndex(index: string, keep?: readonly string[]): Promise<number>
 }
@@ -45,7 +52,26 @@ export interface StoreWrite {
   readonly ttl: number
   /** An index to add the key to; the index then lives at least as long as the record. */
   readonly index?: string | undefined
-  /** A key to destroy in the same step (session rotation), removed from `replacesIndex` too. */
+  /**
+   * A key to destroy in the same step (session rotation), removed from `replacesIndex` too. A
+   * missing replaced key does not stop the write; name it in `requires` as well for that.
+   */
   readonly replaces?: string | undefined
   readonly replacesIndex?: string | undefined
+  /**
+   * Compare-and-set, `update` mode only (a `create` with `expect` is a `RangeError`): the write
+   * happens only if each of these fields of the record currently holds exactly this value. A
+   * missing field matches no value. login-manager rotates a remember-me token this way, on the
+   * validator hash it read, so that two requests racing with one token cannot both rotate it.
+   */
+  readonly expect?: Readonly<Record<string, string>> | undefined
+  /**
+   * Another key that must exist for the write to happen, checked in the same atomic step: a
+   * session restored from a remember-me token requires the token, and a session moving to a new
+   * id (other than by a new login) requires the record it replaces, so neither can be written
+   * once "log out everywhere", a revocation or a logout has destroyed what it stands on. It
+   * carries the written key's hash tag (the same Redis Cluster slot), except just after a secret
+   * rotation.
+   */
+  readonly requires?: string | undefined
 }

@@ -29,8 +29,9 @@ export interface StoreConformanceOptions {
 /**
  * Registers (with `node:test`) a suite that checks a {@link SessionStore} implementation against
  * the contract login-manager relies on: conditional writes that never resurrect or permissively
- * create a record, atomic rotation (`replaces`), field updates that do not clobber each other,
- * touch, expiry, per-user indexes, `destroyIndex` counts, and opaque keys and values. Run it in a
+ * create a record, atomic rotation (`replaces`), compare-and-set (`expect`) and writes that
+ * depend on another record (`requires`), alone and racing, field updates that do not clobber
+ * each other, touch, expiry, per-user indexes, `destroyIndex` counts, and opaque keys and values. Run it in a
  * test file with `node --test`.
  *
  * Every test writes under fresh random keys (`lm:{conf-<run>-<n>}:…`), so suites can run in
@@ -216,6 +217,94 @@ export function runStoreConformance(
       })
     })
 
+    describe('conditions', () => {
+      it('update with expect writes only while every expected field holds exactly its value', async () => {
+        const key = sessionKey(tag())
+        await create(key, { h: 'first', x: '1' })
+        assert.equal(await update(key, { h: 'next' }, { expect: { h: 'other' } }), false)
+        assert.equal(await update(key, { h: 'next' }, { expect: { h: 'first', x: '2' } }), false)
+        assert.equal(await update(key, { h: 'next' }, { expect: { missing: '' } }), false)
+        assertRecord(
+          await store.get(key),
+          { h: 'first', x: '1' },
+          'a refused write changes nothing',
+        )
+        assert.equal(await update(key, { h: 'next' }, { expect: { h: 'first', x: '1' } }), true)
+        assertRecord(await store.get(key), { h: 'next', x: '1' })
+        assert.equal(
+          await update(key, { h: 'again' }, { expect: { h: 'first' } }),
+          false,
+          'the value read before the first write no longer matches',
+        )
+        assert.equal(await update(key, {}, { expect: { h: 'next' }, remove: ['x'] }), true)
+        assertRecord(await store.get(key), { h: 'next' })
+      })
+
+      it('a refused compare-and-set changes nothing: no field, no index entry, the replaced key kept', async () => {
+        const t = tag()
+        const key = sessionKey(t)
+        const other = sessionKey(t)
+        await create(key, { h: 'a' })
+        await create(other, { u: '1' })
+        const refused = await update(
+          key,
+          { h: 'b', y: '2' },
+          {
+            ttl: 60,
+            expect: { h: 'stale' },
+            remove: ['h'],
+            index: indexKey(t),
+            replaces: other,
+            replacesIndex: indexKey(t),
+          },
+        )
+        assert.equal(refused, false)
+        assertRecord(await store.get(key), { h: 'a' })
+        assertRecord(await store.get(other), { u: '1' }, 'the replaced key survives')
+        assert.deepEqual(await store.members(indexKey(t)), [])
+      })
+
+      it('a create with expect is a RangeError, and writes nothing', async () => {
+        const key = sessionKey(tag())
+        await assert.rejects(
+          store.write(key, { mode: 'create', set: { u: '1' }, ttl: 60, expect: { u: '1' } }),
+          RangeError,
+        )
+        assert.equal(await store.get(key), null)
+      })
+
+      it('requires: the write happens while the required key exists, and never once it is gone', async () => {
+        const t = tag()
+        const token = sessionKey(t)
+        const [a, b, c] = [sessionKey(t), sessionKey(t), sessionKey(t)]
+        await create(token, { u: '1' }, { index: indexKey(t) })
+        assert.equal(await create(a, { u: '1' }, { requires: token, index: indexKey(t) }), true)
+        assert.equal(await update(a, { t: '2' }, { requires: token }), true)
+        await store.destroy(token, indexKey(t))
+        assert.equal(await create(b, { u: '1' }, { requires: token, index: indexKey(t) }), false)
+        assert.equal(await update(a, { t: '3' }, { requires: token }), false)
+        assert.equal(await store.get(b), null)
+        assertRecord(await store.get(a), { u: '1', t: '2' }, 'a refused update changes nothing')
+        assert.deepEqual(await store.members(indexKey(t)), [a], 'a refused create is not indexed')
+        assert.equal(await create(c, { u: '1' }, { requires: sessionKey(t) }), false)
+        assert.equal(await store.get(c), null)
+      })
+
+      it('a rotation that requires the record it replaces is refused once that record is gone', async () => {
+        const t = tag()
+        const old = sessionKey(t)
+        const [next, late] = [sessionKey(t), sessionKey(t)]
+        await create(old, { u: '1' }, { index: indexKey(t) })
+        const rotation = { index: indexKey(t), replaces: old, replacesIndex: indexKey(t) }
+        assert.equal(await create(next, { u: '1' }, { ...rotation, requires: old }), true)
+        assert.equal(await store.get(old), null, 'the rotation deleted the record it replaced')
+        // A request that loaded `old` before the rotation (or a logout) rotates it too, late.
+        assert.equal(await create(late, { u: '1' }, { ...rotation, requires: old }), false)
+        assert.equal(await store.get(late), null, 'a replaced record cannot come back as a new id')
+        assert.deepEqual(await store.members(indexKey(t)), [next])
+      })
+    })
+
     describe('concurrency', () => {
       it('two concurrent updates of different fields both persist', async () => {
         const key = sessionKey(tag())
@@ -263,6 +352,41 @@ export function runStoreConformance(
           assert.equal(await store.get(old), null, `round ${round}`)
           assertRecord(await store.get(next), { u: '1' }, `round ${round}`)
           assert.deepEqual(await store.members(indexKey(t)), [next], `round ${round}`)
+        }
+      })
+      it('concurrent compare-and-set updates of one value: exactly one wins (20 rounds)', async () => {
+        for (let round = 0; round < 20; round++) {
+          const key = sessionKey(tag())
+          await create(key, { h: 'read', other: 'kept' })
+          const results = await Promise.all(
+            [0, 1, 2, 3, 4].map((i) => update(key, { h: `w${i}` }, { expect: { h: 'read' } })),
+          )
+          const winners = results.flatMap((won, i) => (won ? [i] : []))
+          assert.equal(winners.length, 1, `round ${round}: ${JSON.stringify(results)}`)
+          assertRecord(await store.get(key), { h: `w${winners[0]}`, other: 'kept' })
+        }
+      })
+
+      it('a create that requires a key racing its destruction never outlives "destroy until empty" (20 rounds)', async () => {
+        for (let round = 0; round < 20; round++) {
+          const t = tag()
+          const token = sessionKey(t)
+          const restored = sessionKey(t)
+          await create(token, { u: '1' }, { index: indexKey(t) })
+          // What "log out everywhere" does: destroyIndex until a pass destroys nothing. A write
+          // conditional on a record of the index lands before that record goes (and is then in
+          // the index for the next pass) or is refused.
+          const everywhere = async () => {
+            for (let pass = 0; pass < 10; pass++) {
+              if ((await store.destroyIndex(indexKey(t))) === 0) return
+            }
+          }
+          const restore = () =>
+            create(restored, { u: '1' }, { requires: token, index: indexKey(t) })
+          await Promise.all(round % 2 === 0 ? [everywhere(), restore()] : [restore(), everywhere()])
+          assert.equal(await store.get(token), null, `round ${round}`)
+          assert.equal(await store.get(restored), null, `round ${round}: the restore survived`)
+          assert.deepEqual(await store.members(indexKey(t)), [], `round ${round}`)
         }
       })
     })

@@ -45,7 +45,8 @@ interface HeapNode {
  *   are swept lazily on writes (cheaply: they are kept in a heap ordered by expiry); no timer is
  *   started, so the store never keeps the process alive.
  * - **Copies**: fields are copied on write and on read; callers cannot change what is stored.
- * - **Atomic**: every operation runs to completion without yielding.
+ * - **Atomic**: every operation runs to completion without yielding, conditions included
+ *   (`expect`, `requires`).
  * - Indexes are sets whose lifetime is that of their longest-living member. A record that
  *   disappears (destroyed, replaced, expired or evicted) leaves every index it was in.
  * - TTLs are whole seconds, at least 1 (a fractional ttl is rounded up), exactly as in
@@ -116,17 +117,19 @@ export class MemoryStore implements SessionStore {
   }
 
   /**
-   * A conditional write: `create` only when the key is absent, `update` only when it exists.
-   * Returns whether it happened; when it did not, nothing at all changed (no index entry, the
-   * replaced key kept).
+   * A conditional write: `create` only when the key is absent, `update` only when it exists,
+   * and in both cases only when the fields in `expect` hold those values and the key in
+   * `requires` exists. Returns whether it happened; when it did not, nothing at all changed (no
+   * index entry, the replaced key kept).
    *
    * @example
    * ```ts
-   * await store.write(newKey, { mode: 'create', set: { u: '42' }, ttl: 3600, index, replaces: oldKey, replacesIndex: index })
+   * await store.write(newKey, { mode: 'create', set: { u: '42' }, ttl: 3600, index, replaces: oldKey, replacesIndex: index, requires: oldKey })
+   * await store.write(tokenKey, { mode: 'update', set: { h: next }, ttl: 3600, expect: { h: read } })
    * ```
    *
    * @throws {RangeError} (as a rejection) when `ttl` is not a finite number, `mode` is unknown,
-   * or a `create` has no field to set.
+   * a `create` has no field to set, or a `create` has `expect`.
    */
   async write(key: string, write: StoreWrite): Promise<boolean> {
     const ttl = wholeSeconds(write.ttl, 'write')
@@ -134,6 +137,7 @@ export class MemoryStore implements SessionStore {
     const now = this.#now()
     this.#sweep(now)
     let entry = this.#live(key, now)
+    if (write.requires !== undefined && this.#live(write.requires, now) === undefined) return false
     if (write.mode === 'create') {
       if (entry !== undefined) return false
       // The old record goes first, so that making room never evicts an innocent record for it.
@@ -142,7 +146,7 @@ export class MemoryStore implements SessionStore {
       entry = { fields: copy(write.set), expiresAt: now + ttl * 1000, indexes: undefined }
       this.#records.set(key, entry)
     } else {
-      if (entry === undefined) return false
+      if (entry === undefined || !matches(entry.fields, write.expect)) return false
       this.#replace(key, write)
       for (const [field, value] of Object.entries(write.set)) entry.fields[field] = value
       for (const field of write.remove ?? []) delete entry.fields[field]
@@ -356,6 +360,21 @@ function checkWrite(write: StoreWrite): void {
   if (write.mode === 'create' && Object.keys(write.set).length === 0) {
     throw new RangeError('MemoryStore.write: a created record needs at least one field')
   }
+  if (write.mode === 'create' && write.expect !== undefined) {
+    throw new RangeError('MemoryStore.write: `expect` applies to updates only')
+  }
+}
+
+/** Whether every expected field holds exactly its value (a missing field matches nothing). */
+function matches(
+  fields: Readonly<Record<string, string>>,
+  expect: Readonly<Record<string, string>> | undefined,
+): boolean {
+  if (expect === undefined) return true
+  for (const [field, value] of Object.entries(expect)) {
+    if (!Object.hasOwn(fields, field) || fields[field] !== value) return false
+  }
+  return true
 }
 
 function push(heap: HeapNode[], node: HeapNode): void {

@@ -456,6 +456,43 @@ describe('RedisStore (own redis-server)', { skip }, () => {
     assert.deepEqual(violations, [])
   })
 
+  it('cluster: true, requires in another slot: checked before and after; a create whose requirement went in between is undone', async () => {
+    const violations: string[] = []
+    const tagOf = (key: string) => /\{([^}]+)\}/.exec(key)?.[1] ?? key
+    const prefix = 'xreq:'
+    /** Deleted right after the next script that writes this record (a logout in between). */
+    let race: { record: string; required: string } | undefined
+    const client = {
+      async call(command: string, ...args: string[]) {
+        const script = command === 'EVALSHA' || command === 'EVAL'
+        const keys = script ? args.slice(2, 2 + Number(args[1])) : [args[0]!]
+        if (new Set(keys.map(tagOf)).size > 1) violations.push(`${command} ${keys.join(' ')}`)
+        const reply = await io.call(command, ...args)
+        if (script && race !== undefined && keys[0] === prefix + race.record) {
+          await io.call('DEL', prefix + race.required)
+          race = undefined
+        }
+        return reply
+      },
+    }
+    const store = new RedisStore({ client, prefix, cluster: true })
+    const token = 'lm:{old}:r:token'
+    const index = 'lm:{u1}:idx'
+    const create = (key: string, mode: 'create' | 'update' = 'create') =>
+      store.write(key, { mode, set: { u: '1' }, ttl: 60, index, requires: token })
+    await store.write(token, { mode: 'create', set: { h: 'x' }, ttl: 60 })
+    assert.equal(await create('lm:{u1}:s:1'), true, 'the required key exists')
+    assert.equal(await create('lm:{u1}:s:1', 'update'), true)
+    race = { record: 'lm:{u1}:s:2', required: token }
+    assert.equal(await create('lm:{u1}:s:2'), false, 'the requirement went during the write')
+    assert.equal(await store.get('lm:{u1}:s:2'), null, 'the create was undone')
+    assert.equal(await create('lm:{u1}:s:3'), false, 'the required key is gone')
+    assert.equal(await create('lm:{u1}:s:1', 'update'), false)
+    assert.equal(await store.get('lm:{u1}:s:3'), null)
+    assert.deepEqual(await store.members(index), ['lm:{u1}:s:1'])
+    assert.deepEqual(violations, [])
+  })
+
   it('a slow Redis: an operation rejects with reason timeout after commandTimeout', async () => {
     for (const [name, client] of [
       ['ioredis', io],

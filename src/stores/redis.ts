@@ -84,9 +84,12 @@ export interface RedisStoreOptions {
   readonly commandTimeout?: number | undefined
   /**
    * Set to `true` on Redis Cluster. A write whose keys are in different hash slots (different
-   * `{tags}`) is then split into steps, each within one slot: the new record first (with its
-   * index when it shares its slot), then the rest (the index, then the deletion of the replaced
-   * record). With `false` (a single server, or Sentinel) every operation is one script.
+   * `{tags}`) is then split into steps, each within one slot: a `requires` key checked first,
+   * then the new record (with its index when it shares its slot), then the rest (the `requires`
+   * key checked again after a create, the index, then the deletion of the replaced record).
+   * login-manager keeps a user's keys in one slot, so this only happens for sessions moving
+   * between tags (a login, or the first request after a secret rotation). With `false` (a
+   * single server, or Sentinel) every operation is one script.
    * @default false
    */
   readonly cluster?: boolean | undefined
@@ -161,34 +164,41 @@ end
 
 const GET = new Script(`return redis.call('HGETALL', KEYS[1])`)
 
-// KEYS: key [, index] [, replaces] [, replacesIndex]
-// ARGV: mode, ttl, hasIndex, hasReplaces, hasReplacesIndex, member, replacedMember, setCount,
-//       field, value, … (setCount pairs), removed field, …
+// KEYS: key [, index] [, replaces] [, replacesIndex] [, requires]
+// ARGV: mode, ttl, hasIndex, hasReplaces, hasReplacesIndex, hasRequires, member, replacedMember,
+//       expectCount, setCount, field, value, … (expectCount pairs), field, value, … (setCount
+//       pairs), removed field, …
 const WRITE = new Script(`${TYPE_CHECK}
 local key = KEYS[1]
 local n = 2
-local index, replaces, replacesIndex
+local index, replaces, replacesIndex, requires
 if ARGV[3] == '1' then index = KEYS[n]; n = n + 1 end
 if ARGV[4] == '1' then replaces = KEYS[n]; n = n + 1 end
-if ARGV[5] == '1' then replacesIndex = KEYS[n] end
+if ARGV[5] == '1' then replacesIndex = KEYS[n]; n = n + 1 end
+if ARGV[6] == '1' then requires = KEYS[n] end
 local bad = wrongType(key, 'hash', 'record') or wrongType(index, 'set', 'index')
   or wrongType(replacesIndex, 'set', 'replaced index')
 if bad then return redis.error_reply(bad) end
 local exists = redis.call('EXISTS', key)
 if ARGV[1] == 'create' and exists == 1 then return 0 end
 if ARGV[1] == 'update' and exists == 0 then return 0 end
+if requires and redis.call('EXISTS', requires) == 0 then return 0 end
+local expectLast = 10 + 2 * tonumber(ARGV[9])
+for i = 11, expectLast, 2 do
+  if redis.call('HGET', key, ARGV[i]) ~= ARGV[i + 1] then return 0 end
+end
 local ttl = tonumber(ARGV[2])
-local last = 8 + 2 * tonumber(ARGV[8])
-for i = 9, last, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
+local last = expectLast + 2 * tonumber(ARGV[10])
+for i = expectLast + 1, last, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
 for i = last + 1, #ARGV do redis.call('HDEL', key, ARGV[i]) end
 if replaces then
   redis.call('DEL', replaces)
-  if replacesIndex then redis.call('SREM', replacesIndex, ARGV[7]) end
+  if replacesIndex then redis.call('SREM', replacesIndex, ARGV[8]) end
 end
 if redis.call('EXISTS', key) == 0 then return 1 end
 redis.call('EXPIRE', key, ttl)
 if index then
-  redis.call('SADD', index, ARGV[6])
+  redis.call('SADD', index, ARGV[7])
   if redis.call('PTTL', index) < ttl * 1000 then redis.call('PEXPIRE', index, ttl * 1000) end
 end
 return 1
@@ -334,7 +344,8 @@ class Deadlines {
  * - Records are Redis hashes with an expiry (whole seconds, at least 1; fractions round up).
  *   Indexes are sets whose expiry is extended to cover each record added to them.
  * - Every `write`, `touch`, `destroy` and `destroyIndex` is a Lua script, so it is atomic: the
- *   conditional check and the writes happen in one step, and nothing is ever half-written.
+ *   conditional checks (mode, `expect`, `requires`) and the writes happen in one step, and
+ *   nothing is ever half-written. (`destroyIndex` is one script per chunk of 500 records.)
  *   Scripts are sent by SHA (`EVALSHA`) and re-sent in full after a `SCRIPT FLUSH` or a failover.
  * - Every failure rejects with a {@link StoreUnavailableError}: Redis errors, a lost connection,
  *   and an operation that takes longer than `commandTimeout` (2 s by default). A timed-out write
@@ -427,18 +438,25 @@ export class RedisStore implements SessionStore {
 
   /**
    * A conditional write in one atomic script: `create` only when the key is absent, `update`
-   * only when it exists; fields set then removed, expiry, index, and the replaced record deleted
+   * only when it exists, and only when the fields in `expect` hold those values and the key in
+   * `requires` exists; fields set then removed, expiry, index, and the replaced record deleted
    * (and removed from `replacesIndex`). Returns whether the write happened; when it did not,
    * nothing changed. An update that removes every field deletes the record (Redis has no empty
    * hashes).
    *
+   * In cluster mode, a `requires` key in another slot than the record cannot be checked in the
+   * same script: it is checked just before, and for a `create` again just after, the new record
+   * being deleted (and `false` returned) when it has gone in between.
+   *
    * @example
    * ```ts
-   * await store.write(newKey, { mode: 'create', set: { u: '42' }, ttl: 3600, index, replaces: oldKey, replacesIndex: index })
+   * await store.write(newKey, { mode: 'create', set: { u: '42' }, ttl: 3600, index, replaces: oldKey, replacesIndex: index, requires: oldKey })
+   * await store.write(tokenKey, { mode: 'update', set: { h: next }, ttl: 3600, expect: { h: read } })
    * ```
    *
    * @throws {StoreUnavailableError} when Redis fails or does not answer within `commandTimeout`.
-   * @throws {RangeError} for a non-finite ttl, an unknown mode or a create without fields.
+   * @throws {RangeError} for a non-finite ttl, an unknown mode, a create without fields or a
+   * create with `expect`.
    */
   async write(key: string, write: StoreWrite): Promise<boolean> {
     const ttl = wholeSeconds(write.ttl, 'write')
@@ -451,33 +469,52 @@ export class RedisStore implements SessionStore {
         'RedisStore.write: a created record needs at least one field (Redis has no empty hashes)',
       )
     }
+    if (write.mode === 'create' && write.expect !== undefined) {
+      throw new RangeError('RedisStore.write: `expect` applies to updates only')
+    }
+    const expect = Object.entries(write.expect ?? {})
     const replaces = write.replaces !== undefined && write.replaces !== key ? write.replaces : null
     const replacesIndex = replaces === null ? undefined : write.replacesIndex
+    const requires = write.requires
     // On Redis Cluster, whatever is not in the record's slot is done in later steps.
     const indexInline = write.index !== undefined && this.#inline(key, write.index)
     const replaceInline =
       replaces !== null &&
       this.#inline(key, replaces) &&
       (replacesIndex === undefined || this.#inline(key, replacesIndex))
+    const requiresInline = requires !== undefined && this.#inline(key, requires)
     return this.#run('write', async () => {
+      if (requires !== undefined && !requiresInline && !(await this.#exists(requires))) {
+        return false
+      }
       const keys = [this.#key(key)]
       if (indexInline) keys.push(this.#key(write.index!))
       if (replaceInline) keys.push(this.#key(replaces!))
       if (replaceInline && replacesIndex !== undefined) keys.push(this.#key(replacesIndex))
+      if (requiresInline) keys.push(this.#key(requires))
       const args = [
         write.mode,
         String(ttl),
         indexInline ? '1' : '0',
         replaceInline ? '1' : '0',
         replaceInline && replacesIndex !== undefined ? '1' : '0',
+        requiresInline ? '1' : '0',
         key,
         replaces ?? '',
+        String(expect.length),
         String(set.length),
       ]
+      for (const [field, value] of expect) args.push(field, value)
       for (const [field, value] of set) args.push(field, value)
       for (const field of write.remove ?? []) args.push(field)
       const done = Number(await this.#script(WRITE, keys, args)) === 1
       if (!done) return false
+      if (requires !== undefined && !requiresInline && write.mode === 'create') {
+        if (!(await this.#exists(requires))) {
+          await this.#destroy(key, indexInline ? write.index : undefined)
+          return false
+        }
+      }
       if (write.index !== undefined && !indexInline) {
         await this.#script(ADD_TO_INDEX, [this.#key(write.index)], [key, String(ttl)])
       }
@@ -587,6 +624,11 @@ export class RedisStore implements SessionStore {
 
   #key(key: string): string {
     return this.#prefix + key
+  }
+
+  async #exists(key: string): Promise<boolean> {
+    const full = this.#key(key)
+    return Number(await this.#send(full, ['EXISTS', full])) === 1
   }
 
   /** Whether `other` may go in the same script as `key` (always, unless on a cluster). */

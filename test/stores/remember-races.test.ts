@@ -1,0 +1,84 @@
+/**
+ * The remember-me races and faults of `../support/remember-races.ts` on the real Redis
+ * (`REDIS_URL`, default redis://127.0.0.1:6379): RedisStore over ioredis, over node-redis, and
+ * over ioredis in cluster mode (which splits cross-slot writes into steps), on two adapter
+ * layouts (the scenarios are about the store; every layout runs them on MemoryStore in
+ * `../conformance/hardening-remember.test.ts`). Each test writes under its own key prefix,
+ * deleted afterwards. Without Redis the suites are skipped, except on CI (`CI=true`).
+ *
+ * @module
+ */
+import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
+import { after, before, describe, it } from 'node:test'
+import type { Redis } from 'ioredis'
+import { RedisStore } from 'login-manager/redis'
+import { createClient } from 'redis'
+import { adapters } from '../conformance/adapters/index.ts'
+import { type RaceStore, rememberRaceScenarios } from '../support/remember-races.ts'
+import { deleteByPrefix, ON_CI, probeRedis, rawClient, scanKeys } from './support.ts'
+
+const RUN = `lmraces-${randomUUID().slice(0, 8)}:`
+const unreachable = await probeRedis()
+const layouts = adapters.filter((a) => a.name === 'express' || a.name === 'fetch')
+const chosen = layouts.length > 0 ? layouts : adapters.slice(0, 1)
+
+if (unreachable !== null) {
+  if (ON_CI) {
+    describe('Redis for the remember-me race tests', () => {
+      it('needs a reachable Redis on CI', () => {
+        assert.fail(`${unreachable}. Start Redis or set REDIS_URL; on CI these tests must run.`)
+      })
+    })
+  } else {
+    console.log(`# skipping the remember-me race tests on Redis: ${unreachable}`)
+  }
+} else {
+  /** The bookkeeping client (clean-up); the stores use their own. */
+  const shared: Redis = rawClient()
+  const io: Redis = rawClient()
+  const nodeRedis = createClient({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' })
+  nodeRedis.on('error', (err: Error) => console.error('# node-redis:', err.message))
+  before(async () => {
+    await nodeRedis.connect()
+  })
+  after(async () => {
+    try {
+      await deleteByPrefix(shared, RUN)
+      assert.equal((await scanKeys(shared, RUN)).length, 0, 'keys of this run are left in Redis')
+    } finally {
+      shared.disconnect()
+      io.disconnect()
+      await nodeRedis.close()
+    }
+  })
+
+  let counter = 0
+  const clients = {
+    ioredis: (prefix: string) => new RedisStore({ client: io, prefix }),
+    'node-redis': (prefix: string) => new RedisStore({ client: nodeRedis, prefix }),
+    'ioredis, cluster: true': (prefix: string) =>
+      new RedisStore({ client: io, prefix, cluster: true }),
+  }
+  for (const [name, makeStore] of Object.entries(clients)) {
+    const make = (): RaceStore => {
+      const prefix = `${RUN}${++counter}:`
+      let time = Date.now()
+      return {
+        store: makeStore(prefix),
+        now: () => time,
+        advance(seconds) {
+          time += seconds * 1000
+        },
+        close: async () => {
+          await deleteByPrefix(shared, prefix)
+        },
+      }
+    }
+    for (const adapter of chosen) {
+      describe(`${adapter.name}: remember-me hardening, RedisStore (${name})`, () => {
+        rememberRaceScenarios(adapter, make)
+      })
+    }
+  }
+}
