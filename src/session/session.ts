@@ -250,6 +250,8 @@ export class Session<Data extends object = Record<string, unknown>> {
 
   /** Marks the session changed after mutating an object obtained from {@link get}. */
   markModified(): void {
+    // Which value was mutated is unknown: a store rewrites them all.
+    for (const key of Object.keys(this._data)) this._changes.set.add(key)
     this._modified = true
   }
 
