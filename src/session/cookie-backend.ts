@@ -39,10 +39,10 @@ export const OWN_PAYLOAD_BYTES =
   2 * NUMBER_BYTES +
   // ,"a":{"u":<id>,"f":1,"i":"<22-character identifier>","r":<remember seconds>,"v":<version>}
   ',"a":{"u":,"f":1,"i":,"r":,"v":}'.length +
-  (MAX_COOKIE_USER_ID_BYTES + 2) +
-  24 +
-  NUMBER_BYTES +
-  (MAX_VERSION_BYTES + 2) +
+  (MAX_COOKIE_USER_ID_BYTES + 2) + // the id, quoted
+  (22 + 2) + // the identifier, quoted (or null)
+  NUMBER_BYTES + // the remember duration
+  (MAX_VERSION_BYTES + 2) + // the version, quoted (or a number)
   // Room for a session id of up to 16 bytes and its field name, in any encoding.
   64 +
   // ,"f":[["category","message"],…]
@@ -153,7 +153,7 @@ export class CookieSessionBackend implements SessionBackend {
     if (size > MAX_COOKIE_BYTES) {
       throw new LoginManagerError(
         'ERR_COOKIE_TOO_LARGE',
-        `the session cookie would be ${size} bytes, over the ${MAX_COOKIE_BYTES}-byte limit browsers keep; largest entries: ${largestEntries(session, withoutNext)}${withoutNext ? " (the 'next' URL kept by useSessionForNext already left out)" : ''}. Store big values server-side (a session store, or your database) and keep only ids in the session.`,
+        `the session cookie would be ${size} bytes, over the ${MAX_COOKIE_BYTES}-byte limit browsers keep; largest entries: ${largestEntries(session)}${withoutNext ? " (the 'next' URL kept by useSessionForNext already left out)" : ''}. Store big values server-side (a session store, or your database) and keep only ids in the session.`,
       )
     }
     this.#remember(value, plaintext, undefined)
@@ -175,9 +175,9 @@ export class CookieSessionBackend implements SessionBackend {
 /**
  * The three largest entries of the session, by the bytes each takes in the cookie (its UTF-8
  * JSON, grown by a third by base64url): the app's keys by name, login-manager's own parts
- * described.
+ * (flash messages, the login state) described.
  */
-function largestEntries(session: Session<object>, withoutNext: boolean): string {
+function largestEntries(session: Session<object>): string {
   const cookieBytes = (jsonPart: number) => Math.ceil((jsonPart * 4) / 3)
   const sizes: [string, number][] = Object.keys(session._data).map((key) => [
     `'${key}'`,
@@ -185,10 +185,7 @@ function largestEntries(session: Session<object>, withoutNext: boolean): string 
   ])
   const flashes = compactFlashes(session._flashes)
   if (flashes !== undefined) sizes.push(['flash messages', cookieBytes(5 + jsonBytes(flashes))])
-  const { next } = session._auth
-  if (next !== undefined && !withoutNext) {
-    sizes.push(["the 'next' URL kept by useSessionForNext", cookieBytes(5 + jsonBytes(next))])
-  }
+  // A `next` is never among them: a session too large is always encoded without it.
   const auth = compactAuth(session._auth, true)
   if (auth !== undefined) sizes.push(['the login state', cookieBytes(5 + jsonBytes(auth))])
   sizes.sort((x, y) => y[1] - x[1])
