@@ -32,9 +32,23 @@ const OPENED_LIMIT = 10_000
 interface RecordInfo {
   /** Written in the earlier format (names and values UTF-8 as is). */
   readonly legacy: boolean
-  /** The bytes of each field, and of the whole record, as the current format writes them. */
-  readonly sizes: ReadonlyMap<string, number>
+  /** The record's fields as read. */
+  readonly fields: Readonly<Record<string, string>>
+  /** The bytes of the whole record, as the current format writes it. */
   readonly total: number
+}
+
+/** The handle of a session this backend loaded: it carries the record the session came from. */
+interface LoadedHandle {
+  readonly id: string
+  readonly tag: string
+  readonly record: RecordInfo
+}
+
+/** The bytes a field of a record read takes in the current format. */
+function sizeIn(read: RecordInfo, name: string): number {
+  const value = read.fields[name]
+  return value === undefined ? 0 : fieldBytes(name, value, read.legacy)
 }
 
 /** Session timeouts in seconds, for the store's TTL. */
@@ -59,8 +73,6 @@ export class StoreSessionBackend implements SessionBackend {
   readonly #keys: StoreKeys
   readonly #timeouts: StoreTimeouts
   readonly #opened = new Map<number, Opened>()
-  /** The record each loaded session came from, by the session's handle (one per load). */
-  readonly #records = new WeakMap<object, RecordInfo>()
   /** Remember-token links set in this request: a store key, or `null` for "no token". */
   readonly #links = new WeakMap<Session<object>, string | null>()
 
@@ -82,8 +94,11 @@ export class StoreSessionBackend implements SessionBackend {
       await this.#store.destroy(opened.key, this.#keys.index(opened.handle.tag)).catch(() => {})
       return { ok: false, reason: 'malformed' }
     }
-    const handle = { id: opened.handle.id, tag: opened.handle.tag }
-    this.#records.set(handle, decoded.record)
+    const handle: LoadedHandle = {
+      id: opened.handle.id,
+      tag: opened.handle.tag,
+      record: decoded.record,
+    }
     decoded.init.handle = handle
     return { ok: true, init: decoded.init, rotated: opened.rotated }
   }
@@ -131,9 +146,9 @@ export class StoreSessionBackend implements SessionBackend {
       const tag = wantedTag ?? randomTag()
       const set = encodeFields(session, lastActive)
       if (typeof link === 'string') set[REMEMBER_LINK] = link
-      const read = handle === undefined ? undefined : this.#records.get(handle)
+      const read = recordOf(handle)
       // A link carried over from the replaced record (below) comes on top.
-      const carried = link === undefined ? (read?.sizes.get(REMEMBER_LINK) ?? 0) : 0
+      const carried = link === undefined && read !== undefined ? sizeIn(read, REMEMBER_LINK) : 0
       checkRecord('create', set, [], read, carried)
       const replaces = handle === undefined ? undefined : this.#keys.session(handle.tag, handle.id)
       const create = () =>
@@ -175,7 +190,7 @@ export class StoreSessionBackend implements SessionBackend {
     // A logged-in session also refreshes its user's index, which must outlive the session.
     let pending: Promise<void>
     if (changed || userId !== undefined) {
-      const read = this.#records.get(handle)
+      const read = recordOf(handle)
       const fields = changedFields(session, lastActive, read?.legacy === true)
       if (typeof link === 'string') fields.set[REMEMBER_LINK] = link
       else if (link === null) fields.remove.push(REMEMBER_LINK)
@@ -302,7 +317,10 @@ function checkRecord(
   read: RecordInfo | undefined,
   extra: number,
 ): void {
-  const sizes = new Map<string, number>(mode === 'update' && read !== undefined ? read.sizes : [])
+  const sizes = new Map<string, number>()
+  if (mode === 'update' && read !== undefined) {
+    for (const name of Object.keys(read.fields)) sizes.set(name, sizeIn(read, name))
+  }
   for (const name of remove) sizes.delete(name)
   for (const name of Object.keys(set)) {
     const value = set[name] as string
@@ -333,7 +351,6 @@ function decodeFields(
   // Sizes and characters first, in one cheap pass over the strings: nothing is parsed before
   // the whole record is known to be within limits.
   const legacy = fields[FORMAT_FIELD] !== FORMAT_ASCII
-  const sizes = new Map<string, number>()
   // Written back, an earlier-format record gains the format field.
   let total = legacy ? FORMAT_FIELD.length + FORMAT_ASCII.length : 0
   for (const name of Object.keys(fields)) {
@@ -343,7 +360,6 @@ function decodeFields(
     if (bytes < 0) return null
     total += bytes
     if (total > MAX_READ_BYTES) return null
-    sizes.set(name, bytes)
   }
   try {
     const data: Record<string, unknown> = Object.create(null)
@@ -361,10 +377,15 @@ function decodeFields(
       f: fields.f === undefined ? undefined : parseValue(fields.f),
       d: data,
     })
-    return init === null ? null : { init, record: { legacy, sizes, total } }
+    return init === null ? null : { init, record: { legacy, fields, total } }
   } catch {
     return null
   }
+}
+
+/** The record a session was loaded from; `undefined` for a session this backend did not load. */
+function recordOf(handle: Session<object>['_handle']): RecordInfo | undefined {
+  return (handle as Partial<LoadedHandle> | undefined)?.record
 }
 
 function parseValue(json: string): unknown {
