@@ -318,6 +318,17 @@ for (const adapter of adapters) {
         })
       })
 
+      it('80 anonymous hits on a guarded page store one login message', async () => {
+        const store = new MemoryStore()
+        await withApp(adapter, storeSpec(store), async (client) => {
+          for (let i = 0; i < 80; i++) await expectLoginRedirect(client, `/protected?page=${i}`)
+          const { fields } = await recordOf(store, client)
+          assert.equal(fields?.f, JSON.stringify([['message', LOGIN_MESSAGE]]))
+          assert.equal(await expect200(client, '/login-notch'), 'true')
+          assert.deepEqual(flashesOf(await expect200(client, '/flashes')), [LOGIN_MESSAGE])
+        })
+      })
+
       it('keys and values in any script round-trip, stored as ASCII', async () => {
         const store = new MemoryStore()
         await withApp(adapter, storeSpec(store), async (client) => {
