@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'ERR_NO_STORE'
   | 'ERR_USER_ID'
   | 'ERR_COOKIE_TOO_LARGE'
+  | 'ERR_SESSION_TOO_LARGE'
 
 /**
  * Thrown at start-up for a misconfiguration, or at run time for a misuse of the API. The message

@@ -1,6 +1,7 @@
 import { KeyRing } from '../crypto/keys.ts'
 import type { SessionBackend } from '../session/backend.ts'
 import { CookieSessionBackend } from '../session/cookie-backend.ts'
+import { jsonBytes, MAX_VERSION_BYTES } from '../session/limits.ts'
 import { REMEMBER_LINK, StoreSessionBackend } from '../session/store-backend.ts'
 import { StoreKeys } from '../session/store-keys.ts'
 import { RequestAuth } from './auth.ts'
@@ -395,17 +396,35 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
         'loginUser: a string id must be non-empty, at most 1024 characters and valid Unicode',
       )
     }
+    if (this._backend instanceof CookieSessionBackend) this._backend.checkUserId(id as Id)
     return id as Id
   }
 
-  /** @internal */
+  /**
+   * @internal The version to store at login, checked: it must fit in a session cookie.
+   * @throws LoginManagerError `ERR_INVALID_OPTION` when `sessionVersion` returns anything but a
+   * finite number or a string of at most 128 bytes.
+   */
   _versionOf(user: User): string | number | undefined {
-    return this.#sessionVersion?.(user) ?? undefined
+    const version: unknown = this.#sessionVersion?.(user) ?? undefined
+    if (
+      version === undefined ||
+      (typeof version === 'number' && Number.isFinite(version)) ||
+      (typeof version === 'string' && jsonBytes(version) - 2 <= MAX_VERSION_BYTES)
+    ) {
+      return version
+    }
+    throw new LoginManagerError(
+      'ERR_INVALID_OPTION',
+      `sessionVersion: must return a finite number or a string of at most ${MAX_VERSION_BYTES} bytes (a counter, a timestamp or a short hash), got ${typeof version === 'string' ? `a string of ${jsonBytes(version) - 2} bytes` : String(version)}`,
+    )
   }
 
-  /** @internal */
+  /** @internal Never throws: a version that could not have been stored simply does not match. */
   _versionMatches(user: User, stored: string | number | undefined): boolean {
-    return this.#sessionVersion === undefined || this._versionOf(user) === stored
+    return (
+      this.#sessionVersion === undefined || (this.#sessionVersion(user) ?? undefined) === stored
+    )
   }
 
   #checkView(label: string, view: LoginView | undefined): LoginView | undefined {

@@ -1,12 +1,53 @@
 import { LoginManagerError } from '../core/errors.ts'
-import type { PurposeKeys } from '../crypto/keys.ts'
+import type { UserId } from '../core/types.ts'
+import { KEY_ID_LENGTH, type PurposeKeys } from '../crypto/keys.ts'
 import { seal, unseal } from '../crypto/seal.ts'
 import type { LoadResult, SaveResult, SessionBackend } from './backend.ts'
-import { decodeSharedPayload, encodePayload } from './payload.ts'
+import {
+  FLASH_QUEUE_BYTES,
+  jsonBytes,
+  MAX_COOKIE_USER_ID_BYTES,
+  MAX_VERSION_BYTES,
+} from './limits.ts'
+import { compactAuth, compactFlashes, decodeSharedPayload, encodePayload } from './payload.ts'
 import type { Session } from './session.ts'
 
 /** Browsers ignore a cookie whose name and value pass this many bytes (RFC 6265bis). */
 export const MAX_COOKIE_BYTES = 4096
+
+/**
+ * Characters of a sealed value (`v1.<key id>.<base64url(iv ‖ ciphertext ‖ tag)>`, see
+ * `crypto/seal.ts`) for a plaintext of `plaintextBytes`: the 12-byte IV and 16-byte tag are
+ * added, and base64url makes every 3 bytes 4 characters.
+ */
+export function sealedLength(plaintextBytes: number): number {
+  return 'v1.'.length + KEY_ID_LENGTH + 1 + Math.ceil(((12 + plaintextBytes + 16) * 4) / 3)
+}
+
+/** The most characters a finite number takes as JSON (`-0.0000012345678901234567`). */
+const NUMBER_BYTES = 25
+
+/**
+ * The worst case of login-manager's own part of a sealed session, in bytes of JSON: every field
+ * it writes, at its longest. Only the app's data comes on top of this, so only the app's data can
+ * make a session cookie overflow (the `next` kept by `useSessionForNext` is left out of a cookie
+ * it would not fit in).
+ */
+export const OWN_PAYLOAD_BYTES =
+  // {"c":<created>,"t":<last active>,"p":1 … }
+  '{"c":,"t":,"p":1}'.length +
+  2 * NUMBER_BYTES +
+  // ,"a":{"u":<id>,"f":1,"i":"<22-character identifier>","r":<remember seconds>,"v":<version>}
+  ',"a":{"u":,"f":1,"i":,"r":,"v":}'.length +
+  (MAX_COOKIE_USER_ID_BYTES + 2) + // the id, quoted
+  (22 + 2) + // the identifier, quoted (or null)
+  NUMBER_BYTES + // the remember duration
+  (MAX_VERSION_BYTES + 2) + // the version, quoted (or a number)
+  // Room for a session id of up to 16 bytes and its field name, in any encoding.
+  64 +
+  // ,"f":[["category","message"],…]
+  ',"f":'.length +
+  FLASH_QUEUE_BYTES
 
 // Browsers send back the same cookie value until it is re-sealed, so remembering recently opened
 // values saves the AES-GCM work and the JSON decoding on most requests. Only seals opened with the
@@ -44,9 +85,33 @@ export class CookieSessionBackend implements SessionBackend {
   readonly #name: string
   readonly #cache = new Map<number, Cached>()
 
+  /**
+   * @throws LoginManagerError `ERR_INVALID_OPTION` when the cookie name is so long that
+   * login-manager's own part of a session might not fit in the cookie with it.
+   */
   constructor(keys: PurposeKeys, cookieName: string) {
+    const longest = MAX_COOKIE_BYTES - 1 - sealedLength(OWN_PAYLOAD_BYTES)
+    if (cookieName.length > longest) {
+      throw new LoginManagerError(
+        'ERR_INVALID_OPTION',
+        `session.name: at most ${longest} characters with cookie sessions, so that a session always fits in the ${MAX_COOKIE_BYTES}-byte cookie with its name; got ${cookieName.length}`,
+      )
+    }
     this.#keys = keys
     this.#name = cookieName
+  }
+
+  /**
+   * Refuses, at login, a user id that could not fit in the cookie with the rest of the session.
+   * @throws LoginManagerError `ERR_USER_ID` for a string id over {@link MAX_COOKIE_USER_ID_BYTES} bytes as JSON.
+   */
+  checkUserId(userId: UserId): void {
+    if (typeof userId === 'string' && jsonBytes(userId) - 2 > MAX_COOKIE_USER_ID_BYTES) {
+      throw new LoginManagerError(
+        'ERR_USER_ID',
+        `loginUser: with cookie sessions a string id may take at most ${MAX_COOKIE_USER_ID_BYTES} bytes as JSON (${MAX_COOKIE_USER_ID_BYTES} ASCII characters; a character such as é or 佐 takes 2 or 3 bytes, a quote, a backslash or a control character 2 or 6); use shorter ids, or a session store (session.store)`,
+      )
+    }
   }
 
   load(cookieValue: string): LoadResult {
@@ -74,13 +139,21 @@ export class CookieSessionBackend implements SessionBackend {
   }
 
   save(session: Session<object>, lastActive: number): SaveResult {
-    const plaintext = encodePayload(session, lastActive)
-    const value = seal(this.#keys, plaintext, this.#name)
-    const size = this.#name.length + 1 + value.length
+    let plaintext = encodePayload(session, lastActive)
+    let value = seal(this.#keys, plaintext, this.#name)
+    let size = this.#name.length + 1 + value.length
+    const withoutNext = size > MAX_COOKIE_BYTES && session._auth.next !== undefined
+    if (withoutNext) {
+      // The `next` kept by useSessionForNext is a convenience: rather than fail the response, a
+      // session too large with it goes without it (after the login, the app's default page).
+      plaintext = encodePayload(session, lastActive, true)
+      value = seal(this.#keys, plaintext, this.#name)
+      size = this.#name.length + 1 + value.length
+    }
     if (size > MAX_COOKIE_BYTES) {
       throw new LoginManagerError(
         'ERR_COOKIE_TOO_LARGE',
-        `the session cookie would be ${size} bytes, over the ${MAX_COOKIE_BYTES}-byte limit browsers keep; largest entries: ${largestEntries(session)}. Store big values server-side (a session store, or your database) and keep only ids in the session.`,
+        `the session cookie would be ${size} bytes, over the ${MAX_COOKIE_BYTES}-byte limit browsers keep; largest entries: ${largestEntries(session)}${withoutNext ? " (the 'next' URL kept by useSessionForNext already left out)" : ''}. Store big values server-side (a session store, or your database) and keep only ids in the session.`,
       )
     }
     this.#remember(value, plaintext, undefined)
@@ -99,18 +172,27 @@ export class CookieSessionBackend implements SessionBackend {
   }
 }
 
+/**
+ * The three largest entries of the session, by the bytes each takes in the cookie (its UTF-8
+ * JSON, grown by a third by base64url): the app's keys by name, login-manager's own parts
+ * (flash messages, the login state) described.
+ */
 function largestEntries(session: Session<object>): string {
+  const cookieBytes = (jsonPart: number) => Math.ceil((jsonPart * 4) / 3)
   const sizes: [string, number][] = Object.keys(session._data).map((key) => [
-    key,
-    JSON.stringify(session._data[key])?.length ?? 0,
+    `'${key}'`,
+    cookieBytes(jsonBytes(key) + 1 + jsonBytes(session._data[key])),
   ])
-  if (session._flashes.length > 0)
-    sizes.push(['(flashes)', JSON.stringify(session._flashes).length])
+  const flashes = compactFlashes(session._flashes)
+  if (flashes !== undefined) sizes.push(['flash messages', cookieBytes(5 + jsonBytes(flashes))])
+  // A `next` is never among them: a session too large is always encoded without it.
+  const auth = compactAuth(session._auth, true)
+  if (auth !== undefined) sizes.push(['the login state', cookieBytes(5 + jsonBytes(auth))])
   sizes.sort((x, y) => y[1] - x[1])
   return (
     sizes
       .slice(0, 3)
-      .map(([key, n]) => `'${key}' (${n} bytes)`)
+      .map(([label, n]) => `${label} (${n} bytes)`)
       .join(', ') || '(none)'
   )
 }

@@ -22,12 +22,17 @@ export interface SessionInit {
 
 /**
  * Serialises a session to compact JSON. Short field names keep sealed cookies small:
- * c created, t last active, p permanent, a login state, d data, f flashes.
+ * c created, t last active, p permanent, a login state, d data, f flashes. `withoutNext` leaves
+ * out the `next` kept by `useSessionForNext` (when it would not fit in a cookie).
  */
-export function encodePayload(session: Session<object>, lastActive: number): string {
+export function encodePayload(
+  session: Session<object>,
+  lastActive: number,
+  withoutNext = false,
+): string {
   const out: Record<string, unknown> = { c: session._createdAt, t: lastActive }
   if (session._permanent) out.p = 1
-  const auth = compactAuth(session._auth)
+  const auth = compactAuth(session._auth, withoutNext)
   if (auth !== undefined) out.a = auth
   for (const _ in session._data) {
     out.d = session._data
@@ -39,14 +44,17 @@ export function encodePayload(session: Session<object>, lastActive: number): str
 }
 
 /** The login state in its compact stored form, or `undefined` when there is none. */
-export function compactAuth(a: AuthState): Record<string, unknown> | undefined {
+export function compactAuth(
+  a: AuthState,
+  withoutNext = false,
+): Record<string, unknown> | undefined {
   const auth: Record<string, unknown> = {}
   if (a.userId !== undefined) auth.u = a.userId
   if (a.fresh !== undefined) auth.f = a.fresh ? 1 : 0
   if (a.identifier !== undefined) auth.i = a.identifier
   if (a.rememberSeconds !== undefined) auth.r = a.rememberSeconds
   if (a.version !== undefined) auth.v = a.version
-  if (a.next !== undefined) auth.n = a.next
+  if (a.next !== undefined && !withoutNext) auth.n = a.next
   for (const _ in auth) return auth
   return undefined
 }

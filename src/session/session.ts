@@ -1,4 +1,5 @@
 import type { UserId } from '../core/types.ts'
+import { queueFlash } from './flash-queue.ts'
 
 /** One flashed message. */
 export interface Flash {
@@ -253,13 +254,21 @@ export class Session<Data extends object = Record<string, unknown>> {
 
   /** Marks the session changed after mutating an object obtained from {@link get}. */
   markModified(): void {
+    // Which value was mutated is unknown: a store rewrites them all.
+    for (const key of Object.keys(this._data)) this._changes.set.add(key)
     this._modified = true
   }
 
-  /** Queues a message for the next page (Flask's `flash`). @default category 'message' */
+  /**
+   * Queues a message for the next page (Flask's `flash`). The queue is bounded so that it can
+   * never outgrow the session: at most 32 messages and 1536 bytes of JSON, the oldest dropped
+   * first; a message already queued (same category and text) is kept once, as the newest; a
+   * single message over the budget is shortened, ending with `…`.
+   * @default category 'message'
+   */
   flash(message: string, category = 'message'): void {
     if (typeof message !== 'string') throw new TypeError('flash: message must be a string')
-    this.#ownFlashes().push({ category: String(category), message })
+    queueFlash(this.#ownFlashes(), String(category), message)
     this._changes.flashes = true
     this._modified = true
   }

@@ -1,6 +1,19 @@
+import { LoginManagerError } from '../core/errors.ts'
 import type { LoadResult, SaveResult, SessionBackend } from './backend.ts'
 import { cacheKeyOf } from './cookie-backend.ts'
-import { compactAuth, compactFlashes, fromCompact } from './payload.ts'
+import { compactAuth, compactFlashes, fromCompact, type OwnedSessionInit } from './payload.ts'
+import {
+  asciiJson,
+  dataField,
+  FORMAT_ASCII,
+  FORMAT_FIELD,
+  fieldBytes,
+  keyOfDataField,
+  MAX_JSON_DEPTH,
+  MAX_READ_BYTES,
+  MAX_RECORD_BYTES,
+  withinDepth,
+} from './record-json.ts'
 import type { Session } from './session.ts'
 import type { SessionStore } from './store.ts'
 import { randomId, randomTag, type StoreKeys } from './store-keys.ts'
@@ -14,6 +27,29 @@ interface Opened {
 }
 
 const OPENED_LIMIT = 10_000
+
+/** What a session's save needs to know of the record it was read from. */
+interface RecordInfo {
+  /** Written in the earlier format (names and values UTF-8 as is). */
+  readonly legacy: boolean
+  /** The record's fields as read. */
+  readonly fields: Readonly<Record<string, string>>
+  /** The bytes of the whole record, as the current format writes it. */
+  readonly total: number
+}
+
+/** The handle of a session this backend loaded: it carries the record the session came from. */
+interface LoadedHandle {
+  readonly id: string
+  readonly tag: string
+  readonly record: RecordInfo
+}
+
+/** The bytes a field of a record read takes in the current format. */
+function sizeIn(read: RecordInfo, name: string): number {
+  const value = read.fields[name]
+  return value === undefined ? 0 : fieldBytes(name, value, read.legacy)
+}
 
 /** Session timeouts in seconds, for the store's TTL. */
 export interface StoreTimeouts {
@@ -55,10 +91,20 @@ export class StoreSessionBackend implements SessionBackend {
     if (opened === null) return { ok: false, reason: 'signature' }
     const fields = await this.#store.get(opened.key)
     if (fields === null) return { ok: false, reason: 'unknown-session' }
-    const init = decodeFields(fields)
-    if (init === null) return { ok: false, reason: 'malformed' }
-    init.handle = opened.handle
-    return { ok: true, init, rotated: opened.rotated }
+    const decoded = decodeFields(fields)
+    if (decoded === null) {
+      // A record that does not decode is no session. It is deleted, so that nothing later (a
+      // logout, a new login on this device) trips over it; if that fails, its TTL ends it.
+      await this.#store.destroy(opened.key, this.#keys.index(opened.handle.tag)).catch(() => {})
+      return { ok: false, reason: 'malformed' }
+    }
+    const handle: LoadedHandle = {
+      id: opened.handle.id,
+      tag: opened.handle.tag,
+      record: decoded.record,
+    }
+    decoded.init.handle = handle
+    return { ok: true, init: decoded.init, rotated: opened.rotated }
   }
 
   /**
@@ -105,6 +151,10 @@ export class StoreSessionBackend implements SessionBackend {
       const tag = wantedTag ?? randomTag()
       const set = encodeFields(session, lastActive)
       if (typeof link === 'string') set[REMEMBER_LINK] = link
+      const read = recordOf(handle)
+      // A link carried over from the replaced record (below) comes on top.
+      const carried = link === undefined && read !== undefined ? sizeIn(read, REMEMBER_LINK) : 0
+      checkRecord('create', set, [], read, carried)
       const replaces = handle === undefined ? undefined : this.#keys.session(handle.tag, handle.id)
       // What the new record stands on, so that it cannot be written once that is gone: the
       // remember-me token it was restored from, or else the record it replaces (a logout,
@@ -157,9 +207,12 @@ export class StoreSessionBackend implements SessionBackend {
     // A logged-in session also refreshes its user's index, which must outlive the session.
     let pending: Promise<void>
     if (changed || userId !== undefined) {
-      const fields = changedFields(session, lastActive)
+      const read = recordOf(handle)
+      const fields = changedFields(session, lastActive, read?.legacy === true)
       if (typeof link === 'string') fields.set[REMEMBER_LINK] = link
       else if (link === null) fields.remove.push(REMEMBER_LINK)
+      if (read !== undefined) checkRecord('update', fields.set, fields.remove, read, 0)
+      else checkRecord('create', encodeFields(session, lastActive), [], undefined, 0)
       pending = this.#store
         .write(key, {
           mode: 'update',
@@ -208,17 +261,20 @@ function encodeFields(session: Session<object>, lastActive: number): Record<stri
     c: String(session._createdAt),
     t: String(lastActive),
     p: session._permanent ? '1' : '0',
+    [FORMAT_FIELD]: FORMAT_ASCII,
   }
   const auth = compactAuth(session._auth)
-  if (auth !== undefined) fields.a = JSON.stringify(auth)
+  if (auth !== undefined) fields.a = asciiJson(auth)
   const flashes = compactFlashes(session._flashes)
-  if (flashes !== undefined) fields.f = JSON.stringify(flashes)
-  for (const key of Object.keys(session._data))
-    fields[`d:${key}`] = JSON.stringify(session._data[key])
+  if (flashes !== undefined) fields.f = asciiJson(flashes)
+  for (const key of Object.keys(session._data)) {
+    fields[dataField(key)] = encodeValue(key, session._data[key])
+  }
   return fields
 }
 
-function changedFields(session: Session<object>, lastActive: number) {
+/** The changed fields; `legacy`: named for a record of the earlier format. */
+function changedFields(session: Session<object>, lastActive: number, legacy: boolean) {
   const changes = session._changes
   const set: Record<string, string> = { t: String(lastActive) }
   const remove: string[] = []
@@ -226,33 +282,132 @@ function changedFields(session: Session<object>, lastActive: number) {
   if (changes.auth) {
     const auth = compactAuth(session._auth)
     if (auth === undefined) remove.push('a')
-    else set.a = JSON.stringify(auth)
+    else set.a = asciiJson(auth)
   }
   if (changes.flashes) {
     const flashes = compactFlashes(session._flashes)
     if (flashes === undefined) remove.push('f')
-    else set.f = JSON.stringify(flashes)
+    else set.f = asciiJson(flashes)
   }
-  for (const key of changes.set) set[`d:${key}`] = JSON.stringify(session._data[key])
-  for (const key of changes.removed) remove.push(`d:${key}`)
+  for (const key of changes.set) {
+    set[dataField(key, legacy)] = encodeValue(key, session._data[key])
+  }
+  for (const key of changes.removed) remove.push(dataField(key, legacy))
   return { set, remove }
 }
 
-function decodeFields(fields: Record<string, string>) {
+/** The app's value as stored. @throws LoginManagerError `ERR_SESSION_TOO_LARGE` for a value too deep to encode. */
+function encodeValue(key: string, value: unknown): string {
+  try {
+    return asciiJson(value)
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error
+    throw tooDeep(`'${key}'`)
+  }
+}
+
+function tooDeep(label: string): LoginManagerError {
+  return new LoginManagerError(
+    'ERR_SESSION_TOO_LARGE',
+    `the session value ${label} nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep, deeper than a stored session may hold. Keep such data in your database and only ids in the session.`,
+  )
+}
+
+/** What a field holds, for error messages: the app's key by name, login-manager's own fields described. */
+function describeField(name: string): string {
+  if (name.startsWith('d:')) return `'${keyOfDataField(name, false) ?? name.slice(2)}'`
+  if (name === 'a') return 'the login state'
+  if (name === 'f') return 'flash messages'
+  return `the '${name}' field`
+}
+
+/**
+ * Refuses, before anything is written, a write that would leave the record over
+ * {@link MAX_RECORD_BYTES} (unless it does not grow it: a session that was read can always be
+ * written back, logged out or rotated) or with a value nested too deep to be read back.
+ * `read`: the record the write replaces (`create`) or changes (`update`); `extra`: bytes
+ * written beside `set`.
+ * @throws LoginManagerError `ERR_SESSION_TOO_LARGE`
+ */
+function checkRecord(
+  mode: 'create' | 'update',
+  set: Readonly<Record<string, string>>,
+  remove: readonly string[],
+  read: RecordInfo | undefined,
+  extra: number,
+): void {
+  const sizes = new Map<string, number>()
+  if (mode === 'update' && read !== undefined) {
+    for (const name of Object.keys(read.fields)) sizes.set(name, sizeIn(read, name))
+  }
+  for (const name of remove) sizes.delete(name)
+  for (const name of Object.keys(set)) {
+    const value = set[name] as string
+    if ((name === 'a' || name === 'f' || name.startsWith('d:')) && !withinDepth(value)) {
+      throw tooDeep(describeField(name))
+    }
+    sizes.set(name, name.length + value.length)
+  }
+  let total = extra
+  for (const bytes of sizes.values()) total += bytes
+  if (total <= MAX_RECORD_BYTES || total <= (read?.total ?? 0)) return
+  const largest = [...sizes]
+    .filter(([name]) => name === 'a' || name === 'f' || name.startsWith('d:'))
+    .sort((x, y) => y[1] - x[1])
+    .slice(0, 3)
+    .map(([name, bytes]) => `${describeField(name)} (${bytes} bytes)`)
+    .join(', ')
+  throw new LoginManagerError(
+    'ERR_SESSION_TOO_LARGE',
+    `the stored session would be ${total} bytes, over the ${MAX_RECORD_BYTES}-byte limit of a session record; largest entries: ${largest || '(none)'}. Keep big values in your database and only ids in the session.`,
+  )
+}
+
+/** A record read back: the session, and what its next save needs to know; `null` when it does not decode. */
+function decodeFields(
+  fields: Record<string, string>,
+): { init: OwnedSessionInit; record: RecordInfo } | null {
+  // Sizes and characters first, in one cheap pass over the strings: nothing is parsed before
+  // the whole record is known to be within limits.
+  const legacy = fields[FORMAT_FIELD] !== FORMAT_ASCII
+  // Written back, an earlier-format record gains the format field.
+  let total = legacy ? FORMAT_FIELD.length + FORMAT_ASCII.length : 0
+  for (const name of Object.keys(fields)) {
+    const value = fields[name]
+    if (typeof value !== 'string') return null
+    const bytes = fieldBytes(name, value, legacy)
+    if (bytes < 0) return null
+    total += bytes
+    if (total > MAX_READ_BYTES) return null
+  }
   try {
     const data: Record<string, unknown> = Object.create(null)
     for (const name of Object.keys(fields)) {
-      if (name.startsWith('d:')) data[name.slice(2)] = JSON.parse(fields[name] as string)
+      if (!name.startsWith('d:')) continue
+      const key = keyOfDataField(name, legacy)
+      if (key === undefined) return null
+      data[key] = parseValue(fields[name] as string)
     }
-    return fromCompact({
+    const init = fromCompact({
       c: Number(fields.c),
       t: Number(fields.t),
       p: fields.p === '1' ? 1 : 0,
-      a: fields.a === undefined ? undefined : JSON.parse(fields.a),
-      f: fields.f === undefined ? undefined : JSON.parse(fields.f),
+      a: fields.a === undefined ? undefined : parseValue(fields.a),
+      f: fields.f === undefined ? undefined : parseValue(fields.f),
       d: data,
     })
+    return init === null ? null : { init, record: { legacy, fields, total } }
   } catch {
     return null
   }
+}
+
+/** The record a session was loaded from; `undefined` for a session this backend did not load. */
+function recordOf(handle: Session<object>['_handle']): RecordInfo | undefined {
+  return (handle as Partial<LoadedHandle> | undefined)?.record
+}
+
+function parseValue(json: string): unknown {
+  if (!withinDepth(json)) throw new RangeError('nested too deep')
+  return JSON.parse(json)
 }
