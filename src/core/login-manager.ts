@@ -2,7 +2,7 @@ import { KeyRing } from '../crypto/keys.ts'
 import type { SessionBackend } from '../session/backend.ts'
 import { CookieSessionBackend } from '../session/cookie-backend.ts'
 import { jsonBytes, MAX_VERSION_BYTES } from '../session/limits.ts'
-import { REMEMBER_LINK, StoreSessionBackend } from '../session/store-backend.ts'
+import { decodeFields, REMEMBER_LINK, StoreSessionBackend } from '../session/store-backend.ts'
 import { StoreKeys } from '../session/store-keys.ts'
 import { RequestAuth } from './auth.ts'
 import { LoginManagerError } from './errors.ts'
@@ -260,11 +260,13 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
         const parts = keys.sessionParts(key)
         if (parts === undefined || parts.tag !== tag) continue
         const fields = await store.get(key)
-        if (fields === null) continue
+        // A record that does not decode is no session (its next read deletes it).
+        const decoded = fields === null ? null : decodeFields(fields)
+        if (decoded === null) continue
         sessions.push({
           handle: `${tag}.${parts.idHash}`,
-          createdAt: Number(fields.c),
-          lastActive: Number(fields.t),
+          createdAt: decoded.init.createdAt,
+          lastActive: decoded.init.lastActive,
         })
       }
     }

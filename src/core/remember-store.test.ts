@@ -153,6 +153,11 @@ describe('StoreRememberTokens', () => {
       { ph: 'short', pt: '1000' },
       { ph: 'A'.repeat(43), pt: 'x' },
       { hu: '0' },
+      // What a lenient decoder leaves of invalid UTF-8, a lone surrogate, an oversized id.
+      { u: '"u\ufffd1"' },
+      { u: '"u\ud8001"' },
+      { v: '"\udc00"' },
+      { u: JSON.stringify('x'.repeat(7000)) },
     ]
     for (const set of bad) {
       const value = await issue()
@@ -161,6 +166,18 @@ describe('StoreRememberTokens', () => {
       const check = await tokens.check(value, 1_001)
       assert.deepEqual({ ...check }, { ok: false, reason: 'malformed' }, JSON.stringify(set))
       assert.equal(await store.get(key), null, JSON.stringify(set))
+    }
+  })
+
+  it('writes ids and versions as ASCII JSON, and reads them back', async () => {
+    const { tokens, store } = setup()
+    for (const id of ['佐藤', '💥', 'e\u0301', 'a"b\\c']) {
+      const issued = tokens.issue(id, 30 * DAY, 'v-é', 1_000)
+      await issued.pending
+      const record = await store.get(tokens.keyOf(issued.value) as string)
+      assert.match(`${record?.u}${record?.v}`, /^[\x20-\x7e]+$/, id)
+      const check = matched(await tokens.check(issued.value, 1_001))
+      assert.equal(check.userId, id)
     }
   })
 

@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto'
+import { asciiJson, isStoredText } from '../session/record-json.ts'
 import type { SessionStore } from '../session/store.ts'
 import { REMEMBER_LINK } from '../session/store-backend.ts'
 import { hashSecret, randomId, randomTag, type StoreKeys } from '../session/store-keys.ts'
@@ -134,12 +135,12 @@ export class StoreRememberTokens {
     const tag = this.#keys.userTag(userId)
     const validator = randomId()
     const fields: Record<string, string> = {
-      u: JSON.stringify(userId),
+      u: asciiJson(userId),
       h: hashSecret(validator),
       e: String(Math.floor(now + duration)),
       d: String(duration),
     }
-    if (version !== undefined) fields.v = JSON.stringify(version)
+    if (version !== undefined) fields.v = asciiJson(version)
     const pending = this.#store
       .write(this.#keys.remember(tag, selector), {
         mode: 'create',
@@ -344,8 +345,12 @@ function parseRecord(fields: Readonly<Record<string, string>>): TokenRecord | un
   if (!(duration >= 1 && duration <= MAX_COOKIE_AGE)) return undefined
   const userId = parseJson(u)
   if (!isIdValue(userId)) return undefined
-  const version = v === undefined ? undefined : parseJson(v)
-  if (version !== undefined && !isIdValue(version)) return undefined
+  let version: string | number | undefined
+  if (v !== undefined) {
+    const parsed = parseJson(v)
+    if (!isIdValue(parsed)) return undefined
+    version = parsed
+  }
   let previous: TokenRecord['previous']
   if (ph !== undefined || pt !== undefined) {
     if (ph === undefined || pt === undefined || !HASH.test(ph) || !EPOCH_SECONDS.test(pt)) {
@@ -365,7 +370,13 @@ function parseRecord(fields: Readonly<Record<string, string>>): TokenRecord | un
   }
 }
 
+// A user id takes at most 1024 characters, each at most six as an escape.
+const MAX_ID_JSON = 6 * 1024 + 2
+
 function parseJson(text: string): unknown {
+  // Written as ASCII JSON: anything else (a lenient decoder's U+FFFD, a lone surrogate) or
+  // anything longer than an id can be is a corrupt record, refused before parsing.
+  if (text.length > MAX_ID_JSON || !isStoredText(text)) return undefined
   try {
     return JSON.parse(text)
   } catch {

@@ -84,6 +84,14 @@ function escapedLength(text: string): number {
 }
 
 /**
+ * Whether a text read back from a store can be one login-manager wrote with {@link asciiJson}:
+ * ASCII only, or (a value of the earlier format) Unicode without U+FFFD or lone surrogates.
+ */
+export function isStoredText(text: string): boolean {
+  return !NON_ASCII.test(text) || !NOT_UTF8.test(text)
+}
+
+/**
  * Whether arrays and objects nest at most `maxDepth` deep in `json`: one pass over the text,
  * skipping strings, before any parsing (so a hostile value cannot exhaust the stack later).
  */

@@ -364,7 +364,7 @@ function checkRecord(
 }
 
 /** A record read back: the session, and what its next save needs to know; `null` when it does not decode. */
-function decodeFields(
+export function decodeFields(
   fields: Record<string, string>,
 ): { init: OwnedSessionInit; record: RecordInfo } | null {
   // Sizes and characters first, in one cheap pass over the strings: nothing is parsed before

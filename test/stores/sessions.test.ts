@@ -748,6 +748,23 @@ for (const adapter of adapters) {
         })
       })
 
+      it('listSessions leaves out a record that does not decode (never NaN times)', async () => {
+        await withStoreApp(adapter, kind, async ({ env, manager, browser }) => {
+          const a = browser()
+          const b = browser()
+          await text(a, '/login-notch')
+          await text(b, '/login-notch')
+          const key = sessionKeyOf(jarValue(a, SESSION))
+          await env.spy.write(key, { mode: 'update', set: { c: 'not a time' }, ttl: 60 })
+          const sessions = await manager.listSessions(1)
+          assert.deepEqual(
+            sessions.map((s) => s.handle),
+            [handleOf(jarValue(b, SESSION))],
+          )
+          assert.equal(await text(a, '/username'), 'Anonymous', 'the corrupt record is no session')
+        })
+      })
+
       it("revokeSession also ends that device's remember-me token; other devices stay", async () => {
         await withStoreApp(adapter, kind, async ({ env, manager, browser }) => {
           const a = browser()
