@@ -3,6 +3,7 @@ import { validateCookieOptions } from '../cookie/serialize.ts'
 import type { SessionStore } from '../session/store.ts'
 import type { RequestAuth } from './auth.ts'
 import { LoginManagerError } from './errors.ts'
+import { checkOptionKeys } from './option-keys.ts'
 import type { AuthOutcome } from './outcome.ts'
 import type { RequestInfo } from './request-info.ts'
 import type { MaybePromise, UserId } from './types.ts'
@@ -358,6 +359,7 @@ export function resolveOptions<User extends object, Id extends UserId>(
   if (typeof input !== 'object' || input === null) {
     throw new TypeError('LoginManager: expected an options object with at least `secret`')
   }
+  checkOptionKeys(input)
   const secrets = resolveSecrets(input.secret)
   const protection = input.sessionProtection === undefined ? 'basic' : input.sessionProtection
   if (protection !== null && protection !== 'basic' && protection !== 'strong') {
