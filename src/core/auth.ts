@@ -21,6 +21,7 @@ import type { RememberDecoded } from './remember.ts'
 import type { StoreRestore } from './remember-store.ts'
 import { RequestInfo } from './request-info.ts'
 import type { RequestAdapter, UserId, UserLike } from './types.ts'
+import { checkUserArgument } from './user-argument.ts'
 
 /** Options of {@link RequestAuth.loginUser}. Durations are in seconds. */
 export interface LoginOptions {
@@ -146,7 +147,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
       loaded.catch(() => {})
       throw new LoginManagerError(
         'ERR_SESSION_NOT_LOADED',
-        'the session store is asynchronous: `await auth.getSession()` first (adapters do this for you)',
+        "this request's session is in the session store and nothing has loaded it yet: `await auth.getSession()` (or `await auth.getUser()`) before reading it, or load it before your handlers with the adapter's middleware or a guard (Express: `app.use(login.middleware)`; `login.install(app)` alone does not load it)",
       )
     }
     return this.#accept(loaded, value)
@@ -274,7 +275,9 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     }
     throw new LoginManagerError(
       'ERR_USER_NOT_LOADED',
-      'the user loader is asynchronous: use `await auth.getUser()`, or put a loginRequired() guard before this handler',
+      this.#m._backend.sync
+        ? 'the user loader is asynchronous: use `await auth.getUser()`, or put a loginRequired() guard before this handler'
+        : "the login is in the session store (this request's session or remember-me token), which is asynchronous: use `await auth.getUser()`, or put a loginRequired() guard before this handler",
     )
   }
 
@@ -314,9 +317,11 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
    * Logs a user in: a new session identity, the user id, freshness and the session-protection
    * identifier; optionally a remember-me cookie. Inactive users are refused unless `force`.
    * @returns `false` when the user is inactive and not forced; otherwise `true`.
-   * @throws TypeError for an invalid `duration` (seconds expected).
+   * @throws TypeError when `user` is not an object (nothing, or an id), or for an invalid
+   * `duration` (seconds expected).
    */
   async loginUser(user: User, options: LoginOptions = {}): Promise<boolean> {
+    checkUserArgument('loginUser', user)
     const { remember = false, duration, force = false, fresh = true } = options
     if (duration !== undefined && !isSeconds(duration)) {
       throw new TypeError(
@@ -362,6 +367,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
       this.#rememberOp = undefined
     }
     this.#setUser(user)
+    this.#m._checkLoginTransport(this.request)
     this.#m.emit('userLoggedIn', { auth: this, user })
     return true
   }
@@ -576,7 +582,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     if (m.userCallback === undefined && m.requestCallback === undefined) {
       throw new LoginManagerError(
         'ERR_NO_USER_LOADER',
-        'Missing user_loader or request_loader: pass `userLoader` (or `requestLoader`) to new LoginManager(), or call manager.userLoader(fn) before handling requests',
+        'no user loader: pass `userLoader` (or `requestLoader`) to new LoginManager(), or call manager.userLoader(fn) before handling requests',
       )
     }
     if (resume === undefined && m.hasListeners('userAccessed'))
@@ -584,7 +590,12 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     let session: Session
     if (resume !== undefined) {
       session = resume.session
-    } else if (this.#session !== undefined || m._backend.sync) {
+    } else if (
+      this.#session !== undefined ||
+      m._backend.sync ||
+      this.#cookie(this.#o.session.name) === undefined
+    ) {
+      // Loaded, a cookie session, or no session cookie at all: nothing to wait for.
       session = this.session
     } else {
       // A store session nobody loaded yet (a handler outside the guards and middleware): load
@@ -604,8 +615,11 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
       const loader = m.userCallback
       if (loader !== undefined) {
         const loaded = resume === undefined ? loader(session._auth.userId as Id) : resume.loaded
-        user = ((yield loaded) as User | null | undefined) ?? null
+        const answer = (yield loaded) as User | null | undefined
+        user = answer ?? null
         if (user === null) {
+          const age = this.#nowSeconds() - session._createdAt
+          this.#m._checkLostLogin(session._auth.userId, answer, age)
           this.#dropLogin(session, 'unknown-user')
         } else if (!m._versionMatches(user, session._auth.version)) {
           user = null
