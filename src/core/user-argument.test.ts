@@ -69,9 +69,12 @@ describe('loginUser(user) with something that is not a user', () => {
     assert.throws(() => checkUserArgument('op', true), {
       message: 'op: expected the user object, got a boolean',
     })
-    assert.throws(() => checkUserArgument('op', 'x'.repeat(500)), (error: Error) => {
-      assert.ok(error.message.length < 300, 'a long string is cut short')
-      return true
-    })
+    assert.throws(
+      () => checkUserArgument('op', 'x'.repeat(500)),
+      (error: Error) => {
+        assert.ok(error.message.length < 300, 'a long string is cut short')
+        return true
+      },
+    )
   })
 })
