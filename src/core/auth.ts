@@ -3,6 +3,7 @@ import { getCookie } from '../cookie/parse.ts'
 import { deletionCookie, serializeCookie } from '../cookie/serialize.ts'
 import type { AuthState, Flash } from '../session/session.ts'
 import { Session } from '../session/session.ts'
+import { hashSecret } from '../session/store-keys.ts'
 import { drive } from './drive.ts'
 import { LoginManagerError } from './errors.ts'
 import type { CookieRejection } from './events.ts'
@@ -214,6 +215,21 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
         : this.#m._rememberTokens?.keyOf(this.#rememberNext ?? remember)
     if (rememberKey !== undefined) keep.push(rememberKey)
     return this.#m.logoutEverywhere(session._auth.userId as Id, keep)
+  }
+
+  /**
+   * This request's server-side session as {@link LoginManager.listSessions} names it, so that a
+   * "your devices" page can mark this device. `undefined` with cookie sessions, before the store
+   * session is loaded (`await auth.getSession()`), and while a login or logout of this request
+   * is about to give the session a new identity.
+   */
+  get sessionHandle(): string | undefined {
+    const session = this.#session
+    const handle = session?._handle
+    if (handle === undefined || session?._rotate === true || this.#m._storeKeys === undefined) {
+      return undefined
+    }
+    return `${handle.tag}.${hashSecret(handle.id)}`
   }
 
   /**

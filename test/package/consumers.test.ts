@@ -96,6 +96,32 @@ async function cleanCopy(to: string): Promise<void> {
   await symlink(join(ROOT, 'node_modules'), join(to, 'node_modules'), 'dir')
 }
 
+/**
+ * `packages` and every dependency they pull in, as npm would hoist them into a project's
+ * node_modules (TypeScript names types by where it finds them: `@types/express` needs
+ * `@types/express-serve-static-core` beside it).
+ */
+async function withDependencies(packages: readonly string[]): Promise<string[]> {
+  const found = new Set<string>()
+  const visit = async (name: string): Promise<void> => {
+    if (found.has(name)) return
+    let manifest: { dependencies?: Record<string, string> }
+    try {
+      manifest = JSON.parse(
+        await readFile(join(ROOT, 'node_modules', name, 'package.json'), 'utf8'),
+      )
+    } catch {
+      return // an optional dependency this machine did not install
+    }
+    found.add(name)
+    for (const dependency of Object.keys(manifest.dependencies ?? {})) await visit(dependency)
+  }
+  for (const name of packages) await visit(name)
+  for (const name of packages)
+    assert.ok(found.has(name), `${name} is not installed in the repository`)
+  return [...found]
+}
+
 /** `npm init -y` in a new directory, then the tarball, then the frameworks linked in. */
 async function newProject(name: string, type: 'commonjs' | 'module'): Promise<string> {
   const dir = join(scratch, name)
@@ -110,7 +136,7 @@ async function newProject(name: string, type: 'commonjs' | 'module'): Promise<st
   )
   if (type === 'module') await sh(dir, 'npm', ['pkg', 'set', 'type=module'])
   await sh(dir, 'npm', ['install', tarball])
-  for (const pkg of LINKED) {
+  for (const pkg of await withDependencies(LINKED)) {
     await mkdir(dirname(join(dir, 'node_modules', pkg)), { recursive: true })
     await symlink(join(ROOT, 'node_modules', pkg), join(dir, 'node_modules', pkg), 'dir')
   }
@@ -215,22 +241,25 @@ async function quickStart(dir: string): Promise<void> {
   }
 }
 
-/** `tsc --noEmit` on `files`, strict, the way `tsc --init` sets up a Node project. */
-async function typecheck(dir: string, files: string[]): Promise<void> {
-  const compilerOptions = {
-    module: 'nodenext',
-    target: 'es2022',
-    strict: true,
-    noUncheckedIndexedAccess: true,
-    exactOptionalPropertyTypes: true,
-    isolatedModules: true,
-    skipLibCheck: true,
-    types: ['node'],
-    noEmit: true,
+/**
+ * `tsc --noEmit` on `files` with the tsconfig.json `npx tsc --init` writes, as the getting-started
+ * guide says to adjust it: Node's types, and in a CommonJS project no `verbatimModuleSyntax`
+ * (which refuses `import` statements in CommonJS files).
+ */
+async function typecheck(dir: string, files: string[], type: 'commonjs' | 'module'): Promise<void> {
+  await sh(dir, 'npx', ['tsc', '--init'])
+  const path = join(dir, 'tsconfig.json')
+  let config = await readFile(path, 'utf8')
+  const edit = (from: RegExp, to: string) => {
+    assert.match(config, from, `tsc --init wrote ${from}`)
+    config = config.replace(from, to)
   }
-  await writeFile(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files }, null, 2))
+  edit(/"types": \[\]/, '"types": ["node"]')
+  if (type === 'commonjs') edit(/"verbatimModuleSyntax": true/, '"verbatimModuleSyntax": false')
+  edit(/^\{/, `{\n  "files": ${JSON.stringify(files)},`)
+  await writeFile(path, config)
   try {
-    await run('npx', ['tsc', '-p', '.'], { cwd: dir, env: env(), maxBuffer: 16 << 20 })
+    await run('npx', ['tsc', '--noEmit', '-p', '.'], { cwd: dir, env: env(), maxBuffer: 16 << 20 })
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string }
     assert.fail(`tsc --noEmit in ${dir}:\n${e.stdout ?? ''}${e.stderr ?? ''}`)
@@ -279,6 +308,24 @@ describe('the packed package in fresh projects', { timeout: 240_000 }, () => {
     )
   })
 
+  it("the README's quick start commands are the ones these projects run", async () => {
+    const readme = await readFile(join(ROOT, 'README.md'), 'utf8')
+    const section = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('## Options'))
+    const commands = [...section.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].flatMap((m) =>
+      (m[1] as string).split('\n').filter((line) => line !== ''),
+    )
+    assert.deepEqual(commands, [
+      'npm init -y',
+      'npm install login-manager express',
+      'npm install --save-dev tsx typescript @types/express @types/node',
+      'SESSION_SECRET=$(npx login-manager secret) npx tsx app.ts',
+    ])
+    for (const pkg of commands.slice(1, 3).flatMap((c) => c.split(' ').slice(2))) {
+      if (pkg !== 'login-manager' && pkg !== '--save-dev') assert.ok(LINKED.includes(pkg), pkg)
+    }
+    assert.match(section, /<!-- snippet: examples\/snippets\/quickstart\.ts -->/)
+  })
+
   describe('a CommonJS project (npm init -y)', () => {
     let dir = ''
     before(async () => {
@@ -297,8 +344,8 @@ describe('the packed package in fresh projects', { timeout: 240_000 }, () => {
       assert.equal(stdout.trim(), 'ok')
     })
 
-    it('tsc --noEmit accepts a strict TypeScript file that uses every adapter', async () => {
-      await typecheck(dir, ['adapters.ts'])
+    it('tsc --noEmit (tsc --init settings) accepts a strict TypeScript file that uses every adapter', async () => {
+      await typecheck(dir, ['adapters.ts'], 'commonjs')
     })
   })
 
@@ -320,8 +367,8 @@ describe('the packed package in fresh projects', { timeout: 240_000 }, () => {
       assert.equal(stdout.trim(), 'ok')
     })
 
-    it('tsc --noEmit accepts the quick start and a file that uses every adapter', async () => {
-      await typecheck(dir, ['adapters.ts', 'app.ts'])
+    it('tsc --noEmit (tsc --init settings) accepts the quick start and a file that uses every adapter', async () => {
+      await typecheck(dir, ['adapters.ts', 'app.ts'], 'module')
     })
   })
 })
