@@ -323,10 +323,9 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
   async isRemembered(): Promise<boolean> {
     await this.getUser()
     if (this.#rememberOp === 'clear') return false
-    const decoded = this.#decodeRemember()
-    if (decoded === undefined || !decoded.ok) return false
     const id = this.session._auth.userId
-    return id !== undefined && String(id) === String(decoded.userId)
+    // A sealed cookie is decoded and checked; a store token is recognised by its user's tag.
+    return id !== undefined && this.#carriesRememberFor(id)
   }
 
   /**

@@ -302,9 +302,9 @@ describe('the packed package in fresh projects', { timeout: 240_000 }, () => {
     }
     for (const bin of Object.values(pkg.bin)) assert.ok(shipped.has(bin.replace(/^\.\//, '')))
     assert.deepEqual(
-      packedFiles.filter((f) => /^(src|test|examples|bench)\//.test(f)),
+      packedFiles.filter((f) => /^(src|test|examples|bench|docs\/images)\//.test(f)),
       [],
-      'sources, tests, examples and benchmarks stay out of the package',
+      "sources, tests, examples, benchmarks and the README's screenshots stay out of the package",
     )
   })
 
