@@ -20,6 +20,8 @@ import { TestClient } from '../support/client.ts'
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const CONSUMER = fileURLToPath(new URL('./consumer/', import.meta.url))
 const QUICKSTART = join(ROOT, 'examples/snippets/quickstart.ts')
+/** The complete apps of the framework pages, each run as their pages say (`npx tsx app.ts`). */
+const FRAMEWORK_APPS = ['hono-app', 'fastify-app', 'koa-app']
 const run = promisify(execFile)
 
 // What a newcomer installs beside login-manager, taken from this repository's node_modules.
@@ -180,11 +182,11 @@ async function stop(child: ChildProcess): Promise<void> {
  * The README's quick start, as printed: `SESSION_SECRET=$(npx login-manager secret) npx tsx
  * app.ts`, with PORT set; then the login flow over HTTP.
  */
-async function quickStart(dir: string): Promise<void> {
+async function quickStart(dir: string, app = 'app.ts'): Promise<void> {
   const secret = (await sh(dir, 'npx', ['login-manager', 'secret'])).stdout.trim()
   assert.match(secret, /^[A-Za-z0-9_-]{43}$/)
   const port = await freePort()
-  const child = spawn('npx', ['tsx', 'app.ts'], {
+  const child = spawn('npx', ['tsx', app], {
     cwd: dir,
     env: env({ SESSION_SECRET: secret, PORT: String(port) }),
     detached: true,
@@ -337,6 +339,19 @@ describe('the packed package in fresh projects', { timeout: 240_000 }, () => {
 
     it('runs the README quick start with npx tsx', async () => {
       await quickStart(dir)
+    })
+
+    for (const name of FRAMEWORK_APPS) {
+      it(`runs the ${name.replace('-app', '')} page's complete app with npx tsx`, async () => {
+        await cp(join(ROOT, `examples/snippets/${name}.ts`), join(dir, `${name}.ts`))
+        await quickStart(dir, `${name}.ts`)
+      })
+    }
+
+    it("runs the Fetch page's Node server (server.ts with fetch-app.ts) with npx tsx", async () => {
+      await cp(join(ROOT, 'examples/snippets/fetch-app.ts'), join(dir, 'fetch-app.ts'))
+      await cp(join(ROOT, 'examples/snippets/fetch-node.ts'), join(dir, 'server.ts'))
+      await quickStart(dir, 'server.ts')
     })
 
     it('require() loads every entry point, and it is the same module import() loads', async () => {
