@@ -41,11 +41,13 @@ const manager = new LoginManager<User>({
 // @ts-expect-error a user loader must return a User (or null), not a string
 new LoginManager<User>({ secret: 's', userLoader: () => 'nope' })
 const userTable = new Map<string, User>()
-function forgotTheReturn(id: string) {
-  userTable.get(id)
-}
-// @ts-expect-error a loader with a forgotten `return` answers undefined, which is not "no user"
-new LoginManager<User>({ secret: 's', userLoader: forgotTheReturn })
+new LoginManager<User>({
+  secret: 's',
+  // @ts-expect-error a loader with a forgotten `return` answers undefined, which is not "no user"
+  userLoader: (id) => {
+    userTable.get(id)
+  },
+})
 // @ts-expect-error Map.get answers User | undefined: the loader says `?? null`
 new LoginManager<User>({ secret: 's', userLoader: (id) => userTable.get(id) })
 // @ts-expect-error the same for an async loader
