@@ -110,6 +110,19 @@ class CookieJar {
   }
 }
 
+/** Requests to `base` with a cookie jar, never following redirects: a browser, for the flow. */
+function browserLike(base: string) {
+  const jar = new CookieJar()
+  return async (path: string, init: RequestInit = {}) => {
+    const headers = new Headers(init.headers)
+    const cookie = jar.header()
+    if (cookie !== '') headers.set('cookie', cookie)
+    const response = await fetch(base + path, { ...init, headers, redirect: 'manual' })
+    jar.store(response)
+    return { response, text: await response.text() }
+  }
+}
+
 /** Waits until the server answers HTTP, or fails (with its output) when it exits or times out. */
 async function waitUntilServing(base: string, started: Started): Promise<void> {
   let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined
@@ -146,15 +159,7 @@ describe('npm start (examples/start.ts)', { timeout: 45_000 }, () => {
       await waitUntilServing(base, started)
       assert.match(started.output(), new RegExp(`http://127\\.0\\.0\\.1:${port}/`))
 
-      const jar = new CookieJar()
-      const request = async (path: string, init: RequestInit = {}) => {
-        const headers = new Headers(init.headers)
-        const cookie = jar.header()
-        if (cookie !== '') headers.set('cookie', cookie)
-        const response = await fetch(base + path, { ...init, headers, redirect: 'manual' })
-        jar.store(response)
-        return { response, text: await response.text() }
-      }
+      const request = browserLike(base)
       const postLogin = (password: string) =>
         request('/login', {
           method: 'POST',
@@ -200,15 +205,7 @@ describe('npm start (examples/start.ts)', { timeout: 45_000 }, () => {
     try {
       await waitUntilServing(base, started)
       assert.match(started.output(), /account example \(express, memory sessions\)/)
-      const jar = new CookieJar()
-      const request = async (path: string, init: RequestInit = {}) => {
-        const headers = new Headers(init.headers)
-        const cookie = jar.header()
-        if (cookie !== '') headers.set('cookie', cookie)
-        const response = await fetch(base + path, { ...init, headers, redirect: 'manual' })
-        jar.store(response)
-        return { response, text: await response.text() }
-      }
+      const request = browserLike(base)
       const anonymous = await request('/account')
       assert.equal(anonymous.response.headers.get('location'), '/login?next=%2Faccount')
       const login = await request('/login?next=%2Faccount', {
