@@ -1,5 +1,5 @@
 // login-manager with server-side sessions in Redis: the basic example's setup
-// (examples/basic/express.ts with SESSION_STORE=redis, examples/basic/store.ts) around the
+// (examples/basic/express.ts with SESSION_STORE=redis, examples/shared/store.ts) around the
 // protected route, `RedisStore` over an ioredis client, keys under $BENCH_REDIS_PREFIX.
 import express from 'express'
 import { Redis } from 'ioredis'
@@ -10,7 +10,7 @@ import { loadUser, User } from '../../examples/basic/users.ts'
 import { announce, benchSecret, HOST, loggedInAs, PORT } from './listen.ts'
 
 const client = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
-  // As examples/basic/store.ts: fail fast while Redis is down (requests get a 503).
+  // As examples/shared/store.ts: fail fast while Redis is down (requests get a 503).
   enableOfflineQueue: false,
   maxRetriesPerRequest: 1,
   lazyConnect: true,

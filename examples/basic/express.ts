@@ -1,14 +1,9 @@
 import express from 'express'
 import { LoginManager, type SessionStore } from 'login-manager'
 import { expressLogin } from 'login-manager/express'
-import {
-  checkPassword,
-  escapeHtml,
-  exampleSecret,
-  loadUser,
-  loginPage,
-  type User,
-} from './users.ts'
+import { exampleSecret, stylesheet } from '../shared/html.ts'
+import { BAD_LOGIN, homePage, loggedOutPage, loginPage, protectedPage } from './pages.ts'
+import { checkPassword, loadUser, type User } from './users.ts'
 
 /** Flask-Login's README example on Express. */
 export function createApp(secret = exampleSecret(), store?: SessionStore) {
@@ -24,8 +19,16 @@ export function createApp(secret = exampleSecret(), store?: SessionStore) {
   // Flask's init_app: every request gets req.auth, created only when a handler reads it.
   login.install(app)
 
-  app.get('/', (_req, res) => {
-    res.type('html').send('<a href="/protected">Protected page</a> · <a href="/login">Log in</a>')
+  app.get('/style.css', (_req, res) => {
+    res.type('css').send(stylesheet)
+  })
+
+  app.get('/', async (req, res, next) => {
+    try {
+      res.type('html').send(homePage(await login.auth(req).getUser()))
+    } catch (error) {
+      next(error)
+    }
   })
 
   app.get('/login', async (req, res, next) => {
@@ -33,7 +36,8 @@ export function createApp(secret = exampleSecret(), store?: SessionStore) {
       const auth = login.auth(req)
       // Loads a server-side session (SESSION_STORE=redis); a cookie session is already there.
       await auth.getSession()
-      res.type('html').send(loginPage(auth.request.query('next'), auth.consumeFlashes()))
+      const next = auth.request.query('next')
+      res.type('html').send(loginPage({ next, flashes: auth.consumeFlashes() }))
     } catch (error) {
       next(error)
     }
@@ -45,7 +49,12 @@ export function createApp(secret = exampleSecret(), store?: SessionStore) {
       const auth = login.auth(req)
       const user = checkPassword(req.body?.email, req.body?.password)
       if (user === null) {
-        res.status(401).type('text').send('Bad login')
+        const username = typeof req.body?.email === 'string' ? req.body.email : ''
+        const next = auth.request.query('next')
+        res
+          .status(401)
+          .type('html')
+          .send(loginPage({ next, flashes: [], error: BAD_LOGIN, username }))
         return
       }
       await auth.loginUser(user, { remember: req.body?.remember === 'on' })
@@ -58,14 +67,15 @@ export function createApp(secret = exampleSecret(), store?: SessionStore) {
   app.get(
     '/protected',
     login.loginRequired((req, res) => {
-      res.type('html').send(`Logged in as: ${escapeHtml(req.auth.user.id)}`)
+      res.type('html').send(protectedPage(req.auth.user))
     }),
   )
 
+  // Flask-Login's README logs out with a GET; the pages' "Log out" buttons POST here.
   app.all('/logout', async (req, res, next) => {
     try {
       await login.auth(req).logoutUser()
-      res.type('text').send('Logged out')
+      res.type('html').send(loggedOutPage())
     } catch (error) {
       next(error)
     }

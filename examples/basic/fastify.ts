@@ -1,14 +1,9 @@
 import Fastify from 'fastify'
 import { LoginManager, type SessionStore } from 'login-manager'
 import { fastifyLogin } from 'login-manager/fastify'
-import {
-  checkPassword,
-  escapeHtml,
-  exampleSecret,
-  loadUser,
-  loginPage,
-  type User,
-} from './users.ts'
+import { exampleSecret, stylesheet } from '../shared/html.ts'
+import { BAD_LOGIN, homePage, loggedOutPage, loginPage, protectedPage } from './pages.ts'
+import { checkPassword, loadUser, type User } from './users.ts'
 
 /** Flask-Login's README example on Fastify. */
 export async function createApp(secret = exampleSecret(), store?: SessionStore) {
@@ -29,35 +24,43 @@ export async function createApp(secret = exampleSecret(), store?: SessionStore) 
   )
   await app.register(login.plugin)
 
-  app.get('/', async (_req, reply) =>
-    reply
-      .type('text/html')
-      .send('<a href="/protected">Protected page</a> · <a href="/login">Log in</a>'),
+  app.get('/style.css', async (_req, reply) => reply.type('text/css').send(stylesheet))
+
+  app.get('/', async (req, reply) =>
+    reply.type('text/html').send(homePage(await login.auth(req).getUser())),
   )
 
   app.get('/login', async (req, reply) => {
     const auth = login.auth(req)
-    return reply
-      .type('text/html')
-      .send(loginPage(auth.request.query('next'), auth.consumeFlashes()))
+    const next = auth.request.query('next')
+    return reply.type('text/html').send(loginPage({ next, flashes: auth.consumeFlashes() }))
   })
 
   app.post('/login', async (req, reply) => {
-    const form = (req.body ?? {}) as Record<string, string>
-    const user = checkPassword(form.email, form.password)
-    if (user === null) return reply.code(401).type('text/plain').send('Bad login')
+    const form = (req.body ?? {}) as Record<string, string | undefined>
     const auth = login.auth(req)
+    const user = checkPassword(form.email, form.password)
+    if (user === null) {
+      const page = loginPage({
+        next: auth.request.query('next'),
+        flashes: [],
+        error: BAD_LOGIN,
+        username: form.email,
+      })
+      return reply.code(401).type('text/html').send(page)
+    }
     await auth.loginUser(user, { remember: form.remember === 'on' })
     return reply.redirect(auth.nextUrl('/protected'), 303)
   })
 
   app.get('/protected', { preHandler: login.loginRequired }, async (req, reply) =>
-    reply.type('text/html').send(`Logged in as: ${escapeHtml(login.guarded(req).user.id)}`),
+    reply.type('text/html').send(protectedPage(login.guarded(req).user)),
   )
 
+  // Flask-Login's README logs out with a GET; the pages' "Log out" buttons POST here.
   app.all('/logout', async (req, reply) => {
     await login.auth(req).logoutUser()
-    return reply.type('text/plain').send('Logged out')
+    return reply.type('text/html').send(loggedOutPage())
   })
 
   return app

@@ -1,14 +1,9 @@
 import Koa from 'koa'
 import { LoginManager, type SessionStore } from 'login-manager'
 import { type AuthState, koaLogin } from 'login-manager/koa'
-import {
-  checkPassword,
-  escapeHtml,
-  exampleSecret,
-  loadUser,
-  loginPage,
-  type User,
-} from './users.ts'
+import { exampleSecret, stylesheet } from '../shared/html.ts'
+import { BAD_LOGIN, homePage, loggedOutPage, loginPage, protectedPage } from './pages.ts'
+import { checkPassword, loadUser, type User } from './users.ts'
 
 async function readForm(req: NodeJS.ReadableStream): Promise<URLSearchParams> {
   let body = ''
@@ -34,18 +29,27 @@ export function createApp(secret = exampleSecret(), store?: SessionStore) {
   app.use(login.middleware)
   app.use(async (ctx, next) => {
     const { auth } = ctx.state
-    if (ctx.path === '/' && ctx.method === 'GET') {
+    if (ctx.path === '/style.css' && ctx.method === 'GET') {
+      ctx.type = 'text/css'
+      ctx.body = stylesheet
+    } else if (ctx.path === '/' && ctx.method === 'GET') {
       ctx.type = 'html'
-      ctx.body = '<a href="/protected">Protected page</a> · <a href="/login">Log in</a>'
+      ctx.body = homePage(await auth.getUser())
     } else if (ctx.path === '/login' && ctx.method === 'GET') {
       ctx.type = 'html'
-      ctx.body = loginPage(auth.request.query('next'), auth.consumeFlashes())
+      ctx.body = loginPage({ next: auth.request.query('next'), flashes: auth.consumeFlashes() })
     } else if (ctx.path === '/login' && ctx.method === 'POST') {
       const form = await readForm(ctx.req)
       const user = checkPassword(form.get('email'), form.get('password'))
       if (user === null) {
         ctx.status = 401
-        ctx.body = 'Bad login'
+        ctx.type = 'html'
+        ctx.body = loginPage({
+          next: auth.request.query('next'),
+          flashes: [],
+          error: BAD_LOGIN,
+          username: form.get('email') ?? '',
+        })
         return
       }
       await auth.loginUser(user, { remember: form.get('remember') === 'on' })
@@ -53,12 +57,16 @@ export function createApp(secret = exampleSecret(), store?: SessionStore) {
       ctx.redirect(auth.nextUrl('/protected'))
     } else if (ctx.path === '/protected' && ctx.method === 'GET') {
       await requireLogin(ctx as never, async () => {
+        const user = await auth.getUser()
+        if (user === null) return
         ctx.type = 'html'
-        ctx.body = `Logged in as: ${escapeHtml((await auth.getUser())?.id ?? '')}`
+        ctx.body = protectedPage(user)
       })
     } else if (ctx.path === '/logout') {
+      // Flask-Login's README logs out with a GET; the pages' "Log out" buttons POST here.
       await auth.logoutUser()
-      ctx.body = 'Logged out'
+      ctx.type = 'html'
+      ctx.body = loggedOutPage()
     } else {
       await next()
     }

@@ -71,10 +71,16 @@ export async function createApp(
     reply.type('text/html').send(`Logged in as: ${escapeHtml(login.guarded(req).user.id)}`),
   )
 
-  // One guard for a group of routes: a hook in an encapsulated plugin.
+  // One guard for a group of routes: a hook in an encapsulated plugin. The form and its action
+  // share a URL: a stale login goes through /login and comes back with a GET, to the form.
   await app.register(
     async (account) => {
       account.addHook('preHandler', login.freshLoginRequired)
+      account.get('/email', async (_req, reply) =>
+        reply.type('text/html').send(`<form method="POST" action="/account/email">
+  <label>New e-mail <input name="email" type="email"></label> <button>Change e-mail</button>
+</form>`),
+      )
       account.post('/email', async (req: FastifyRequest) => {
         return `E-mail of ${login.guarded(req).user.id} changed`
       })
@@ -98,8 +104,15 @@ export async function createApp(
   return app
 }
 
+// Started with `npx tsx app.ts`: listen on PORT, 3000 by default. No top-level await, so the
+// file runs the same in a CommonJS project.
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const app = await createApp()
-  await app.listen({ port: 5000, host: '127.0.0.1' })
-  console.log('http://127.0.0.1:5000/login')
+  const port = Number(process.env.PORT ?? 3000)
+  createApp()
+    .then((app) => app.listen({ port, host: '127.0.0.1' }))
+    .then(() => console.log(`http://127.0.0.1:${port}/login`))
+    .catch((error: unknown) => {
+      console.error(error)
+      process.exit(1)
+    })
 }

@@ -63,6 +63,13 @@ export function createHandler(
       html(`Logged in as: ${escapeHtml(auth.user.id)}`),
     ),
 
+    // The form and its action share a URL: a stale login goes through /login and comes back
+    // with a GET, to the form.
+    'GET /account/email': login.freshLoginRequired(() =>
+      html(`<form method="POST" action="/account/email">
+  <label>New e-mail <input name="email" type="email"></label> <button>Change e-mail</button>
+</form>`),
+    ),
     'POST /account/email': login.freshLoginRequired(
       async (_request, auth) => new Response(`E-mail of ${auth.user.id} changed`),
     ),

@@ -15,7 +15,11 @@ export interface BunLike {
   }): BunServer
 }
 
-export function start(bun: BunLike, handler = createHandler(), port = 5000) {
+export function start(
+  bun: BunLike,
+  handler = createHandler(),
+  port = Number(process.env.PORT ?? 3000),
+) {
   return bun.serve({
     port,
     hostname: '127.0.0.1',

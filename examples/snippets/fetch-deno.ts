@@ -13,7 +13,11 @@ export interface DenoLike {
   ): { readonly finished: Promise<void> }
 }
 
-export function start(deno: DenoLike, handler = createHandler(), port = 5000) {
+export function start(
+  deno: DenoLike,
+  handler = createHandler(),
+  port = Number(process.env.PORT ?? 3000),
+) {
   // Deno knows the peer's address; session protection hashes it. Behind a proxy, pass the
   // address your proxy vouches for instead (see "Client address" in docs/fetch.md).
   return deno.serve({ port, hostname: '127.0.0.1' }, (request, info) =>

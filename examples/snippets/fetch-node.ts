@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url'
 import { serve } from '@hono/node-server'
 import { createHandler } from './fetch-app.ts'
 
-export function start(handler = createHandler(), port = 5000) {
+export function start(handler = createHandler(), port = 3000) {
   return serve({
     port,
     hostname: '127.0.0.1',
@@ -14,7 +14,9 @@ export function start(handler = createHandler(), port = 5000) {
   })
 }
 
+// Started with `npx tsx server.ts`: listen on PORT, 3000 by default.
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  start()
-  console.log('http://127.0.0.1:5000/login')
+  const port = Number(process.env.PORT ?? 3000)
+  start(createHandler(), port)
+  console.log(`http://127.0.0.1:${port}/login`)
 }

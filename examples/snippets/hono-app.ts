@@ -77,10 +77,17 @@ export function createApp(
     login.loginRequired((c) => c.html(`Logged in as: ${escapeHtml(c.var.auth.user.id)}`)),
   )
 
-  // Named handlers take the guarded Env.
+  // Named handlers take the guarded Env. The form and its action share a URL: a stale login
+  // goes through /login and comes back with a GET, to the form.
+  function emailForm(c: Context<GuardedEnv<User>>) {
+    return c.html(`<form method="POST" action="/account/email">
+  <label>New e-mail <input name="email" type="email"></label> <button>Change e-mail</button>
+</form>`)
+  }
   function changeEmail(c: Context<GuardedEnv<User>>) {
     return c.text(`E-mail of ${c.var.auth.user.id} changed`)
   }
+  app.get('/account/email', login.freshLoginRequired(emailForm))
   app.post('/account/email', login.freshLoginRequired(changeEmail))
 
   // Calling the checks yourself, and rendering the outcome as a Response.
@@ -98,7 +105,9 @@ export function createApp(
   return app
 }
 
+// Started with `npx tsx app.ts`: listen on PORT, 3000 by default.
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  serve({ fetch: createApp().fetch, port: 5000, hostname: '127.0.0.1' })
-  console.log('http://127.0.0.1:5000/login')
+  const port = Number(process.env.PORT ?? 3000)
+  serve({ fetch: createApp().fetch, port, hostname: '127.0.0.1' })
+  console.log(`http://127.0.0.1:${port}/login`)
 }

@@ -95,6 +95,8 @@ export function createApp(manager = createManager()) {
   return app
 }
 
+// Started with `npx tsx app.ts` (not imported by a test): listen on PORT, 3000 by default.
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  createApp().listen(5000, '127.0.0.1', () => console.log('http://127.0.0.1:5000/login'))
+  const port = Number(process.env.PORT ?? 3000)
+  createApp().listen(port, '127.0.0.1', () => console.log(`http://127.0.0.1:${port}/login`))
 }

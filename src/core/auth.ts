@@ -3,6 +3,7 @@ import { getCookie, getCookies } from '../cookie/parse.ts'
 import { deletionCookie, serializeCookie } from '../cookie/serialize.ts'
 import type { AuthState, Flash } from '../session/session.ts'
 import { Session } from '../session/session.ts'
+import { hashSecret } from '../session/store-keys.ts'
 import { drive } from './drive.ts'
 import { LoginManagerError } from './errors.ts'
 import type { CookieRejection } from './events.ts'
@@ -26,6 +27,7 @@ import type {
 } from './remember-store.ts'
 import { RequestInfo } from './request-info.ts'
 import type { RequestAdapter, UserId, UserLike } from './types.ts'
+import { checkUserArgument } from './user-argument.ts'
 
 /** Options of {@link RequestAuth.loginUser}. Durations are in seconds. */
 export interface LoginOptions {
@@ -161,7 +163,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
       loaded.catch(() => {})
       throw new LoginManagerError(
         'ERR_SESSION_NOT_LOADED',
-        'the session store is asynchronous: `await auth.getSession()` first (adapters do this for you)',
+        "this request's session is in the session store and nothing has loaded it yet: `await auth.getSession()` (or `await auth.getUser()`) before reading it, or load it before your handlers with the adapter's middleware or a guard (Express: `app.use(login.middleware)`; `login.install(app)` alone does not load it)",
       )
     }
     return this.#accept(loaded, value)
@@ -231,6 +233,21 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
   }
 
   /**
+   * This request's server-side session as {@link LoginManager.listSessions} names it, so that a
+   * "your devices" page can mark this device. `undefined` with cookie sessions, before the store
+   * session is loaded (`await auth.getSession()`), and while a login or logout of this request
+   * is about to give the session a new identity.
+   */
+  get sessionHandle(): string | undefined {
+    const session = this.#session
+    const handle = session?._handle
+    if (handle === undefined || session?._rotate === true || this.#m._storeKeys === undefined) {
+      return undefined
+    }
+    return `${handle.tag}.${hashSecret(handle.id)}`
+  }
+
+  /**
    * Logs the current user out here and on every other device (server-side sessions).
    * @returns how many sessions and tokens were ended elsewhere.
    * @throws LoginManagerError `ERR_NO_STORE` with cookie sessions.
@@ -289,7 +306,9 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     }
     throw new LoginManagerError(
       'ERR_USER_NOT_LOADED',
-      'the user loader is asynchronous: use `await auth.getUser()`, or put a loginRequired() guard before this handler',
+      this.#m._backend.sync
+        ? 'the user loader is asynchronous: use `await auth.getUser()`, or put a loginRequired() guard before this handler'
+        : "the login is in the session store (this request's session or remember-me token), which is asynchronous: use `await auth.getUser()`, or put a loginRequired() guard before this handler",
     )
   }
 
@@ -327,9 +346,11 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
    * Logs a user in: a new session identity, the user id, freshness and the session-protection
    * identifier; optionally a remember-me cookie. Inactive users are refused unless `force`.
    * @returns `false` when the user is inactive and not forced; otherwise `true`.
-   * @throws TypeError for an invalid `duration` (seconds expected).
+   * @throws TypeError when `user` is not an object (nothing, or an id), or for an invalid
+   * `duration` (seconds expected).
    */
   async loginUser(user: User, options: LoginOptions = {}): Promise<boolean> {
+    checkUserArgument('loginUser', user)
     const { remember = false, duration, force = false, fresh = true } = options
     if (duration !== undefined && !isSeconds(duration)) {
       throw new TypeError(
@@ -376,6 +397,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
       this.#rememberOp = undefined
     }
     this.#setUser(user)
+    this.#m._checkLoginTransport(this.request)
     this.#m.emit('userLoggedIn', { auth: this, user })
     return true
   }
@@ -616,7 +638,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     if (m.userCallback === undefined && m.requestCallback === undefined) {
       throw new LoginManagerError(
         'ERR_NO_USER_LOADER',
-        'Missing user_loader or request_loader: pass `userLoader` (or `requestLoader`) to new LoginManager(), or call manager.userLoader(fn) before handling requests',
+        'no user loader: pass `userLoader` (or `requestLoader`) to new LoginManager(), or call manager.userLoader(fn) before handling requests',
       )
     }
     if (resume === undefined && m.hasListeners('userAccessed'))
@@ -624,7 +646,12 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     let session: Session
     if (resume !== undefined) {
       session = resume.session
-    } else if (this.#session !== undefined || m._backend.sync) {
+    } else if (
+      this.#session !== undefined ||
+      m._backend.sync ||
+      this.#cookie(this.#o.session.name) === undefined
+    ) {
+      // Loaded, a cookie session, or no session cookie at all: nothing to wait for.
       session = this.session
     } else {
       // A store session nobody loaded yet (a handler outside the guards and middleware): load
@@ -644,8 +671,11 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
       const loader = m.userCallback
       if (loader !== undefined) {
         const loaded = resume === undefined ? loader(session._auth.userId as Id) : resume.loaded
-        user = ((yield loaded) as User | null | undefined) ?? null
+        const answer = (yield loaded) as User | null | undefined
+        user = answer ?? null
         if (user === null) {
+          const age = this.#nowSeconds() - session._createdAt
+          this.#m._checkLostLogin(session._auth.userId, answer, age)
           this.#dropLogin(session, 'unknown-user')
         } else if (!m._versionMatches(user, session._auth.version)) {
           user = null

@@ -20,6 +20,12 @@ import { RememberCodec } from './remember.ts'
 import { StoreRememberTokens } from './remember-store.ts'
 import type { RequestInfo } from './request-info.ts'
 import type { MaybePromise, RequestAdapter, UserId, UserLike } from './types.ts'
+import {
+  insecureLoginWarning,
+  isProduction,
+  lostLoginWarning,
+  RECENT_LOGIN_SECONDS,
+} from './warnings.ts'
 
 /** The most `destroyIndex` passes of one `logoutEverywhere` (each after the first catches a race). */
 const LOGOUT_PASSES = 8
@@ -34,11 +40,11 @@ export interface SessionInfo {
   readonly lastActive: number
 }
 
-type UserLoader<User, Id> = (id: Id) => MaybePromise<User | null | undefined>
+type UserLoader<User, Id> = (id: Id) => MaybePromise<User | null>
 type RequestLoader<User extends object, Id extends UserId> = (
   request: RequestInfo,
   auth: RequestAuth<User, Id>,
-) => MaybePromise<User | null | undefined>
+) => MaybePromise<User | null>
 type Handler<User extends object, Id extends UserId> = (
   auth: RequestAuth<User, Id>,
 ) => MaybePromise<AuthOutcome>
@@ -88,6 +94,8 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
   readonly #anonymousUser: () => object
   readonly #getUserId: ((user: User) => Id) | undefined
   readonly #sessionVersion: ((user: User) => string | number | null | undefined) | undefined
+  /** The warnings already printed (each is printed once per manager). */
+  readonly #warned = new Set<'insecure-login' | 'lost-login'>()
 
   constructor(options: LoginManagerOptions<User, Id>) {
     super()
@@ -241,7 +249,7 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
     if (this.#userLoader === undefined && this.#requestLoader === undefined) {
       throw new LoginManagerError(
         'ERR_NO_USER_LOADER',
-        'Missing user_loader or request_loader: pass `userLoader` (or `requestLoader`) to new LoginManager() before creating the middleware',
+        'no user loader: pass `userLoader` (or `requestLoader`) to new LoginManager(), or call manager.userLoader(fn), before creating the adapter (expressLogin, honoLogin, fastifyLogin, koaLogin, fetchLogin)',
       )
     }
   }
@@ -366,6 +374,33 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
     }
     const message = error instanceof Error ? error.message : String(error)
     console.error(`login-manager: session store ${operation} failed: ${message}`)
+  }
+
+  /**
+   * @internal Called on each login: warns once when its cookies cannot reach the browser (plain
+   * HTTP to a host other than localhost, with Secure cookies).
+   */
+  _checkLoginTransport(request: RequestInfo): void {
+    if (this.#warned.has('insecure-login')) return
+    const message = insecureLoginWarning(request, this.options)
+    if (message !== undefined) this.#warn('insecure-login', message)
+  }
+
+  /**
+   * @internal Called when the user loader did not find a session's user: warns once, outside
+   * production, when that login was made moments ago (the loader, not the user, is the likely
+   * cause). `answer` is what the loader returned.
+   */
+  _checkLostLogin(id: UserId, answer: unknown, ageSeconds: number): void {
+    if (this.#warned.has('lost-login') || ageSeconds > RECENT_LOGIN_SECONDS || isProduction()) {
+      return
+    }
+    this.#warn('lost-login', lostLoginWarning(id, answer, ageSeconds))
+  }
+
+  #warn(kind: 'insecure-login' | 'lost-login', message: string): void {
+    this.#warned.add(kind)
+    console.warn(`login-manager: ${message}`)
   }
 
   /** @internal */

@@ -4,6 +4,7 @@ import type { SessionStore } from '../session/store.ts'
 import type { RequestAuth } from './auth.ts'
 import { LoginManagerError } from './errors.ts'
 import { asciiHost } from './next-url.ts'
+import { checkOptionKeys } from './option-keys.ts'
 import type { AuthOutcome } from './outcome.ts'
 import type { RequestInfo } from './request-info.ts'
 import { estimateSecretBits, MIN_SECRET_BITS } from './secret-strength.ts'
@@ -97,11 +98,15 @@ export interface LoginManagerOptions<User extends object, Id extends UserId = st
    * secret are re-sealed with the first. Generate one with `npx login-manager secret`.
    */
   secret: string | readonly string[]
-  /** Loads a user from the id stored in the session or remember cookie (Flask `user_loader`). */
-  userLoader?: ((id: Id) => MaybePromise<User | null | undefined>) | undefined
-  /** Loads a user from the request itself, e.g. an API key header (Flask `request_loader`). Not persisted in the session. */
+  /**
+   * Loads a user from the id stored in the session or remember cookie (Flask `user_loader`):
+   * the user, or `null` when the id is unknown. `undefined` is not an answer the type accepts,
+   * so a loader with a forgotten `return` does not compile.
+   */
+  userLoader?: ((id: Id) => MaybePromise<User | null>) | undefined
+  /** Loads a user from the request itself, e.g. an API key header (Flask `request_loader`): the user or `null`. Not persisted in the session. */
   requestLoader?:
-    | ((request: RequestInfo, auth: RequestAuth<User, Id>) => MaybePromise<User | null | undefined>)
+    | ((request: RequestInfo, auth: RequestAuth<User, Id>) => MaybePromise<User | null>)
     | undefined
   /** Builds the anonymous user that `currentUser()` returns. @default () => new AnonymousUser() */
   anonymousUser?: (() => object) | undefined
@@ -391,6 +396,7 @@ export function resolveOptions<User extends object, Id extends UserId>(
   if (typeof input !== 'object' || input === null) {
     throw new TypeError('LoginManager: expected an options object with at least `secret`')
   }
+  checkOptionKeys(input)
   const secrets = resolveSecrets(input.secret)
   const protection = input.sessionProtection === undefined ? 'basic' : input.sessionProtection
   if (protection !== null && protection !== 'basic' && protection !== 'strong') {

@@ -379,9 +379,9 @@ class Deadlines {
  * const store = new RedisStore({ client, commandTimeout: 500 })
  * ```
  *
- * @throws {LoginManagerError} `ERR_INVALID_OPTION` from the constructor when `client` has neither
- * `call` nor `sendCommand`, `prefix` contains `{` or `}`, or `commandTimeout` is not a positive
- * number. Every method rejects with {@link StoreUnavailableError} when Redis fails or is too slow,
+ * @throws {LoginManagerError} `ERR_INVALID_OPTION` from the constructor when it is given the client
+ * itself instead of `{ client }`, when `client` has neither `call` nor `sendCommand`, `prefix`
+ * contains `{` or `}`, or `commandTimeout` is not a positive number. Every method rejects with {@link StoreUnavailableError} when Redis fails or is too slow,
  * and with a `RangeError` for an invalid argument (a non-finite ttl, an unknown mode, a create
  * without fields).
  */
@@ -393,7 +393,8 @@ export class RedisStore implements SessionStore {
   readonly #deadlines: Deadlines | undefined
 
   constructor(options: RedisStoreOptions) {
-    this.#send = adapt(options?.client)
+    checkOptionsShape(options)
+    this.#send = adapt(options.client)
     const prefix = options.prefix ?? ''
     if (typeof prefix !== 'string' || /[{}]/.test(prefix)) {
       throw new LoginManagerError(
@@ -722,10 +723,28 @@ export class RedisStore implements SessionStore {
   }
 }
 
+/** Refuses anything but an options object, above all the client itself: `new RedisStore(client)`. */
+function checkOptionsShape(options: unknown): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new LoginManagerError(
+      'ERR_INVALID_OPTION',
+      `RedisStore: expected an options object, got ${options === null ? 'null' : typeof options}; create it with new RedisStore({ client })`,
+    )
+  }
+  const o = options as Record<string, unknown>
+  if (typeof o.call === 'function' || typeof o.sendCommand === 'function') {
+    throw new LoginManagerError(
+      'ERR_INVALID_OPTION',
+      'RedisStore: got a Redis client where it takes options: write new RedisStore({ client }), not new RedisStore(client)',
+    )
+  }
+}
+
 function adapt(client: unknown): Send {
   if (client !== null && (typeof client === 'object' || typeof client === 'function')) {
     const c = client as Record<string, unknown>
-    if (typeof c.call === 'function') {
+    // Every function has a `call`: only a client's own counts (not that of a command method).
+    if (typeof c.call === 'function' && c.call !== Function.prototype.call) {
       const call = c.call as (...args: string[]) => Promise<unknown>
       return async (_firstKey, args) => call.apply(client, args)
     }

@@ -350,10 +350,25 @@ describe('snippets: they work as documented', () => {
 
   it('fresh-logins: reauthenticating makes the login fresh', async () => {
     const { createApp, createManager, User } = freshLogins
-    const ada = new User('ada', 'pw')
+    const ada = new User('ada', 'ada@example.com', 'pw')
     const manager = createManager(new Map([['ada', ada]]))
     const app = createApp(manager)
     const cookie = await testLogin(manager, ada, { fresh: false })
+    // The form page of the change asks for the password: it is served, and it keeps `next`.
+    const stale = await request(app).get('/account/email').set('Cookie', cookie).expect(302)
+    assert.equal(stale.headers.location, '/reauthenticate?next=%2Faccount%2Femail')
+    const asked = await request(app)
+      .get(stale.headers.location as string)
+      .set('Cookie', pairsOf(stale))
+      .expect(200)
+    assert.match(asked.text, /Please enter your password again to continue\./)
+    assert.match(asked.text, /action="\/reauthenticate\?next=%2Faccount%2Femail"/)
+    await request(app)
+      .post('/reauthenticate?next=%2Faccount%2Femail')
+      .set('Cookie', cookie)
+      .type('form')
+      .send({ password: 'wrong' })
+      .expect(401)
     const res = await request(app)
       .post('/reauthenticate?next=%2Faccount%2Femail')
       .set('Cookie', cookie)
@@ -361,7 +376,16 @@ describe('snippets: they work as documented', () => {
       .send({ password: 'pw' })
       .expect(303)
       .expect('Location', '/account/email')
-    await request(app).post('/account/email').set('Cookie', pairsOf(res)).expect(200)
+    // Back on the form with a GET, now fresh; the change itself goes through.
+    const form = await request(app).get('/account/email').set('Cookie', pairsOf(res)).expect(200)
+    assert.match(form.text, /<form method="POST" action="\/account\/email">/)
+    await request(app)
+      .post('/account/email')
+      .set('Cookie', pairsOf(res))
+      .type('form')
+      .send({ email: 'ada@lovelace.example' })
+      .expect(200, 'E-mail of ada changed')
+    assert.equal(ada.email, 'ada@lovelace.example')
   })
 
   it('sessions: cart, flashes, delete, clear', async () => {
@@ -742,6 +766,14 @@ async function theDocumentedFlow(send: Send, { store, fresh }: { store: boolean;
     const stale = await send('POST', '/account/email', { cookie: pairs(restored.cookies) })
     assert.equal(stale.status, 302)
     assert.equal(stale.header('location'), '/login?next=%2Faccount%2Femail')
+    // Logging in again follows next with a GET: the form page, not the POST-only action.
+    const relogin = await send('POST', '/login?next=%2Faccount%2Femail', {
+      form: { email: 'leafstorm', password: 'secret' },
+    })
+    assert.equal(relogin.header('location'), '/account/email')
+    const form = await send('GET', '/account/email', { cookie: pairs(relogin.cookies) })
+    assert.equal(form.status, 200)
+    assert.match(form.text, /<form method="POST" action="\/account\/email">/)
     const changed = await send('POST', '/account/email', { cookie })
     assert.equal(changed.status, 200)
     assert.match(changed.text, /E-mail of leafstorm changed/)
@@ -839,7 +871,7 @@ describe('snippets: the framework pages', () => {
     let options: Parameters<fetchBun.BunLike['serve']>[0] | undefined
     const asked: string[] = []
     const server = {
-      url: new URL('http://127.0.0.1:5000/'),
+      url: new URL('http://127.0.0.1:5099/'),
       requestIP: (r: Request) => {
         asked.push(r.url)
         return { address: '192.0.2.1' }
@@ -851,8 +883,15 @@ describe('snippets: the framework pages', () => {
         return server
       },
     }
-    fetchBun.start(bun, fetchApp.createHandler())
-    assert.equal(options?.port, 5000)
+    const port = process.env.PORT
+    process.env.PORT = '5099'
+    try {
+      fetchBun.start(bun, fetchApp.createHandler())
+    } finally {
+      if (port === undefined) delete process.env.PORT
+      else process.env.PORT = port
+    }
+    assert.equal(options?.port, 5099, 'the port comes from PORT')
     const serve = options
     assert.ok(serve)
     await theDocumentedFlow(

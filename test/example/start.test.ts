@@ -23,7 +23,9 @@ function start(env: Record<string, string>): Started {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env }
   delete childEnv.SESSION_SECRET
   delete childEnv.NODE_TEST_CONTEXT
-  if (env.FRAMEWORK === undefined) delete childEnv.FRAMEWORK
+  for (const name of ['FRAMEWORK', 'EXAMPLE', 'SESSION_STORE'] as const) {
+    if (env[name] === undefined) delete childEnv[name]
+  }
   const child = spawn(process.execPath, START_ARGS, {
     cwd: ROOT,
     env: childEnv,
@@ -108,6 +110,19 @@ class CookieJar {
   }
 }
 
+/** Requests to `base` with a cookie jar, never following redirects: a browser, for the flow. */
+function browserLike(base: string) {
+  const jar = new CookieJar()
+  return async (path: string, init: RequestInit = {}) => {
+    const headers = new Headers(init.headers)
+    const cookie = jar.header()
+    if (cookie !== '') headers.set('cookie', cookie)
+    const response = await fetch(base + path, { ...init, headers, redirect: 'manual' })
+    jar.store(response)
+    return { response, text: await response.text() }
+  }
+}
+
 /** Waits until the server answers HTTP, or fails (with its output) when it exits or times out. */
 async function waitUntilServing(base: string, started: Started): Promise<void> {
   let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined
@@ -144,15 +159,7 @@ describe('npm start (examples/start.ts)', { timeout: 45_000 }, () => {
       await waitUntilServing(base, started)
       assert.match(started.output(), new RegExp(`http://127\\.0\\.0\\.1:${port}/`))
 
-      const jar = new CookieJar()
-      const request = async (path: string, init: RequestInit = {}) => {
-        const headers = new Headers(init.headers)
-        const cookie = jar.header()
-        if (cookie !== '') headers.set('cookie', cookie)
-        const response = await fetch(base + path, { ...init, headers, redirect: 'manual' })
-        jar.store(response)
-        return { response, text: await response.text() }
-      }
+      const request = browserLike(base)
       const postLogin = (password: string) =>
         request('/login', {
           method: 'POST',
@@ -164,8 +171,10 @@ describe('npm start (examples/start.ts)', { timeout: 45_000 }, () => {
       assert.match(anonymous.response.headers.get('location') ?? '', /next=%2Fprotected/)
 
       const wrong = await postLogin('wrong')
-      assert.notEqual(wrong.response.status, 303)
-      assert.equal(wrong.text, 'Bad login')
+      assert.equal(wrong.response.status, 401)
+      // Flask-Login's "Bad login", on the form again, which still posts back with next.
+      assert.match(wrong.text, /Bad login: that user name and password do not match\./)
+      assert.match(wrong.text, /<form class="card" action="\/login" method="POST">/)
       const stillAnonymous = await request('/protected')
       assert.equal(stillAnonymous.response.status, 302, 'a wrong password does not log in')
 
@@ -175,17 +184,53 @@ describe('npm start (examples/start.ts)', { timeout: 45_000 }, () => {
 
       const protectedPage = await request('/protected')
       assert.equal(protectedPage.response.status, 200)
-      assert.equal(protectedPage.text, 'Logged in as: leafstorm')
+      assert.match(protectedPage.text, /<p>Logged in as: leafstorm<\/p>/)
+      assert.match(protectedPage.text, /<form class="inline" method="POST" action="\/logout">/)
 
       const logout = await request('/logout')
       assert.equal(logout.response.status, 200)
-      assert.equal(logout.text, 'Logged out')
+      assert.match(logout.text, /<h1>Logged out<\/h1>/)
 
       const afterLogout = await request('/protected')
       assert.notEqual(afterLogout.response.status, 200, '/protected is refused after logout')
     } finally {
       await stop(started.child)
     }
+  })
+
+  test('EXAMPLE=account SESSION_STORE=memory serves the account example over HTTP', async () => {
+    const port = await freePort()
+    const base = `http://127.0.0.1:${port}`
+    const started = start({ PORT: String(port), EXAMPLE: 'account', SESSION_STORE: 'memory' })
+    try {
+      await waitUntilServing(base, started)
+      assert.match(started.output(), /account example \(express, memory sessions\)/)
+      const request = browserLike(base)
+      const anonymous = await request('/account')
+      assert.equal(anonymous.response.headers.get('location'), '/login?next=%2Faccount')
+      const login = await request('/login?next=%2Faccount', {
+        method: 'POST',
+        body: new URLSearchParams({ username: 'leafstorm', password: 'secret', remember: 'on' }),
+      })
+      assert.equal(login.response.status, 303)
+      assert.equal(login.response.headers.get('location'), '/account')
+      const account = await request('/account')
+      assert.match(account.text, /Welcome, Leaf Storm\./)
+      const devices = await request('/account/devices')
+      assert.match(devices.text, /This device<span class="badge">you are here<\/span>/)
+      const logout = await request('/logout', { method: 'POST' })
+      assert.equal(logout.response.headers.get('location'), '/')
+      assert.match((await request('/')).text, /You are logged out on this browser\./)
+    } finally {
+      await stop(started.child)
+    }
+  })
+
+  test('EXAMPLE=nosuch exits non-zero and names EXAMPLE', async () => {
+    const started = start({ PORT: String(await freePort()), EXAMPLE: 'nosuch' })
+    const result = await started.exited
+    assert.notEqual(result.code, 0)
+    assert.match(started.output(), /EXAMPLE=nosuch is not one of: basic, account/)
   })
 
   test('FRAMEWORK=nosuch exits non-zero and names FRAMEWORK', async () => {

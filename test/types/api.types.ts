@@ -40,6 +40,24 @@ const manager = new LoginManager<User>({
 
 // @ts-expect-error a user loader must return a User (or null), not a string
 new LoginManager<User>({ secret: 's', userLoader: () => 'nope' })
+const userTable = new Map<string, User>()
+new LoginManager<User>({
+  secret: 's',
+  // @ts-expect-error a loader with a forgotten `return` answers undefined, which is not "no user"
+  userLoader: (id) => {
+    userTable.get(id)
+  },
+})
+// @ts-expect-error Map.get answers User | undefined: the loader says `?? null`
+new LoginManager<User>({ secret: 's', userLoader: (id) => userTable.get(id) })
+// @ts-expect-error the same for an async loader
+new LoginManager<User>({ secret: 's', userLoader: async (id) => userTable.get(id) })
+// @ts-expect-error and for the loader set later
+manager.userLoader((id) => userTable.get(id))
+// @ts-expect-error and for the request loader
+manager.requestLoader(() => undefined)
+new LoginManager<User>({ secret: 's', userLoader: (id) => userTable.get(id) ?? null })
+new LoginManager<User>({ secret: 's', userLoader: async (id) => userTable.get(id) ?? null })
 // @ts-expect-error the secret is required
 new LoginManager<User>({ userLoader: () => null })
 
