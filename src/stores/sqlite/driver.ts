@@ -23,13 +23,13 @@ export interface SqliteStatementLike {
  *
  * @example
  * ```ts
- * const insert: SqliteTransactionLike<(n: number) => void> = db.transaction((n: number) => {})
+ * const insert: SqliteTransactionLike<[number], void> = db.transaction((n: number) => {})
  * insert.immediate(1)
  * ```
  */
-export interface SqliteTransactionLike<F extends (...args: never[]) => unknown> {
-  (...args: Parameters<F>): ReturnType<F>
-  immediate(...args: Parameters<F>): ReturnType<F>
+export interface SqliteTransactionLike<A extends unknown[], R> {
+  (...args: A): R
+  immediate(...args: A): R
 }
 
 /**
@@ -44,7 +44,7 @@ export interface SqliteTransactionLike<F extends (...args: never[]) => unknown> 
  */
 export interface SqliteDatabaseLike {
   prepare(source: string): SqliteStatementLike
-  transaction<F extends (...args: never[]) => unknown>(fn: F): SqliteTransactionLike<F>
+  transaction<A extends unknown[], R>(fn: (...args: A) => R): SqliteTransactionLike<A, R>
   exec(source: string): unknown
   pragma(source: string, options?: { simple?: boolean }): unknown
   close(): unknown

@@ -135,6 +135,8 @@ function prepare(db: SqliteDatabaseLike, names: TableNames) {
   const r = quote(names.records)
   const i = quote(names.index)
   const one = (sql: string): SqliteStatementLike => db.prepare(sql)
+  // `+"expires_at"` makes the expiry a filter, never the index SQLite searches by: the key (or
+  // the index key) finds the rows, whatever statistics the app's database has gathered.
   // Whether each field of the JSON object @expect holds exactly that value in the record (a
   // missing field matches nothing). json_each, not a JSON path: field names are opaque text.
   const expectHolds = `NOT EXISTS (SELECT 1 FROM json_each(@expect) AS e WHERE e.value IS NOT
@@ -142,25 +144,25 @@ function prepare(db: SqliteDatabaseLike, names: TableNames) {
   const listed = `SELECT "member_key" FROM ${i} WHERE "index_key" = @index
     AND "member_key" NOT IN (SELECT value FROM json_each(@keep))`
   return {
-    get: one(`SELECT "fields" FROM ${r} WHERE "key" = ? AND "expires_at" > ?`).pluck(),
-    exists: one(`SELECT 1 FROM ${r} WHERE "key" = ? AND "expires_at" > ?`).pluck(),
-    purge: one(`DELETE FROM ${r} WHERE "key" = ? AND "expires_at" <= ?`),
+    get: one(`SELECT "fields" FROM ${r} WHERE "key" = ? AND +"expires_at" > ?`).pluck(),
+    exists: one(`SELECT 1 FROM ${r} WHERE "key" = ? AND +"expires_at" > ?`).pluck(),
+    purge: one(`DELETE FROM ${r} WHERE "key" = ? AND +"expires_at" <= ?`),
     insert: one(
       `INSERT INTO ${r} ("key", "fields", "expires_at") VALUES (?, ?, ?) ON CONFLICT ("key") DO NOTHING`,
     ),
     update: one(
       `UPDATE ${r} SET "fields" = json_patch("fields", @patch), "expires_at" = @expiresAt
-       WHERE "key" = @key AND "expires_at" > @now AND ${expectHolds}`,
+       WHERE "key" = @key AND +"expires_at" > @now AND ${expectHolds}`,
     ),
     touch: one(
       `UPDATE ${r} SET "fields" = json_patch("fields", ?), "expires_at" = ?
-       WHERE "key" = ? AND "expires_at" > ?`,
+       WHERE "key" = ? AND +"expires_at" > ?`,
     ),
     deleteEmpty: one(`DELETE FROM ${r} WHERE "key" = ? AND "fields" = '{}'`),
     delete: one(`DELETE FROM ${r} WHERE "key" = ?`),
     unindex: one(`DELETE FROM ${i} WHERE "member_key" = ?`),
     extendIndex: one(
-      `UPDATE ${i} SET "expires_at" = @expiresAt WHERE "member_key" = @key AND "expires_at" < @expiresAt`,
+      `UPDATE ${i} SET "expires_at" = @expiresAt WHERE "member_key" = @key AND +"expires_at" < @expiresAt`,
     ),
     addToIndex: one(
       `INSERT INTO ${i} ("index_key", "member_key", "expires_at") VALUES (?, ?, ?)
@@ -169,16 +171,16 @@ function prepare(db: SqliteDatabaseLike, names: TableNames) {
     ),
     members: one(
       `SELECT m."member_key" FROM ${i} AS m JOIN ${r} AS x ON x."key" = m."member_key"
-       WHERE m."index_key" = ? AND x."expires_at" > ?`,
+       WHERE m."index_key" = ? AND +x."expires_at" > ?`,
     ).pluck(),
-    destroyLiveMembers: one(`DELETE FROM ${r} WHERE "expires_at" > @now AND "key" IN (${listed})`),
+    destroyLiveMembers: one(`DELETE FROM ${r} WHERE +"expires_at" > @now AND "key" IN (${listed})`),
     unindexMembers: one(`DELETE FROM ${i} WHERE "member_key" IN (${listed})`),
     expiredBatch: one(
       `SELECT "key" FROM ${r} WHERE "expires_at" <= ? ORDER BY "expires_at" LIMIT ?`,
     ).pluck(),
     unindexKeys: one(`DELETE FROM ${i} WHERE "member_key" IN (SELECT value FROM json_each(?))`),
     deleteExpiredKeys: one(
-      `DELETE FROM ${r} WHERE "key" IN (SELECT value FROM json_each(?)) AND "expires_at" <= ?`,
+      `DELETE FROM ${r} WHERE "key" IN (SELECT value FROM json_each(?)) AND +"expires_at" <= ?`,
     ),
     expiredEntries: one(
       `DELETE FROM ${i} WHERE ("index_key", "member_key") IN
