@@ -17,9 +17,11 @@ import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
-import { LoginManagerError } from 'login-manager'
+import { LoginManagerError, UserMixin } from 'login-manager'
 import { StoreUnavailableError as RedisStoreUnavailableError } from 'login-manager/redis'
 import { SqliteStore, StoreUnavailableError } from 'login-manager/sqlite'
+import { testLogin } from 'login-manager/testing'
+import { createManager, createSqliteStore, migrate } from '../../examples/snippets/sqlite-store.ts'
 import { eventually } from './support.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -512,5 +514,40 @@ describe('import boundary', () => {
       imported: false,
       opened: true,
     })
+  })
+})
+
+describe('the docs snippet (examples/snippets/sqlite-store.ts)', () => {
+  class Member extends UserMixin {
+    constructor(readonly id: string) {
+      super()
+    }
+  }
+
+  it('refuses to start before the migration; after it, logins are kept in the file', async () => {
+    const path = file()
+    await assert.rejects(
+      createSqliteStore(path),
+      misuse('ERR_STORE_SCHEMA', /myapp_login_sessions/),
+    )
+    const db = new Database(path)
+    migrate(db)
+    db.close()
+    const { store, close } = await createSqliteStore(path)
+    const previous = process.env.SESSION_SECRET
+    process.env.SESSION_SECRET = 'sqlite-snippet-secret-Vb8Kq3Zm6Tn1Wx4Rc7Lp2'
+    try {
+      const alice = new Member('alice')
+      const manager = createManager(store, (id) => (id === 'alice' ? alice : null))
+      const cookie = await testLogin(manager, alice)
+      assert.match(cookie, /__Host-session=/)
+      const sessions = await manager.listSessions('alice')
+      assert.equal(sessions.length, 1)
+      assert.equal(await manager.logoutEverywhere('alice'), 1)
+    } finally {
+      if (previous === undefined) delete process.env.SESSION_SECRET
+      else process.env.SESSION_SECRET = previous
+      await close()
+    }
   })
 })

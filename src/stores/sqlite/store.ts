@@ -34,7 +34,7 @@ export interface SqliteStoreOptions extends SqliteTableOptions {
    * The app's own better-sqlite3 (version 12) `Database`. The store prepares its statements on
    * it and never changes its settings nor closes it: open it in WAL mode
    * (`db.pragma('journal_mode = WAL')`) when several processes share the file, and with a
-   * `timeout` (better-sqlite3's default is 5000 ms) no longer than `commandTimeout`.
+   * `timeout` (better-sqlite3's default is 5 s) no longer than `commandTimeout`.
    */
   readonly database?: SqliteDatabaseLike | undefined
   /**
