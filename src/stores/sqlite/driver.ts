@@ -60,10 +60,11 @@ interface DatabaseConstructor {
 }
 
 /**
- * Opens `path` with better-sqlite3, loaded here rather than imported: an app that passes its own
+ * Opens `path` with better-sqlite3 (loaded here rather than imported: an app that passes its own
  * `Database` has loaded the package already, and one without it gets an error saying what to
- * install.
- * @throws LoginManagerError `ERR_INVALID_OPTION` when better-sqlite3 is missing or the file cannot be opened.
+ * install), in WAL mode: readers and one writer at a time, across the processes of the machine.
+ * @throws LoginManagerError `ERR_INVALID_OPTION` when better-sqlite3 is missing, or the file
+ * cannot be opened, written or read as an SQLite database.
  */
 export function openDatabase(path: string, busyTimeout: number): SqliteDatabaseLike {
   let Database: DatabaseConstructor
@@ -76,8 +77,9 @@ export function openDatabase(path: string, busyTimeout: number): SqliteDatabaseL
       { cause: error },
     )
   }
+  let db: SqliteDatabaseLike
   try {
-    return new Database(path, { timeout: busyTimeout })
+    db = new Database(path, { timeout: busyTimeout })
   } catch (error) {
     throw new LoginManagerError(
       'ERR_INVALID_OPTION',
@@ -85,6 +87,31 @@ export function openDatabase(path: string, busyTimeout: number): SqliteDatabaseL
       { cause: error },
     )
   }
+  try {
+    if (!db.memory) {
+      const mode = db.pragma('journal_mode = WAL', { simple: true })
+      if (String(mode).toLowerCase() !== 'wal') {
+        throw new Error(`the journal mode stayed ${String(mode)}, WAL is needed`)
+      }
+    }
+    // Reads the header: a file that is not a database fails here, at start-up.
+    db.prepare('SELECT count(*) FROM sqlite_schema').get()
+  } catch (error) {
+    try {
+      db.close()
+    } catch {
+      // The error below says what is wrong.
+    }
+    const fix = isCorrupt(error)
+      ? 'it is not a readable SQLite database: restore it from a backup, or move it away to start with no sessions'
+      : 'check that the file and its directory may be written by this process'
+    throw new LoginManagerError(
+      'ERR_INVALID_OPTION',
+      `SqliteStore could not open path ${JSON.stringify(path)} (${describe(error)}): ${fix}`,
+      { cause: error },
+    )
+  }
+  return db
 }
 
 /** The SQLite result code of a driver error (`SQLITE_BUSY`, `SQLITE_READONLY`, …), if it has one. */

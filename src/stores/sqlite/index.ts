@@ -4,6 +4,6 @@ export type {
   SqliteStatementLike,
   SqliteTransactionLike,
 } from './driver.ts'
+export type { SqliteStoreOptions } from './options.ts'
 export type { SqliteTableOptions } from './schema.ts'
-export type { SqliteStoreOptions } from './store.ts'
 export { SqliteStore } from './store.ts'

@@ -1,15 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises'
-import { LoginManagerError } from '../../core/errors.ts'
 import type { SessionStore, StoreWrite } from '../../session/store.ts'
 import { StoreUnavailableError } from '../unavailable.ts'
-import {
-  checkDatabase,
-  describe,
-  isBusy,
-  isCorrupt,
-  openDatabase,
-  type SqliteDatabaseLike,
-} from './driver.ts'
+import { describe, isCorrupt, openDatabase, type SqliteDatabaseLike } from './driver.ts'
+import { type ResolvedOptions, resolveOptions, type SqliteStoreOptions } from './options.ts'
+import { Runner } from './runner.ts'
 import {
   migrationSql,
   type SqliteTableOptions,
@@ -19,76 +12,6 @@ import {
   tableNames,
 } from './schema.ts'
 import { Operations } from './sql.ts'
-
-/**
- * Options of {@link SqliteStore}: the database (`database` or `path`, exactly one), where the
- * tables are, and how long to wait.
- *
- * @example
- * ```ts
- * const options: SqliteStoreOptions = { path: '/var/lib/myapp/sessions.db', prefix: 'myapp_' }
- * ```
- */
-export interface SqliteStoreOptions extends SqliteTableOptions {
-  /**
-   * The app's own better-sqlite3 (version 12) `Database`. The store prepares its statements on
-   * it and never changes its settings nor closes it: open it in WAL mode
-   * (`db.pragma('journal_mode = WAL')`) when several processes share the file, and with a
-   * `timeout` (better-sqlite3's default is 5 s) no longer than `commandTimeout`.
-   */
-  readonly database?: SqliteDatabaseLike | undefined
-  /**
-   * A database file the store opens itself, in WAL mode with `busyTimeout`, and closes in
-   * {@link SqliteStore.close}. Its directory must exist. `':memory:'` gives a private in-memory
-   * database (tests).
-   */
-  readonly path?: string | undefined
-  /**
-   * Milliseconds an operation may wait, in all, for another connection's lock before it rejects
-   * with a {@link StoreUnavailableError} (reason `timeout`). SQLite runs in this thread, so it
-   * bounds lock waits only: one statement is never interrupted. `Infinity` retries without end.
-   * @default 2000
-   */
-  readonly commandTimeout?: number | undefined
-  /**
-   * Milliseconds one attempt blocks the thread waiting for another connection's write lock
-   * (SQLite's `busy_timeout`) before the store steps back, lets other requests run, and tries
-   * again, until `commandTimeout`. Only for a database the store opens (`path`); a `database`
-   * keeps its own `timeout`.
-   * @default 50
-   */
-  readonly busyTimeout?: number | undefined
-  /**
-   * Seconds between background sweeps of expired rows; `0` disables them (call
-   * {@link SqliteStore.cleanup} yourself). The timer does not keep the process alive.
-   * @default 60
-   */
-  readonly cleanupInterval?: number | undefined
-  /**
-   * Rows per cleanup transaction: a sweep deletes expired rows in transactions of at most this
-   * many records, along the `expires_at` index, and lets other work run between them.
-   * @default 1000
-   */
-  readonly cleanupBatch?: number | undefined
-  /**
-   * Called with each failure of a background cleanup (a {@link StoreUnavailableError}). Without
-   * it, one warning per outage goes to `console.warn`.
-   * @default undefined
-   */
-  readonly onError?: ((error: unknown) => void) | undefined
-  /**
-   * The clock, in milliseconds since the epoch (tests pass a fake one to travel in time). Every
-   * process sharing a file runs on the same machine, so on the same clock.
-   * @default Date.now
-   */
-  readonly now?: (() => number) | undefined
-}
-
-/** Attempts of one operation while the database is locked, within `commandTimeout`. */
-const MAX_ATTEMPTS = 10
-/** The pause before the second attempt, doubled each time up to {@link MAX_PAUSE} (ms). */
-const FIRST_PAUSE = 10
-const MAX_PAUSE = 250
 
 /**
  * A {@link SessionStore} in an SQLite database file, through better-sqlite3 (version 12): an
@@ -136,58 +59,23 @@ export class SqliteStore implements SessionStore {
   readonly #db: SqliteDatabaseLike
   readonly #owned: boolean
   readonly #names: TableNames
-  readonly #timeout: number
-  readonly #batch: number
-  readonly #now: () => number
-  readonly #onError: ((error: unknown) => void) | undefined
+  readonly #o: ResolvedOptions
+  readonly #runner: Runner
   #ops: Operations | undefined
   #closed = false
-  /** Set while a write waits out another connection's lock: other writes wait behind it. */
-  #gate: Promise<void> | undefined
   #timer: ReturnType<typeof setInterval> | undefined
   #sweeping: Promise<number> | undefined
   #warned = false
 
   constructor(options: SqliteStoreOptions) {
-    checkOptionsShape(options)
-    this.#names = tableNames(options, 'SqliteStore')
-    this.#timeout = positive(options.commandTimeout, 2000, 'commandTimeout', true)
-    const busyTimeout = positive(options.busyTimeout, 50, 'busyTimeout', false)
-    const interval = options.cleanupInterval ?? 60
-    if (typeof interval !== 'number' || !Number.isFinite(interval) || interval < 0) {
-      throw new LoginManagerError(
-        'ERR_INVALID_OPTION',
-        `SqliteStore cleanupInterval must be a number of seconds (0 disables the sweeps), got ${String(interval)}`,
-      )
-    }
-    const batch = options.cleanupBatch ?? 1000
-    if (!Number.isSafeInteger(batch) || batch < 1) {
-      throw new LoginManagerError(
-        'ERR_INVALID_OPTION',
-        `SqliteStore cleanupBatch must be a positive integer, got ${String(batch)}`,
-      )
-    }
-    this.#batch = batch
-    const now = options.now ?? Date.now
-    if (typeof now !== 'function') {
-      throw new LoginManagerError('ERR_INVALID_OPTION', 'SqliteStore now must be a function')
-    }
-    this.#now = now
-    if (options.onError !== undefined && typeof options.onError !== 'function') {
-      throw new LoginManagerError('ERR_INVALID_OPTION', 'SqliteStore onError must be a function')
-    }
-    this.#onError = options.onError
-    if (options.database !== undefined) {
-      this.#db = checkDatabase(options.database)
-      this.#owned = false
-    } else {
-      const path = options.path as string
-      this.#db = openDatabase(path, Math.min(Math.ceil(busyTimeout), 2_147_483_647))
-      this.#owned = true
-      configure(this.#db, path)
-    }
-    if (interval > 0) {
-      this.#timer = setInterval(() => this.#background(), Math.min(interval * 1000, 2 ** 31 - 1))
+    const o = resolveOptions(options)
+    this.#o = o
+    this.#names = o.names
+    this.#runner = new Runner(o.commandTimeout)
+    this.#owned = o.database === undefined
+    this.#db = o.database ?? openDatabase(o.path, o.busyTimeout)
+    if (o.cleanupInterval > 0) {
+      this.#timer = setInterval(() => this.#background(), o.cleanupInterval)
       this.#timer.unref?.()
     }
   }
@@ -207,7 +95,16 @@ export class SqliteStore implements SessionStore {
     return migrationSql(tableNames(options, 'SqliteStore.migration'))
   }
 
-  /** The two table names in use, prefix included. */
+  /**
+   * The two table names in use, prefix included.
+   *
+   * @example
+   * ```ts
+   * new SqliteStore({ path, prefix: 'shop_' }).tables // { records: 'shop_login_sessions', index: 'shop_login_session_index' }
+   * ```
+   *
+   * @throws Never.
+   */
   get tables(): { readonly records: string; readonly index: string } {
     return { ...this.#names }
   }
@@ -230,7 +127,7 @@ export class SqliteStore implements SessionStore {
     const create = this.#db.transaction(() => {
       this.#db.exec(sql)
     }).immediate
-    return this.#run('createSchema', true, () => create())
+    return this.#runner.run('createSchema', true, () => create())
   }
 
   /**
@@ -250,7 +147,9 @@ export class SqliteStore implements SessionStore {
     const where = this.#db.memory ? 'the in-memory database' : JSON.stringify(this.#db.name)
     let problems: string[]
     try {
-      problems = await this.#run('checkSchema', false, () => schemaProblems(this.#db, this.#names))
+      problems = await this.#runner.run('checkSchema', false, () =>
+        schemaProblems(this.#db, this.#names),
+      )
     } catch (error) {
       if (error instanceof StoreUnavailableError && isCorrupt(error.cause)) {
         throw schemaError(where, [
@@ -274,7 +173,7 @@ export class SqliteStore implements SessionStore {
    * @throws {StoreUnavailableError} when the database fails.
    */
   get(key: string): Promise<Record<string, string> | null> {
-    return this.#run('get', false, () => {
+    return this.#runner.run('get', false, () => {
       const json = this.#operations().get(key, this.#clock())
       return json === undefined ? null : parseFields(json)
     })
@@ -309,7 +208,9 @@ export class SqliteStore implements SessionStore {
     if (write.mode === 'create' && write.expect !== undefined) {
       throw new RangeError('SqliteStore.write: `expect` applies to updates only')
     }
-    return this.#run('write', true, () => this.#operations().write(key, write, ttl, this.#clock()))
+    return this.#runner.run('write', true, () =>
+      this.#operations().write(key, write, ttl, this.#clock()),
+    )
   }
 
   /**
@@ -330,7 +231,7 @@ export class SqliteStore implements SessionStore {
     fields?: Readonly<Record<string, string>>,
   ): Promise<boolean> {
     const seconds = wholeSeconds(ttl, 'touch')
-    return this.#run('touch', true, () =>
+    return this.#runner.run('touch', true, () =>
       this.#operations().touch(key, fields, seconds, this.#clock()),
     )
   }
@@ -347,7 +248,7 @@ export class SqliteStore implements SessionStore {
    * @throws {StoreUnavailableError} when the database fails or stays locked past `commandTimeout`.
    */
   destroy(key: string, _index?: string): Promise<void> {
-    return this.#run('destroy', true, () => this.#operations().destroy(key))
+    return this.#runner.run('destroy', true, () => this.#operations().destroy(key))
   }
 
   /**
@@ -362,7 +263,9 @@ export class SqliteStore implements SessionStore {
    * @throws {StoreUnavailableError} when the database fails.
    */
   members(index: string): Promise<string[]> {
-    return this.#run('members', false, () => this.#operations().members(index, this.#clock()))
+    return this.#runner.run('members', false, () =>
+      this.#operations().members(index, this.#clock()),
+    )
   }
 
   /**
@@ -378,7 +281,7 @@ export class SqliteStore implements SessionStore {
    * @throws {StoreUnavailableError} when the database fails or stays locked past `commandTimeout`.
    */
   destroyIndex(index: string, keep: readonly string[] = []): Promise<number> {
-    return this.#run('destroyIndex', true, () =>
+    return this.#runner.run('destroyIndex', true, () =>
       this.#operations().destroyIndex(index, keep, this.#clock()),
     )
   }
@@ -417,6 +320,7 @@ export class SqliteStore implements SessionStore {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    this.#runner.close()
     if (this.#timer !== undefined) clearInterval(this.#timer)
     this.#timer = undefined
     await this.#sweeping?.catch(() => {})
@@ -430,7 +334,7 @@ export class SqliteStore implements SessionStore {
   }
 
   #clock(): number {
-    return Math.floor(this.#now())
+    return Math.floor(this.#o.now())
   }
 
   /** The prepared statements, made on first use (the tables may be created after the store). */
@@ -442,11 +346,11 @@ export class SqliteStore implements SessionStore {
   async #sweep(): Promise<number> {
     let deleted = 0
     for (;;) {
-      const { records, entries } = await this.#run('cleanup', true, () =>
-        this.#operations().sweep(this.#clock(), this.#batch),
+      const { records, entries } = await this.#runner.run('cleanup', true, () =>
+        this.#operations().sweep(this.#clock(), this.#o.cleanupBatch),
       )
       deleted += records
-      if (records < this.#batch && entries < this.#batch) return deleted
+      if (records < this.#o.cleanupBatch && entries < this.#o.cleanupBatch) return deleted
       // Between batches, requests run.
       await new Promise((resolve) => setImmediate(resolve))
     }
@@ -460,9 +364,9 @@ export class SqliteStore implements SessionStore {
       },
       (error: unknown) => {
         if (this.#closed) return
-        if (this.#onError !== undefined) {
+        if (this.#o.onError !== undefined) {
           try {
-            this.#onError(error)
+            this.#o.onError(error)
           } catch {
             // A throwing hook must not become an unhandled rejection.
           }
@@ -476,93 +380,6 @@ export class SqliteStore implements SessionStore {
       },
     )
   }
-
-  /**
-   * Runs one operation (synchronous SQL), retrying while another connection holds the lock, and
-   * turns every failure into a {@link StoreUnavailableError}. `write`: the operation takes the
-   * write lock, so it waits behind a write already waiting for it rather than blocking the
-   * thread on the same lock.
-   */
-  async #run<T>(operation: string, write: boolean, work: () => T): Promise<T> {
-    const name = `SqliteStore.${operation}`
-    const started = performance.now()
-    const deadline = started + this.#timeout
-    for (let attempt = 1; ; attempt++) {
-      while (write && this.#gate !== undefined) {
-        if (performance.now() >= deadline) throw locked(name, started, attempt - 1)
-        await this.#gate
-      }
-      if (this.#closed) throw new StoreUnavailableError(name, 'error', 'the store is closed')
-      try {
-        return work()
-      } catch (error) {
-        if (!isBusy(error)) throw unavailable(name, error)
-        const pause = Math.min(FIRST_PAUSE * 2 ** (attempt - 1), MAX_PAUSE)
-        if (attempt >= MAX_ATTEMPTS || performance.now() + pause >= deadline) {
-          throw locked(name, started, attempt, error)
-        }
-        if (!write) await sleep(pause)
-        else {
-          this.#gate ??= sleep(pause).then(() => {
-            this.#gate = undefined
-          })
-        }
-      }
-    }
-  }
-}
-
-/** Opens the store's own database: WAL (readers and one writer at a time, across processes). */
-function configure(db: SqliteDatabaseLike, path: string): void {
-  try {
-    if (!db.memory) {
-      const mode = db.pragma('journal_mode = WAL', { simple: true })
-      if (String(mode).toLowerCase() !== 'wal') {
-        throw new Error(`the journal mode stayed ${String(mode)}, WAL is needed`)
-      }
-    }
-    // Reads the header: a file that is not a database fails here, at start-up.
-    db.prepare('SELECT count(*) FROM sqlite_schema').get()
-  } catch (error) {
-    try {
-      db.close()
-    } catch {
-      // The error below says what is wrong.
-    }
-    const fix = isCorrupt(error)
-      ? 'it is not a readable SQLite database: restore it from a backup, or move it away to start with no sessions'
-      : 'check that the file and its directory may be written by this process'
-    throw new LoginManagerError(
-      'ERR_INVALID_OPTION',
-      `SqliteStore could not open path ${JSON.stringify(path)} (${describe(error)}): ${fix}`,
-      { cause: error },
-    )
-  }
-}
-
-function locked(
-  name: string,
-  started: number,
-  attempts: number,
-  cause?: unknown,
-): StoreUnavailableError {
-  const waited = Math.round(performance.now() - started)
-  return new StoreUnavailableError(
-    name,
-    'timeout',
-    `the database stayed locked by another connection (${attempts} attempts in ${waited} ms)`,
-    cause === undefined ? undefined : { cause },
-  )
-}
-
-function unavailable(name: string, error: unknown): StoreUnavailableError {
-  if (error instanceof StoreUnavailableError) return error
-  let detail = describe(error)
-  if (/no such table/.test(detail)) {
-    detail +=
-      ' (create the schema: store.createSchema() or SqliteStore.migration(); checkSchema() at start-up finds this)'
-  }
-  return new StoreUnavailableError(name, 'error', detail, { cause: error })
 }
 
 /** A record's fields as login-manager wrote them: a null-prototype object of strings. */
@@ -574,48 +391,6 @@ function parseFields(json: string): Record<string, string> {
     fields[field] = typeof value === 'string' ? value : JSON.stringify(value)
   }
   return fields
-}
-
-/** Refuses anything but an options object with exactly one of `database` and `path`. */
-function checkOptionsShape(options: unknown): void {
-  if (typeof options !== 'object' || options === null) {
-    throw new LoginManagerError(
-      'ERR_INVALID_OPTION',
-      `SqliteStore: expected an options object, got ${options === null ? 'null' : typeof options}; create it with new SqliteStore({ path }) or new SqliteStore({ database })`,
-    )
-  }
-  const o = options as Record<string, unknown>
-  if (typeof o.prepare === 'function') {
-    throw new LoginManagerError(
-      'ERR_INVALID_OPTION',
-      'SqliteStore: got a Database where it takes options: write new SqliteStore({ database }), not new SqliteStore(database)',
-    )
-  }
-  const hasDatabase = o.database !== undefined
-  const hasPath = o.path !== undefined
-  if (hasDatabase === hasPath) {
-    throw new LoginManagerError(
-      'ERR_INVALID_OPTION',
-      `SqliteStore needs exactly one of database (your better-sqlite3 Database) and path (a file the store opens), got ${hasDatabase ? 'both' : 'neither'}`,
-    )
-  }
-  if (hasPath && (typeof o.path !== 'string' || o.path.trim() === '')) {
-    throw new LoginManagerError(
-      'ERR_INVALID_OPTION',
-      `SqliteStore path must be a file name (or ':memory:'), got ${JSON.stringify(o.path)}`,
-    )
-  }
-}
-
-function positive(value: unknown, fallback: number, name: string, infinite: boolean): number {
-  const v = value ?? fallback
-  if (typeof v !== 'number' || Number.isNaN(v) || v <= 0 || (!infinite && !Number.isFinite(v))) {
-    throw new LoginManagerError(
-      'ERR_INVALID_OPTION',
-      `SqliteStore ${name} must be a positive number of milliseconds${infinite ? ' (or Infinity)' : ''}, got ${String(v)}`,
-    )
-  }
-  return v
 }
 
 function wholeSeconds(ttl: number, operation: string): number {
