@@ -28,7 +28,8 @@ export interface SqliteStoreOptions extends SqliteTableOptions {
   /**
    * Milliseconds an operation may wait, in all, for another connection's lock before it rejects
    * with a {@link StoreUnavailableError} (reason `timeout`). SQLite runs in this thread, so it
-   * bounds lock waits only: one statement is never interrupted. `Infinity` retries without end.
+   * bounds lock waits only: one statement is never interrupted. With `Infinity`, an operation gives up
+   * after 100 attempts.
    * @default 2000
    */
   readonly commandTimeout?: number | undefined

@@ -2,8 +2,11 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { StoreUnavailableError } from '../unavailable.ts'
 import { describe, isBusy } from './driver.ts'
 
-/** Attempts of one operation while the database is locked, within `commandTimeout`. */
-const MAX_ATTEMPTS = 10
+/**
+ * Attempts of one operation while the database is locked: the bound even without a
+ * `commandTimeout` (at the longest pause, over 25 s of waiting).
+ */
+const MAX_ATTEMPTS = 100
 /** The pause before the second attempt, doubled each time up to {@link MAX_PAUSE} (ms). */
 const FIRST_PAUSE = 10
 const MAX_PAUSE = 250
@@ -21,7 +24,7 @@ export class Runner {
   #closed = false
   #gate: Promise<void> | undefined
 
-  /** `timeout`: milliseconds an operation may wait in all (`Infinity`: no limit). */
+  /** `timeout`: milliseconds an operation may wait in all (`Infinity`: {@link MAX_ATTEMPTS} attempts). */
   constructor(timeout: number) {
     this.#timeout = timeout
   }

@@ -30,7 +30,7 @@ import { Operations } from './sql.ts'
  * - Time is JavaScript's clock (`now`), in milliseconds; TTLs are whole seconds, at least 1.
  * - better-sqlite3 is synchronous: an operation runs to completion in this thread and its
  *   promise is settled already. When another connection holds the write lock past
- *   `busyTimeout`, the store retries (at most 10 attempts) without blocking, and rejects with a
+ *   `busyTimeout`, the store retries (at most 100 attempts) without blocking, and rejects with a
  *   {@link StoreUnavailableError} after `commandTimeout`. Every driver or database error (a
  *   read-only or full disk, a corrupt file, a missing table) rejects with one too.
  *
