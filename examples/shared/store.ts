@@ -1,7 +1,12 @@
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { MemoryStore, type SessionStore } from 'login-manager'
 import { RedisStore } from 'login-manager/redis'
 
-/** What `SESSION_STORE` asks for: nothing (sealed cookies), `memory` or `redis` (`REDIS_URL`). */
+/**
+ * What `SESSION_STORE` asks for: nothing (sealed cookies), `memory`, `redis` (`REDIS_URL`) or
+ * `sqlite` (`SQLITE_PATH`).
+ */
 export interface ExampleStore {
   readonly store: SessionStore | undefined
   close(): Promise<void>
@@ -15,8 +20,9 @@ export async function storeFromEnv(env = process.env): Promise<ExampleStore> {
   const kind = env.SESSION_STORE ?? 'cookie'
   if (kind === 'cookie' || kind === '') return { store: undefined, close: async () => {} }
   if (kind === 'memory') return { store: new MemoryStore(), close: async () => {} }
+  if (kind === 'sqlite') return sqliteStore(env)
   if (kind !== 'redis') {
-    throw new Error(`SESSION_STORE=${kind} is not one of: cookie, memory, redis`)
+    throw new Error(`SESSION_STORE=${kind} is not one of: cookie, memory, redis, sqlite`)
   }
   const { Redis } = await import('ioredis')
   const url = env.REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -29,4 +35,20 @@ export async function storeFromEnv(env = process.env): Promise<ExampleStore> {
       client.disconnect()
     },
   }
+}
+
+/**
+ * `SESSION_STORE=sqlite`: sessions in the SQLite file `SQLITE_PATH` (a file in the OS temp
+ * directory by default). Processes started with the same `SESSION_SECRET` and `SQLITE_PATH`
+ * share logins, as with Redis, on one machine.
+ */
+async function sqliteStore(env: NodeJS.ProcessEnv): Promise<ExampleStore> {
+  const { SqliteStore } = await import('login-manager/sqlite')
+  const path = env.SQLITE_PATH || join(tmpdir(), 'login-manager-example-sessions.db')
+  const store = new SqliteStore({ path })
+  // A demo creates its tables itself. An app puts SqliteStore.migration() in its migrations and
+  // calls store.checkSchema() here instead, so that nothing is created behind its back.
+  await store.createSchema()
+  console.log(`sessions in SQLite: ${path}`)
+  return { store, close: () => store.close() }
 }

@@ -498,6 +498,46 @@ export function runStoreConformance(
       })
     })
 
+    describe('races between writers: create-if-absent and rotations', () => {
+      it('concurrent creates of one key: exactly one wins, and the record is its (20 rounds)', async () => {
+        for (let round = 0; round < 20; round++) {
+          const t = tag()
+          const key = sessionKey(t)
+          const results = await Promise.all(
+            [0, 1, 2, 3, 4].map((i) => create(key, { w: String(i) }, { index: indexKey(t) })),
+          )
+          const winners = results.flatMap((won, i) => (won ? [i] : []))
+          assert.equal(winners.length, 1, `round ${round}: ${JSON.stringify(results)}`)
+          assertRecord(await store.get(key), { w: String(winners[0]) }, `round ${round}`)
+          assert.deepEqual(await store.members(indexKey(t)), [key], `round ${round}`)
+        }
+      })
+
+      it('two rotations of one record that require it: exactly one wins (20 rounds)', async () => {
+        for (let round = 0; round < 20; round++) {
+          const t = tag()
+          const old = sessionKey(t)
+          const next = [sessionKey(t), sessionKey(t)] as const
+          await create(old, { u: '1' }, { index: indexKey(t) })
+          const rotation = {
+            index: indexKey(t),
+            replaces: old,
+            replacesIndex: indexKey(t),
+            requires: old,
+          }
+          const results = await Promise.all(next.map((key) => create(key, { u: '1' }, rotation)))
+          const winners = results.flatMap((won, i) => (won ? [i] : []))
+          assert.equal(winners.length, 1, `round ${round}: ${JSON.stringify(results)}`)
+          const won = next[winners[0] as number] as string
+          const lost = next[1 - (winners[0] as number)] as string
+          assert.equal(await store.get(old), null, `round ${round}`)
+          assertRecord(await store.get(won), { u: '1' }, `round ${round}`)
+          assert.equal(await store.get(lost), null, `round ${round}: the lost rotation was written`)
+          assert.deepEqual(await store.members(indexKey(t)), [won], `round ${round}`)
+        }
+      })
+    })
+
     describe('hostile and unusual input', () => {
       it('1,000 reads, touches and updates of random missing keys create nothing', async () => {
         const t = tag()

@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto'
 import { LoginManagerError } from '../core/errors.ts'
 import type { SessionStore, StoreWrite } from '../session/store.ts'
+import { StoreUnavailableError } from './unavailable.ts'
+
+export { StoreUnavailableError } from './unavailable.ts'
 
 /**
  * The part of an `ioredis` client (`Redis` or `Cluster`) that {@link RedisStore} uses: `call`.
@@ -93,53 +96,6 @@ export interface RedisStoreOptions {
    * @default false
    */
   readonly cluster?: boolean | undefined
-}
-
-/**
- * The session store could not be reached or did not answer in time: the request cannot know
- * whether its session exists, so it must fail (HTTP 503) rather than act as if logged out.
- * `reason` is `timeout` or `error`; `cause` is the client's error.
- *
- * @example
- * ```ts
- * try { await store.get(key) }
- * catch (err) {
- *   if (err instanceof StoreUnavailableError) return new Response('Try again', { status: 503 })
- *   throw err
- * }
- * ```
- *
- * @throws Never itself: it is what store operations throw.
- */
-export class StoreUnavailableError extends Error {
-  /** Always `ERR_STORE_UNAVAILABLE` (check it when `instanceof` cannot be used). */
-  readonly code = 'ERR_STORE_UNAVAILABLE'
-  /** The failed operation, such as `RedisStore.write`. */
-  readonly operation: string
-  /** `timeout` when no reply came in time, `error` when the client or Redis reported one. */
-  readonly reason: 'timeout' | 'error'
-
-  /**
-   * Creates the error; `detail` says why the operation failed, for the message.
-   *
-   * @example
-   * ```ts
-   * new StoreUnavailableError('MyStore.get', 'error', 'connection refused', { cause: err })
-   * ```
-   *
-   * @throws Never.
-   */
-  constructor(
-    operation: string,
-    reason: 'timeout' | 'error',
-    detail: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`ERR_STORE_UNAVAILABLE: ${operation} failed (${reason}): ${detail}`, options)
-    this.name = 'StoreUnavailableError'
-    this.operation = operation
-    this.reason = reason
-  }
 }
 
 class Script {

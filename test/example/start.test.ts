@@ -1,8 +1,13 @@
 // The README's first command: `npm start` serves the basic example, and the basic flow works
-// against that real process over HTTP (no SESSION_SECRET set, as on a fresh clone).
+// against that real process over HTTP (no SESSION_SECRET set, as on a fresh clone). With
+// SESSION_STORE=sqlite (and a SESSION_SECRET), a login outlives a restart of the process.
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 
@@ -21,7 +26,7 @@ const children = new Set<ChildProcess>()
 /** Spawns the start script in its own process group, as `npm start` would run it. */
 function start(env: Record<string, string>): Started {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env }
-  delete childEnv.SESSION_SECRET
+  if (env.SESSION_SECRET === undefined) delete childEnv.SESSION_SECRET
   delete childEnv.NODE_TEST_CONTEXT
   for (const name of ['FRAMEWORK', 'EXAMPLE', 'SESSION_STORE'] as const) {
     if (env[name] === undefined) delete childEnv[name]
@@ -223,6 +228,48 @@ describe('npm start (examples/start.ts)', { timeout: 45_000 }, () => {
       assert.match((await request('/')).text, /You are logged out on this browser\./)
     } finally {
       await stop(started.child)
+    }
+  })
+
+  test('SESSION_STORE=sqlite: the account example keeps logins in SQLITE_PATH, across a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lm-start-sqlite-'))
+    const port = await freePort()
+    const base = `http://127.0.0.1:${port}`
+    const env = {
+      PORT: String(port),
+      EXAMPLE: 'account',
+      SESSION_STORE: 'sqlite',
+      SQLITE_PATH: join(dir, 'sessions.db'),
+      SESSION_SECRET: randomBytes(32).toString('base64url'),
+    }
+    const request = browserLike(base)
+    try {
+      const first = start(env)
+      try {
+        await waitUntilServing(base, first)
+        assert.match(first.output(), /account example \(express, sqlite sessions\)/)
+        assert.ok(first.output().includes(`sessions in SQLite: ${env.SQLITE_PATH}`))
+        const login = await request('/login?next=%2Faccount', {
+          method: 'POST',
+          body: new URLSearchParams({ username: 'leafstorm', password: 'secret' }),
+        })
+        assert.equal(login.response.status, 303)
+        assert.match((await request('/account')).text, /Welcome, Leaf Storm\./)
+      } finally {
+        await stop(first.child)
+      }
+      const second = start(env)
+      try {
+        await waitUntilServing(base, second)
+        const account = await request('/account')
+        assert.equal(account.response.status, 200, 'the session outlived the process')
+        const devices = await request('/account/devices')
+        assert.match(devices.text, /This device<span class="badge">you are here<\/span>/)
+      } finally {
+        await stop(second.child)
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 

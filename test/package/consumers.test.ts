@@ -32,6 +32,7 @@ const LINKED = [
   'fastify',
   'koa',
   'ioredis',
+  'better-sqlite3',
   'tsx',
   'typescript',
   '@types/node',

@@ -1,22 +1,28 @@
 /**
- * Many instances, one Redis: three processes of the basic example (`examples/start.ts`, on
- * Express, Hono and Fastify) share `REDIS_URL` under one `REDIS_PREFIX` unique to the run, with
- * the same `SESSION_SECRET`. A login through one is recognised by the others; a logout through
- * another is refused by all (session and remember cookies); `logoutEverywhere` called from this
- * process takes effect on every instance at its next request.
+ * Many instances, one store: three processes of the basic example (`examples/start.ts`, on
+ * Express, Hono and Fastify) share it with the same `SESSION_SECRET`: Redis (`REDIS_URL`, under
+ * one `REDIS_PREFIX` unique to the run), and one SQLite file (`SQLITE_PATH`, in a temporary
+ * directory: three processes of one machine on one WAL file). A login through one is recognised
+ * by the others; a logout through another is refused by all (session and remember cookies);
+ * `logoutEverywhere` called from this process takes effect on every instance at its next request.
  *
- * Without Redis the test is skipped with a printed reason, except on CI (`CI=true`).
+ * Without Redis the Redis test is skipped with a printed reason, except on CI (`CI=true`).
  *
  * @module
  */
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import Database from 'better-sqlite3'
 import type { Redis } from 'ioredis'
-import { LoginManager } from 'login-manager'
+import { LoginManager, type SessionStore } from 'login-manager'
 import { RedisStore } from 'login-manager/redis'
+import { SqliteStore } from 'login-manager/sqlite'
 import { CookieJar, parseSetCookie } from '../support/client.ts'
 import {
   deleteByPrefix,
@@ -47,17 +53,19 @@ interface Instance {
 
 const children = new Set<ChildProcess>()
 
-/** Spawns one instance in its own process group. */
-function spawnInstance(framework: string, port: number): Instance {
+/** Spawns one instance in its own process group, its store chosen by `storeEnv`. */
+function spawnInstance(
+  framework: string,
+  port: number,
+  storeEnv: Record<string, string>,
+): Instance {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     FRAMEWORK: framework,
     PORT: String(port),
     HOST: '127.0.0.1',
-    SESSION_STORE: 'redis',
     SESSION_SECRET: SECRET,
-    REDIS_URL,
-    REDIS_PREFIX: PREFIX,
+    ...storeEnv,
   }
   delete env.NODE_TEST_CONTEXT
   const child = spawn(process.execPath, START_ARGS, {
@@ -204,42 +212,37 @@ function assertRefused(answer: Answer, where: string): void {
   assert.match(answer.location ?? '', /^\/login\b/, where)
 }
 
-const unreachable = await probeRedis()
-
-if (unreachable !== null && !ON_CI) {
-  console.log(`# skipping the three-instance test: ${unreachable}`)
+/** The store the instances share, as this process sees it. */
+interface Shared {
+  /** A store on the same data, for `logoutEverywhere` from this process. */
+  readonly store: SessionStore
+  /** How many records (sessions and tokens) the instances wrote. */
+  count(): Promise<number>
+  /** Deletes what the run wrote and closes. */
+  close(): Promise<void>
 }
 
-describe('three instances sharing one Redis', {
-  skip: unreachable !== null && !ON_CI ? unreachable : false,
-}, () => {
-  if (unreachable !== null) {
-    it('needs a reachable Redis on CI', () => {
-      assert.fail(`${unreachable}. Start Redis or set REDIS_URL; on CI this test must run.`)
-    })
-    return
-  }
-
+/** The three-instance test, on a store the instances reach through `storeEnv`. */
+function describeInstances(
+  label: string,
+  storeEnv: Record<string, string>,
+  open: () => Promise<Shared>,
+): void {
   let instances: Instance[] = []
-  let client: Redis | undefined
+  let shared: Shared | undefined
 
   before(async () => {
-    client = rawClient()
+    shared = await open()
     const ports = await Promise.all(FRAMEWORKS.map(() => freePort()))
-    instances = FRAMEWORKS.map((framework, i) => spawnInstance(framework, ports[i] as number))
+    instances = FRAMEWORKS.map((framework, i) =>
+      spawnInstance(framework, ports[i] as number, storeEnv),
+    )
     await Promise.all(instances.map(waitUntilServing))
   })
 
   after(async () => {
     await Promise.all([...children].map(stop))
-    if (client !== undefined) {
-      try {
-        await deleteByPrefix(client, PREFIX)
-        assert.equal((await scanKeys(client, PREFIX)).length, 0)
-      } finally {
-        client.disconnect()
-      }
-    }
+    await shared?.close()
   })
 
   const byName = (name: string): Instance => {
@@ -257,7 +260,7 @@ describe('three instances sharing one Redis', {
     assertLoggedIn(await first.request(a.base, 'GET', '/protected'), `${a.name} (A)`)
     assertLoggedIn(await first.request(b.base, 'GET', '/protected'), `${b.name} (B)`)
     assertLoggedIn(await first.request(c.base, 'GET', '/protected'), `${c.name} (C)`)
-    assert.ok((await scanKeys(client as Redis, PREFIX)).length > 0, 'the session is in Redis')
+    assert.ok(((await shared?.count()) ?? 0) > 0, `the session is in ${label}`)
   })
 
   it('a logout through another instance is refused by all, remember cookie included', async () => {
@@ -302,7 +305,7 @@ describe('three instances sharing one Redis', {
     const manager = new LoginManager<{ id: string }>({
       secret: SECRET,
       userLoader: (id) => ({ id }),
-      session: { store: new RedisStore({ client: client as Redis, prefix: PREFIX }) },
+      session: { store: (shared as Shared).store },
     })
     const ended = await manager.logoutEverywhere('leafstorm')
     assert.equal(ended, 4, 'two sessions and two remember tokens')
@@ -325,6 +328,67 @@ describe('three instances sharing one Redis', {
   it('every instance is still running', () => {
     for (const instance of instances) {
       assert.equal(instance.child.exitCode, null, `${instance.name}:\n${instance.output()}`)
+    }
+  })
+}
+
+const unreachable = await probeRedis()
+
+if (unreachable !== null && !ON_CI) {
+  console.log(`# skipping the three-instance test on Redis: ${unreachable}`)
+}
+
+describe('three instances sharing one Redis', {
+  skip: unreachable !== null && !ON_CI ? unreachable : false,
+}, () => {
+  if (unreachable !== null) {
+    it('needs a reachable Redis on CI', () => {
+      assert.fail(`${unreachable}. Start Redis or set REDIS_URL; on CI this test must run.`)
+    })
+    return
+  }
+  describeInstances(
+    'Redis',
+    { SESSION_STORE: 'redis', REDIS_URL, REDIS_PREFIX: PREFIX },
+    async () => {
+      const client: Redis = rawClient()
+      return {
+        store: new RedisStore({ client, prefix: PREFIX }),
+        count: async () => (await scanKeys(client, PREFIX)).length,
+        async close() {
+          try {
+            await deleteByPrefix(client, PREFIX)
+            assert.equal((await scanKeys(client, PREFIX)).length, 0)
+          } finally {
+            client.disconnect()
+          }
+        },
+      }
+    },
+  )
+})
+
+// SqliteStore: three processes of one machine on one WAL file.
+describe('three instances sharing one SQLite file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lm-instances-sqlite-'))
+  const path = join(dir, 'sessions.db')
+  // Each instance runs the example's createSchema() as it starts, all three at once.
+  describeInstances('SQLite', { SESSION_STORE: 'sqlite', SQLITE_PATH: path }, async () => {
+    const store = new SqliteStore({ path })
+    return {
+      store,
+      async count() {
+        const db = new Database(path, { readonly: true })
+        try {
+          return db.prepare('SELECT count(*) FROM login_sessions').pluck().get() as number
+        } finally {
+          db.close()
+        }
+      },
+      async close() {
+        await store.close()
+        rmSync(dir, { recursive: true, force: true })
+      },
     }
   })
 })

@@ -4,15 +4,21 @@
  * over ioredis in cluster mode (which splits cross-slot writes into steps), on two adapter
  * layouts (the scenarios are about the store; every layout runs them on MemoryStore in
  * `../conformance/hardening-remember.test.ts`). Each test writes under its own key prefix,
- * deleted afterwards. Without Redis the suites are skipped, except on CI (`CI=true`).
+ * deleted afterwards. Without Redis the suites are skipped, except on CI (`CI=true`). The same
+ * scenarios run on SqliteStore, a WAL file per test in a temporary directory.
  *
  * @module
  */
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import Database from 'better-sqlite3'
 import type { Redis } from 'ioredis'
 import { RedisStore } from 'login-manager/redis'
+import { SqliteStore } from 'login-manager/sqlite'
 import { createClient } from 'redis'
 import { adapters } from '../conformance/adapters/index.ts'
 import { type RaceStore, rememberRaceScenarios } from '../support/remember-races.ts'
@@ -80,5 +86,33 @@ if (unreachable !== null) {
         rememberRaceScenarios(adapter, make)
       })
     }
+  }
+}
+
+// SqliteStore: a WAL file per test, its tables made as an app's migrations would.
+{
+  const dir = mkdtempSync(join(tmpdir(), 'lm-races-sqlite-'))
+  after(() => rmSync(dir, { recursive: true, force: true }))
+  let files = 0
+  const make = (): RaceStore => {
+    const db = new Database(join(dir, `${++files}.db`))
+    db.pragma('journal_mode = WAL')
+    db.exec(SqliteStore.migration())
+    let time = Date.now()
+    return {
+      store: new SqliteStore({ database: db, now: () => time, cleanupInterval: 0 }),
+      now: () => time,
+      advance(seconds) {
+        time += seconds * 1000
+      },
+      close: async () => {
+        db.close()
+      },
+    }
+  }
+  for (const adapter of chosen) {
+    describe(`${adapter.name}: remember-me hardening, SqliteStore`, () => {
+      rememberRaceScenarios(adapter, make)
+    })
   }
 }

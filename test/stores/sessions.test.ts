@@ -1,8 +1,9 @@
 /**
- * Server-side sessions over HTTP, for every adapter in `../conformance/adapters/` and both
- * built-in stores: `MemoryStore` (on the test's clock) and `RedisStore` over ioredis on
+ * Server-side sessions over HTTP, for every adapter in `../conformance/adapters/` and the
+ * stores: `MemoryStore` (on the test's clock) and `RedisStore` over ioredis on
  * `REDIS_URL` (default redis://127.0.0.1:6379; keys under a prefix unique to the run and to each
- * test, deleted afterwards with SCAN + DEL). The acceptance list of the server-side sessions
+ * test, deleted afterwards with SCAN + DEL), and `SqliteStore` (a WAL file per test in a temporary
+ * directory, on the test's clock). The acceptance list of the server-side sessions
  * issue, point by point:
  *
  * - ids: ≥ 43 base64url characters, signed; the store key is a hash and no copy of the id is
@@ -28,7 +29,11 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import Database from 'better-sqlite3'
 import { Redis } from 'ioredis'
 import {
   LoginManager,
@@ -38,6 +43,7 @@ import {
   type UserId,
 } from 'login-manager'
 import { RedisStore, StoreUnavailableError } from 'login-manager/redis'
+import { SqliteStore } from 'login-manager/sqlite'
 import { sign } from '../../src/crypto/sign.ts'
 import { randomId, randomTag } from '../../src/session/store-keys.ts'
 import { adapters } from '../conformance/adapters/index.ts'
@@ -216,7 +222,7 @@ function routes(gates: Gates): Route[] {
 
 // ------------------------------------------------------------------------------------ store envs
 
-type Kind = 'memory' | 'redis'
+type Kind = 'memory' | 'redis' | 'sqlite'
 
 /** One store for one test: spied, inspectable, cleaned up. */
 interface StoreEnv {
@@ -229,7 +235,7 @@ interface StoreEnv {
   recordCount(): Promise<number>
   /** Every stored key, field, value and index member as text. */
   dump(): Promise<string>
-  /** Redis only: PTTL of a login-manager key in ms. */
+  /** Redis and SQLite: the ms left before a login-manager key expires (Redis: PTTL). */
   pttl(key: string): Promise<number>
 }
 
@@ -237,6 +243,7 @@ let envCounter = 0
 
 function makeEnv(kind: Kind): StoreEnv {
   const clock = mutableClock()
+  if (kind === 'sqlite') return makeSqliteEnv(clock)
   if (kind === 'memory') {
     const inner = new MemoryStore({ now: clock.now })
     const spy = new SpyStore(inner)
@@ -281,6 +288,44 @@ function makeEnv(kind: Kind): StoreEnv {
     },
     dump: () => dumpRedis(client, prefix),
     pttl: (key) => client.pttl(prefix + key),
+  }
+}
+
+// SqliteStore: a file per test in a temporary directory, its tables made the way an app's own
+// migrations would (SqliteStore.migration()), on the test's clock.
+const sqliteDir = mkdtempSync(join(tmpdir(), 'lm-sessions-sqlite-'))
+const sqliteDbs: Database.Database[] = []
+after(() => {
+  for (const db of sqliteDbs) db.close()
+  rmSync(sqliteDir, { recursive: true, force: true })
+})
+
+function makeSqliteEnv(clock: Clock): StoreEnv {
+  const db = new Database(join(sqliteDir, `${++envCounter}.db`))
+  sqliteDbs.push(db)
+  db.pragma('journal_mode = WAL')
+  db.exec(SqliteStore.migration())
+  const inner = new SqliteStore({ database: db, now: clock.now, cleanupInterval: 0 })
+  const spy = new SpyStore(inner)
+  const rows = (sql: string) => db.prepare(sql).all() as Record<string, string | number>[]
+  return {
+    kind: 'sqlite',
+    spy,
+    clock,
+    record: (key) => inner.get(key),
+    recordCount: async () =>
+      db
+        .prepare('SELECT count(*) FROM login_sessions WHERE expires_at > ?')
+        .pluck()
+        .get(clock.now()) as number,
+    dump: async () =>
+      [...rows('SELECT * FROM login_sessions'), ...rows('SELECT * FROM login_session_index')]
+        .map((row) => JSON.stringify(row))
+        .join('\n'),
+    pttl: async (key) =>
+      ((db.prepare('SELECT expires_at FROM login_sessions WHERE key = ?').pluck().get(key) as
+        | number
+        | undefined) ?? -2) - clock.now(),
   }
 }
 
@@ -377,7 +422,12 @@ function tamper(value: string): string {
 
 // ------------------------------------------------------------------------------------ the matrix
 
-const kinds: Kind[] = ['memory', 'redis']
+const kinds: Kind[] = ['memory', 'redis', 'sqlite']
+const STORE_NAMES: Record<Kind, string> = {
+  memory: 'MemoryStore',
+  redis: 'RedisStore',
+  sqlite: 'SqliteStore',
+}
 
 function skipRedis(kind: Kind): string | undefined {
   return kind === 'redis' && redisUnreachable !== null ? redisUnreachable : undefined
@@ -400,7 +450,7 @@ if (redisUnreachable !== null) {
 for (const adapter of adapters) {
   for (const kind of kinds) {
     const skip = skipRedis(kind)
-    describe(`${adapter.name} × ${kind === 'memory' ? 'MemoryStore' : 'RedisStore'}`, {
+    describe(`${adapter.name} × ${STORE_NAMES[kind]}`, {
       skip: skip ?? false,
     }, () => {
       // ---------------------------------------------------------------- ids and keys
@@ -858,14 +908,14 @@ for (const adapter of adapters) {
           const c = browser()
           await text(c, '/login-notch')
           const key = sessionKeyOf(jarValue(c, SESSION))
-          if (env.kind === 'redis') {
+          if (env.kind === 'redis' || env.kind === 'sqlite') {
             const pttl = await env.pttl(key)
             assert.ok(pttl > 0 && pttl <= IDLE * 1000, `PTTL ${pttl} > idle timeout`)
           }
           env.clock.advance(IDLE - 1)
           assert.equal(await text(c, '/username'), 'Notch')
           env.clock.advance(IDLE + 1)
-          if (env.kind === 'memory') {
+          if (env.kind === 'memory' || env.kind === 'sqlite') {
             assert.equal(await env.record(key), null, "the store's TTL follows the idle timeout")
           }
           const res = await c.get('/username')
@@ -884,13 +934,13 @@ for (const adapter of adapters) {
             env.clock.advance(500)
             assert.equal(await text(c, '/username'), 'Notch', `active at +${t}s`)
           }
-          if (env.kind === 'redis') {
+          if (env.kind === 'redis' || env.kind === 'sqlite') {
             const pttl = await env.pttl(key)
             assert.ok(pttl > 0, 'the record exists')
             assert.ok(pttl <= (ABSOLUTE - 1500) * 1000, `PTTL ${pttl} ms passes the deadline`)
           }
           env.clock.advance(ABSOLUTE - 1500 + 1)
-          if (env.kind === 'memory') {
+          if (env.kind === 'memory' || env.kind === 'sqlite') {
             assert.equal(await env.record(key), null, "the store's TTL ends at the deadline")
           }
           const res = await c.get('/username')
@@ -922,7 +972,7 @@ for (const adapter of adapters) {
             1,
             `one write after touchInterval: ${JSON.stringify(env.spy.log)}`,
           )
-          if (env.kind === 'redis') {
+          if (env.kind === 'redis' || env.kind === 'sqlite') {
             const pttl = await env.pttl(key)
             assert.ok(pttl > (IDLE - 5) * 1000 && pttl <= IDLE * 1000, `PTTL ${pttl} not renewed`)
           }

@@ -20,6 +20,7 @@ import { fetchLogin } from 'login-manager/fetch'
 import { type AuthEnv, honoLogin } from 'login-manager/hono'
 import { type AuthState, koaLogin } from 'login-manager/koa'
 import { RedisStore } from 'login-manager/redis'
+import { SqliteStore } from 'login-manager/sqlite'
 import { testLogin } from 'login-manager/testing'
 
 export class User extends UserMixin {
@@ -92,7 +93,9 @@ export function fetchHandler(manager: LoginManager<User>) {
 
 export function stores(redisUrl: string): SessionStore[] {
   const client = new Redis(redisUrl, { lazyConnect: true })
-  return [new MemoryStore(), new RedisStore({ client, prefix: 'consumer:' })]
+  // No @types/better-sqlite3 in the project: login-manager's types do not need it.
+  const sqlite = new SqliteStore({ path: ':memory:', prefix: 'consumer_' })
+  return [new MemoryStore(), new RedisStore({ client, prefix: 'consumer:' }), sqlite]
 }
 
 export function cookieFor(manager: LoginManager<User>): Promise<string> {

@@ -10,11 +10,20 @@ import { expressLogin } from 'login-manager/express'
 import { testLogin } from 'login-manager/testing'
 
 const require = createRequire(import.meta.url)
-for (const name of ['express', 'hono', 'fastify', 'koa', 'fetch', 'redis', 'testing']) {
+for (const name of ['express', 'hono', 'fastify', 'koa', 'fetch', 'redis', 'sqlite', 'testing']) {
   const exported = await import(`login-manager/${name}`)
   assert.ok(Object.keys(exported).length > 0, `login-manager/${name} exports something`)
 }
 assert.equal(require('login-manager').LoginManagerError, LoginManagerError, 'one class')
+
+// login-manager/sqlite loads better-sqlite3 (the app's own) to open a path.
+const { SqliteStore } = await import('login-manager/sqlite')
+const sqlite = new SqliteStore({ path: ':memory:' })
+await sqlite.createSchema()
+await sqlite.checkSchema()
+assert.equal(await sqlite.write('lm:{t}:s:k', { mode: 'create', set: { u: '1' }, ttl: 60 }), true)
+assert.equal((await sqlite.get('lm:{t}:s:k'))?.u, '1')
+await sqlite.close()
 
 class User extends UserMixin {
   constructor(id) {

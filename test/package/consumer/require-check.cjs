@@ -8,7 +8,7 @@ const express = require('express')
 const { LoginManager, LoginManagerError, UserMixin } = require('login-manager')
 const { expressLogin } = require('login-manager/express')
 
-const entryPoints = ['express', 'hono', 'fastify', 'koa', 'fetch', 'redis', 'testing']
+const entryPoints = ['express', 'hono', 'fastify', 'koa', 'fetch', 'redis', 'sqlite', 'testing']
 for (const name of entryPoints) {
   const exported = require(`login-manager/${name}`)
   assert.ok(Object.keys(exported).length > 0, `login-manager/${name} exports something`)
