@@ -48,6 +48,9 @@ function isFatal(error: unknown): boolean {
   return (error as { fatal?: unknown } | null)?.fatal === true
 }
 
+/** Connections given an `error` listener, by any store (several may share one pool). */
+const guarded = new WeakSet<object>()
+
 interface Held {
   connection: MySqlConnectionLike | undefined
   /** The deadline passed: whatever the work does from now on is dropped. */
@@ -60,7 +63,6 @@ export class Runner {
   readonly #timeout: number
   readonly #deadlines: Deadlines | undefined
   readonly #build: (dialect: Dialect) => Statements
-  readonly #guarded = new WeakSet<object>()
   #statements: Statements | undefined
 
   constructor(
@@ -196,10 +198,10 @@ export class Runner {
    */
   #guard(connection: MySqlConnectionLike): void {
     const core = (connection as { connection?: unknown }).connection
-    if (core === null || typeof core !== 'object' || this.#guarded.has(core)) return
+    if (core === null || typeof core !== 'object' || guarded.has(core)) return
     const on = (core as { on?: unknown }).on
     if (typeof on !== 'function') return
-    this.#guarded.add(core)
+    guarded.add(core)
     on.call(core, 'error', () => {})
   }
 }
