@@ -6,6 +6,7 @@
  */
 export { StoreUnavailableError } from '../unavailable.ts'
 export type {
+  MySqlCallbackPoolLike,
   MySqlConnectionLike,
   MySqlParam,
   MySqlPoolLike,

@@ -44,6 +44,19 @@ export interface MySqlPoolLike {
 }
 
 /**
+ * A mysql2 callback pool (`createPool` from `mysql2`): `MySqlStore` uses its `.promise()`.
+ *
+ * @example
+ * ```ts
+ * import mysql from 'mysql2'
+ * const pool: MySqlCallbackPoolLike = mysql.createPool(process.env.MYSQL_URL!)
+ * ```
+ */
+export interface MySqlCallbackPoolLike {
+  promise(): MySqlPoolLike
+}
+
+/**
  * Table names of a store, before the {@link MySqlStoreOptions.prefix}.
  *
  * @example
@@ -73,7 +86,7 @@ export interface MySqlStoreOptions {
    * `.promise()` is used). The app owns it: the store never closes it. It must use utf8mb4 (the
    * mysql2 default) and have a current database.
    */
-  readonly pool?: MySqlPoolLike | undefined
+  readonly pool?: MySqlPoolLike | MySqlCallbackPoolLike | undefined
   /**
    * A URL such as `mysql://user:password@host:3306/mydb`, from which the store makes its own
    * pool (10 connections) and closes it in `close()`.
