@@ -8,7 +8,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { LoginManagerError } from '../../core/errors.ts'
 import { Deadlines, StoreUnavailableError } from '../unavailable.ts'
-import type { MySqlConnectionLike, MySqlPoolLike, MySqlParam } from './options.ts'
+import type { MySqlConnectionLike, MySqlParam, MySqlPoolLike } from './options.ts'
 import type { Dialect, Statements } from './sql.ts'
 
 /** What an operation may run on its connection. */
