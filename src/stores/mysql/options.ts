@@ -102,9 +102,9 @@ export interface MySqlStoreOptions {
   readonly prefix?: string | undefined
   /**
    * Milliseconds an operation may take, retries included, before it rejects with a
-   * `StoreUnavailableError` (reason `timeout`). Each statement is bounded on the server by the
-   * same limit where the server offers one (MariaDB: `max_statement_time`; MySQL:
-   * `MAX_EXECUTION_TIME` for reads). `Infinity` waits forever.
+   * `StoreUnavailableError` (reason `timeout`). Each statement is also bounded on the server, at
+   * 80% of it, where the server offers a limit (MariaDB: `max_statement_time`, for every
+   * statement; MySQL: `MAX_EXECUTION_TIME`, for reads only). `Infinity` waits forever.
    * @default 2000
    */
   readonly commandTimeout?: number | undefined

@@ -31,6 +31,8 @@ const CONFLICT_RETRIES = 3
 /** A connection that died under a statement is replaced, once, unless it died committing. */
 const RECONNECTS = 1
 
+/** The part of `commandTimeout` one statement may take on the server. */
+const STATEMENT_SHARE = 0.8
 /** MariaDB's `max_statement_time` (1969) and MySQL's `MAX_EXECUTION_TIME` (3024) errors. */
 const STATEMENT_TIMEOUTS = new Set([1969, 3024])
 const CONFLICTS = new Set([1205, 1213])
@@ -186,7 +188,11 @@ export class Runner {
     const version = String((rows as { version?: unknown }[])[0]?.version ?? '')
     this.#statements ??= this.#build({
       mariadb: /mariadb/i.test(version),
-      statementTimeout: Number.isFinite(this.#timeout) ? this.#timeout : undefined,
+      // The server ends a stuck statement a little before the client gives up on the whole
+      // operation: the connection then stays usable instead of being closed.
+      statementTimeout: Number.isFinite(this.#timeout)
+        ? Math.max(1, Math.floor(this.#timeout * STATEMENT_SHARE))
+        : undefined,
     })
     return this.#statements
   }
