@@ -325,7 +325,10 @@ async function rememberedOnly(ctx: RaceCtx, client: TestClient): Promise<string>
  * Registers every store-mode scenario (with `node:test`'s `it`) for one adapter and one kind of
  * store; call it inside a `describe`.
  */
-export function rememberRaceScenarios(adapter: AdapterHarness, make: () => RaceStore | Promise<RaceStore>): void {
+export function rememberRaceScenarios(
+  adapter: AdapterHarness,
+  make: () => RaceStore | Promise<RaceStore>,
+): void {
   const run = (body: (ctx: RaceCtx) => Promise<void>, overrides?: Partial<Options>) =>
     withRaceApp(adapter, make, body, overrides)
 
