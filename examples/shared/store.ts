@@ -1,7 +1,10 @@
 import { MemoryStore, type SessionStore } from 'login-manager'
 import { RedisStore } from 'login-manager/redis'
 
-/** What `SESSION_STORE` asks for: nothing (sealed cookies), `memory` or `redis` (`REDIS_URL`). */
+/**
+ * What `SESSION_STORE` asks for: nothing (sealed cookies), `memory`, `redis` (`REDIS_URL`) or
+ * `mysql` (`MYSQL_URL`).
+ */
 export interface ExampleStore {
   readonly store: SessionStore | undefined
   close(): Promise<void>
@@ -15,8 +18,9 @@ export async function storeFromEnv(env = process.env): Promise<ExampleStore> {
   const kind = env.SESSION_STORE ?? 'cookie'
   if (kind === 'cookie' || kind === '') return { store: undefined, close: async () => {} }
   if (kind === 'memory') return { store: new MemoryStore(), close: async () => {} }
+  if (kind === 'mysql') return mysqlStore(env)
   if (kind !== 'redis') {
-    throw new Error(`SESSION_STORE=${kind} is not one of: cookie, memory, redis`)
+    throw new Error(`SESSION_STORE=${kind} is not one of: cookie, memory, redis, mysql`)
   }
   const { Redis } = await import('ioredis')
   const url = env.REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -29,4 +33,24 @@ export async function storeFromEnv(env = process.env): Promise<ExampleStore> {
       client.disconnect()
     },
   }
+}
+
+/**
+ * `SESSION_STORE=mysql`: MySqlStore on `MYSQL_URL` (MySQL 8 or MariaDB 10.6+), its tables named
+ * with `MYSQL_PREFIX`. Being a demo, it creates its tables itself at start-up; a production app
+ * runs `MySqlStore.migration()` in its migrations and calls `checkSchema()` instead.
+ */
+async function mysqlStore(env: NodeJS.ProcessEnv): Promise<ExampleStore> {
+  const { MySqlStore } = await import('login-manager/mysql')
+  const store = new MySqlStore({
+    uri: env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test',
+    prefix: env.MYSQL_PREFIX ?? 'example_',
+  })
+  try {
+    await store.createSchema()
+  } catch (error) {
+    await store.close()
+    throw error
+  }
+  return { store, close: () => store.close() }
 }

@@ -1,11 +1,11 @@
 /**
- * Many instances, one Redis: three processes of the basic example (`examples/start.ts`, on
- * Express, Hono and Fastify) share `REDIS_URL` under one `REDIS_PREFIX` unique to the run, with
- * the same `SESSION_SECRET`. A login through one is recognised by the others; a logout through
+ * Many instances, one store: three processes of the basic example (`examples/start.ts`, on
+ * Express, Hono and Fastify) share `REDIS_URL` under one `REDIS_PREFIX` unique to the run (and,
+ * in a second suite, `MYSQL_URL` under one `MYSQL_PREFIX`), with the same `SESSION_SECRET`. A login through one is recognised by the others; a logout through
  * another is refused by all (session and remember cookies); `logoutEverywhere` called from this
  * process takes effect on every instance at its next request.
  *
- * Without Redis the test is skipped with a printed reason, except on CI (`CI=true`).
+ * Without Redis (or MySQL) its suite is skipped with a printed reason, except on CI (`CI=true`).
  *
  * @module
  */
@@ -15,9 +15,18 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import type { Redis } from 'ioredis'
-import { LoginManager } from 'login-manager'
+import { LoginManager, type SessionStore } from 'login-manager'
+import { MySqlStore } from 'login-manager/mysql'
 import { RedisStore } from 'login-manager/redis'
 import { CookieJar, parseSetCookie } from '../support/client.ts'
+import {
+  dropTables,
+  MYSQL_URL,
+  probeMysql,
+  tablesWithPrefix,
+  testPool,
+  uniquePrefix,
+} from './mysql-support.ts'
 import {
   deleteByPrefix,
   freePort,
@@ -47,17 +56,19 @@ interface Instance {
 
 const children = new Set<ChildProcess>()
 
-/** Spawns one instance in its own process group. */
-function spawnInstance(framework: string, port: number): Instance {
+/** Spawns one instance in its own process group, its store chosen by `storeEnv`. */
+function spawnInstance(
+  framework: string,
+  port: number,
+  storeEnv: Record<string, string>,
+): Instance {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     FRAMEWORK: framework,
     PORT: String(port),
     HOST: '127.0.0.1',
-    SESSION_STORE: 'redis',
     SESSION_SECRET: SECRET,
-    REDIS_URL,
-    REDIS_PREFIX: PREFIX,
+    ...storeEnv,
   }
   delete env.NODE_TEST_CONTEXT
   const child = spawn(process.execPath, START_ARGS, {
@@ -204,127 +215,197 @@ function assertRefused(answer: Answer, where: string): void {
   assert.match(answer.location ?? '', /^\/login\b/, where)
 }
 
-const unreachable = await probeRedis()
-
-if (unreachable !== null && !ON_CI) {
-  console.log(`# skipping the three-instance test: ${unreachable}`)
+/** The store the instances share, as this test sets it up, inspects and cleans it. */
+interface Backend {
+  /** As in "three instances sharing one …". */
+  readonly name: string
+  readonly unreachable: string | null
+  /** The example's environment for this store. */
+  readonly env: Record<string, string>
+  open(): Promise<void>
+  /** Whether anything of the run is stored. */
+  hasRecords(): Promise<boolean>
+  /** A store on the same data, for this process's own manager. */
+  store(): SessionStore
+  /** Deletes what the run stored, and checks that nothing is left. */
+  close(): Promise<void>
 }
 
-describe('three instances sharing one Redis', {
-  skip: unreachable !== null && !ON_CI ? unreachable : false,
-}, () => {
-  if (unreachable !== null) {
-    it('needs a reachable Redis on CI', () => {
-      assert.fail(`${unreachable}. Start Redis or set REDIS_URL; on CI this test must run.`)
-    })
-    return
-  }
-
-  let instances: Instance[] = []
+function redisBackend(unreachable: string | null): Backend {
   let client: Redis | undefined
-
-  before(async () => {
-    client = rawClient()
-    const ports = await Promise.all(FRAMEWORKS.map(() => freePort()))
-    instances = FRAMEWORKS.map((framework, i) => spawnInstance(framework, ports[i] as number))
-    await Promise.all(instances.map(waitUntilServing))
-  })
-
-  after(async () => {
-    await Promise.all([...children].map(stop))
-    if (client !== undefined) {
+  return {
+    name: 'Redis',
+    unreachable,
+    env: { SESSION_STORE: 'redis', REDIS_URL, REDIS_PREFIX: PREFIX },
+    async open() {
+      client = rawClient()
+    },
+    hasRecords: async () => (await scanKeys(client as Redis, PREFIX)).length > 0,
+    store: () => new RedisStore({ client: client as Redis, prefix: PREFIX }),
+    async close() {
+      if (client === undefined) return
       try {
         await deleteByPrefix(client, PREFIX)
         assert.equal((await scanKeys(client, PREFIX)).length, 0)
       } finally {
         client.disconnect()
       }
-    }
-  })
+    },
+  }
+}
 
-  const byName = (name: string): Instance => {
-    const found = instances.find((x) => x.name === name)
-    assert.ok(found !== undefined, `no ${name} instance`)
-    return found
+function mysqlBackend(unreachable: string | null): Backend {
+  const prefix = uniquePrefix('inst')
+  let pool: ReturnType<typeof testPool> | undefined
+  let store: MySqlStore | undefined
+  return {
+    name: 'MySQL',
+    unreachable,
+    env: { SESSION_STORE: 'mysql', MYSQL_URL, MYSQL_PREFIX: prefix },
+    async open() {
+      pool = testPool()
+      store = new MySqlStore({ pool, prefix, cleanupInterval: 0 })
+    },
+    async hasRecords() {
+      const [rows] = await (pool as NonNullable<typeof pool>).query(
+        `SELECT COUNT(*) AS n FROM \`${store?.tables.records}\``,
+      )
+      return Number((rows as { n: number }[])[0]?.n) > 0
+    },
+    store: () => store as MySqlStore,
+    async close() {
+      if (pool === undefined || store === undefined) return
+      try {
+        await store.close()
+        await dropTables(pool, store.tables)
+        assert.deepEqual(await tablesWithPrefix(pool, prefix), [])
+      } finally {
+        await pool.end()
+      }
+    },
+  }
+}
+
+for (const backend of [redisBackend(await probeRedis()), mysqlBackend(await probeMysql())]) {
+  instancesOn(backend)
+}
+
+function instancesOn(backend: Backend): void {
+  const { unreachable } = backend
+  if (unreachable !== null && !ON_CI) {
+    console.log(`# skipping the three-instance test on ${backend.name}: ${unreachable}`)
   }
 
-  const first = new Browser()
-  let loggedOut: Record<string, string> = {}
-
-  it('a login through one instance is recognised by the others', async () => {
-    const [a, b, c] = FRAMEWORKS.map(byName) as [Instance, Instance, Instance]
-    await first.login(a.base)
-    assertLoggedIn(await first.request(a.base, 'GET', '/protected'), `${a.name} (A)`)
-    assertLoggedIn(await first.request(b.base, 'GET', '/protected'), `${b.name} (B)`)
-    assertLoggedIn(await first.request(c.base, 'GET', '/protected'), `${c.name} (C)`)
-    assert.ok((await scanKeys(client as Redis, PREFIX)).length > 0, 'the session is in Redis')
-  })
-
-  it('a logout through another instance is refused by all, remember cookie included', async () => {
-    const [a, b, c] = FRAMEWORKS.map(byName) as [Instance, Instance, Instance]
-    loggedOut = first.cookies()
-    assert.deepEqual(Object.keys(loggedOut).sort(), [REMEMBER, SESSION].sort())
-    const res = await first.request(b.base, 'GET', '/logout')
-    assert.equal(res.status, 200)
-    assert.match(res.body, /<h1>Logged out<\/h1>/)
-    for (const instance of [a, c, b]) {
-      assertRefused(
-        await requestWith(instance.base, '/protected', loggedOut),
-        `${instance.name}, old session and remember cookies`,
-      )
-      assertRefused(
-        await requestWith(instance.base, '/protected', { [REMEMBER]: loggedOut[REMEMBER] ?? '' }),
-        `${instance.name}, old remember cookie alone`,
-      )
-      assertRefused(
-        await requestWith(instance.base, '/protected', { [SESSION]: loggedOut[SESSION] ?? '' }),
-        `${instance.name}, old session cookie alone`,
-      )
-    }
-  })
-
-  it('logoutEverywhere from another process ends every session on every instance', async () => {
-    const [a, b, c] = FRAMEWORKS.map(byName) as [Instance, Instance, Instance]
-    const two = new Browser()
-    const three = new Browser()
-    await two.login(a.base)
-    await three.login(a.base)
-    const jars = [two.cookies(), three.cookies()]
-    for (const instance of [a, b, c]) {
-      for (const [i, jar] of jars.entries()) {
-        assertLoggedIn(
-          await requestWith(instance.base, '/protected', jar),
-          `${instance.name}, browser ${i + 2}`,
-        )
-      }
+  describe(`three instances sharing one ${backend.name}`, {
+    skip: unreachable !== null && !ON_CI ? unreachable : false,
+  }, () => {
+    if (unreachable !== null) {
+      it(`needs a reachable ${backend.name} on CI`, () => {
+        assert.fail(`${unreachable}. Start it, or set its URL; on CI this test must run.`)
+      })
+      return
     }
 
-    const manager = new LoginManager<{ id: string }>({
-      secret: SECRET,
-      userLoader: (id) => ({ id }),
-      session: { store: new RedisStore({ client: client as Redis, prefix: PREFIX }) },
+    let instances: Instance[] = []
+
+    before(async () => {
+      await backend.open()
+      const ports = await Promise.all(FRAMEWORKS.map(() => freePort()))
+      instances = FRAMEWORKS.map((framework, i) =>
+        spawnInstance(framework, ports[i] as number, backend.env),
+      )
+      await Promise.all(instances.map(waitUntilServing))
     })
-    const ended = await manager.logoutEverywhere('leafstorm')
-    assert.equal(ended, 4, 'two sessions and two remember tokens')
-    assert.deepEqual(await manager.listSessions('leafstorm'), [])
 
-    for (const instance of [a, b, c]) {
-      for (const [i, jar] of jars.entries()) {
+    after(async () => {
+      await Promise.all([...children].map(stop))
+      await backend.close()
+    })
+
+    const byName = (name: string): Instance => {
+      const found = instances.find((x) => x.name === name)
+      assert.ok(found !== undefined, `no ${name} instance`)
+      return found
+    }
+
+    const first = new Browser()
+    let loggedOut: Record<string, string> = {}
+
+    it('a login through one instance is recognised by the others', async () => {
+      const [a, b, c] = FRAMEWORKS.map(byName) as [Instance, Instance, Instance]
+      await first.login(a.base)
+      assertLoggedIn(await first.request(a.base, 'GET', '/protected'), `${a.name} (A)`)
+      assertLoggedIn(await first.request(b.base, 'GET', '/protected'), `${b.name} (B)`)
+      assertLoggedIn(await first.request(c.base, 'GET', '/protected'), `${c.name} (C)`)
+      assert.ok(await backend.hasRecords(), `the session is in ${backend.name}`)
+    })
+
+    it('a logout through another instance is refused by all, remember cookie included', async () => {
+      const [a, b, c] = FRAMEWORKS.map(byName) as [Instance, Instance, Instance]
+      loggedOut = first.cookies()
+      assert.deepEqual(Object.keys(loggedOut).sort(), [REMEMBER, SESSION].sort())
+      const res = await first.request(b.base, 'GET', '/logout')
+      assert.equal(res.status, 200)
+      assert.match(res.body, /<h1>Logged out<\/h1>/)
+      for (const instance of [a, c, b]) {
         assertRefused(
-          await requestWith(instance.base, '/protected', jar),
-          `${instance.name}, browser ${i + 2}`,
+          await requestWith(instance.base, '/protected', loggedOut),
+          `${instance.name}, old session and remember cookies`,
         )
         assertRefused(
-          await requestWith(instance.base, '/protected', { [REMEMBER]: jar[REMEMBER] ?? '' }),
-          `${instance.name}, browser ${i + 2}, remember cookie alone`,
+          await requestWith(instance.base, '/protected', { [REMEMBER]: loggedOut[REMEMBER] ?? '' }),
+          `${instance.name}, old remember cookie alone`,
+        )
+        assertRefused(
+          await requestWith(instance.base, '/protected', { [SESSION]: loggedOut[SESSION] ?? '' }),
+          `${instance.name}, old session cookie alone`,
         )
       }
-    }
-  })
+    })
 
-  it('every instance is still running', () => {
-    for (const instance of instances) {
-      assert.equal(instance.child.exitCode, null, `${instance.name}:\n${instance.output()}`)
-    }
+    it('logoutEverywhere from another process ends every session on every instance', async () => {
+      const [a, b, c] = FRAMEWORKS.map(byName) as [Instance, Instance, Instance]
+      const two = new Browser()
+      const three = new Browser()
+      await two.login(a.base)
+      await three.login(a.base)
+      const jars = [two.cookies(), three.cookies()]
+      for (const instance of [a, b, c]) {
+        for (const [i, jar] of jars.entries()) {
+          assertLoggedIn(
+            await requestWith(instance.base, '/protected', jar),
+            `${instance.name}, browser ${i + 2}`,
+          )
+        }
+      }
+
+      const manager = new LoginManager<{ id: string }>({
+        secret: SECRET,
+        userLoader: (id) => ({ id }),
+        session: { store: backend.store() },
+      })
+      const ended = await manager.logoutEverywhere('leafstorm')
+      assert.equal(ended, 4, 'two sessions and two remember tokens')
+      assert.deepEqual(await manager.listSessions('leafstorm'), [])
+
+      for (const instance of [a, b, c]) {
+        for (const [i, jar] of jars.entries()) {
+          assertRefused(
+            await requestWith(instance.base, '/protected', jar),
+            `${instance.name}, browser ${i + 2}`,
+          )
+          assertRefused(
+            await requestWith(instance.base, '/protected', { [REMEMBER]: jar[REMEMBER] ?? '' }),
+            `${instance.name}, browser ${i + 2}, remember cookie alone`,
+          )
+        }
+      }
+    })
+
+    it('every instance is still running', () => {
+      for (const instance of instances) {
+        assert.equal(instance.child.exitCode, null, `${instance.name}:\n${instance.output()}`)
+      }
+    })
   })
-})
+}
