@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import { LoginManagerError } from '../../core/errors.ts'
 import type { MySqlPoolLike } from './options.ts'
@@ -102,6 +103,14 @@ describe('MySqlStore.migration', () => {
     assert.equal(sql.match(/;/g)?.length, 2)
     assert.equal(MySqlStore.migration(), MySqlStore.migration({ tables: {} }))
     assert.match(MySqlStore.migration({ tables: { records: 'r' } }), /`r` \(/)
+  })
+
+  it('is the SQL docs/sql-sessions.md shows, verbatim', () => {
+    const page = readFileSync(new URL('../../../docs/sql-sessions.md', import.meta.url), 'utf8')
+    assert.ok(
+      page.includes(`\`\`\`sql\n${MySqlStore.migration()}\`\`\``),
+      'the documented schema is stale',
+    )
   })
 
   it('refuses the names the constructor refuses', () => {
