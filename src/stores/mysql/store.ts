@@ -70,8 +70,12 @@ export class MySqlStore implements SessionStore {
    *
    * @example
    * ```ts
-   * // a knex migration
-   * export const up = (knex) => knex.raw(MySqlStore.migration({ prefix: 'myapp_' }))
+   * // a knex migration, one statement per query
+   * export async function up(knex) {
+   *   for (const sql of MySqlStore.migration({ prefix: 'myapp_' }).split(/;$/m)) {
+   *     if (sql.trim() !== '') await knex.raw(sql)
+   *   }
+   * }
    * ```
    *
    * @throws {LoginManagerError} `ERR_INVALID_OPTION` for a table name or prefix with other
