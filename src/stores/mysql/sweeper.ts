@@ -24,7 +24,7 @@ export class Sweeper {
   readonly #timer: ReturnType<typeof setInterval> | undefined
   #running: Promise<number> | undefined
   #closed = false
-  /** A background sweep failed and was reported; the next success ends the outage. */
+  /** A background sweep failed and was reported; the next successful sweep ends the outage. */
   #outage = false
 
   constructor(runner: Runner, options: SweeperOptions) {
@@ -39,9 +39,17 @@ export class Sweeper {
 
   /** One sweep (joining the one running, if any); resolves with the records deleted. */
   run(): Promise<number> {
-    this.#running ??= this.#sweep().finally(() => {
-      this.#running = undefined
-    })
+    this.#running ??= this.#sweep().then(
+      (deleted) => {
+        this.#running = undefined
+        this.#outage = false
+        return deleted
+      },
+      (error: unknown) => {
+        this.#running = undefined
+        throw error
+      },
+    )
     return this.#running
   }
 
@@ -70,27 +78,22 @@ export class Sweeper {
   }
 
   #background(): void {
-    this.run().then(
-      () => {
-        this.#outage = false
-      },
-      (error: unknown) => {
-        const hook = this.#options.onError
-        if (hook !== undefined) {
-          try {
-            hook(error)
-          } catch {
-            // A throwing hook must not become an unhandled rejection.
-          }
-          return
+    this.run().catch((error: unknown) => {
+      const hook = this.#options.onError
+      if (hook !== undefined) {
+        try {
+          hook(error)
+        } catch {
+          // A throwing hook must not become an unhandled rejection.
         }
-        if (this.#outage) return
-        this.#outage = true
-        const message = error instanceof Error ? error.message : String(error)
-        console.warn(
-          `login-manager: MySqlStore expiry sweep failed (${message}); retrying every ${this.#options.interval} s, quietly until it works again`,
-        )
-      },
-    )
+        return
+      }
+      if (this.#outage) return
+      this.#outage = true
+      const message = error instanceof Error ? error.message : String(error)
+      console.warn(
+        `login-manager: MySqlStore expiry sweep failed (${message}); retrying every ${this.#options.interval} s, quietly until it works again`,
+      )
+    })
   }
 }
