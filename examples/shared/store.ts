@@ -4,8 +4,8 @@ import { MemoryStore, type SessionStore } from 'login-manager'
 import { RedisStore } from 'login-manager/redis'
 
 /**
- * What `SESSION_STORE` asks for: nothing (sealed cookies), `memory`, `redis` (`REDIS_URL`) or
- * `sqlite` (`SQLITE_PATH`).
+ * What `SESSION_STORE` asks for: nothing (sealed cookies), `memory`, `redis` (`REDIS_URL`),
+ * `sqlite` (`SQLITE_PATH`) or `mysql` (`MYSQL_URL`).
  */
 export interface ExampleStore {
   readonly store: SessionStore | undefined
@@ -21,8 +21,9 @@ export async function storeFromEnv(env = process.env): Promise<ExampleStore> {
   if (kind === 'cookie' || kind === '') return { store: undefined, close: async () => {} }
   if (kind === 'memory') return { store: new MemoryStore(), close: async () => {} }
   if (kind === 'sqlite') return sqliteStore(env)
+  if (kind === 'mysql') return mysqlStore(env)
   if (kind !== 'redis') {
-    throw new Error(`SESSION_STORE=${kind} is not one of: cookie, memory, redis, sqlite`)
+    throw new Error(`SESSION_STORE=${kind} is not one of: cookie, memory, redis, sqlite, mysql`)
   }
   const { Redis } = await import('ioredis')
   const url = env.REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -50,5 +51,25 @@ async function sqliteStore(env: NodeJS.ProcessEnv): Promise<ExampleStore> {
   // calls store.checkSchema() here instead, so that nothing is created behind its back.
   await store.createSchema()
   console.log(`sessions in SQLite: ${path}`)
+  return { store, close: () => store.close() }
+}
+
+/**
+ * `SESSION_STORE=mysql`: MySqlStore on `MYSQL_URL` (MySQL 8 or MariaDB 10.6+), its tables named
+ * with `MYSQL_PREFIX`. Being a demo, it creates its tables itself at start-up; a production app
+ * runs `MySqlStore.migration()` in its migrations and calls `checkSchema()` instead.
+ */
+async function mysqlStore(env: NodeJS.ProcessEnv): Promise<ExampleStore> {
+  const { MySqlStore } = await import('login-manager/mysql')
+  const store = new MySqlStore({
+    uri: env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test',
+    prefix: env.MYSQL_PREFIX ?? 'example_',
+  })
+  try {
+    await store.createSchema()
+  } catch (error) {
+    await store.close()
+    throw error
+  }
   return { store, close: () => store.close() }
 }

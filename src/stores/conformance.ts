@@ -599,6 +599,93 @@ export function runStoreConformance(
         assert.equal(await store.get(weird), null)
       })
     })
+
+    // Guarantees of the SQL stores' issue that a store must hold under races and at scale.
+    describe('races, expiry and size (SQL stores)', () => {
+      it('concurrent creates of one key: exactly one wins, with its own fields (20 rounds)', async () => {
+        for (let round = 0; round < 20; round++) {
+          const t = tag()
+          const key = sessionKey(t)
+          const results = await Promise.all(
+            [0, 1, 2, 3, 4].map((i) => create(key, { w: String(i) }, { index: indexKey(t) })),
+          )
+          const winners = results.flatMap((won, i) => (won ? [i] : []))
+          assert.equal(winners.length, 1, `round ${round}: ${JSON.stringify(results)}`)
+          assertRecord(await store.get(key), { w: String(winners[0]) }, `round ${round}`)
+          assert.deepEqual(await store.members(indexKey(t)), [key], `round ${round}`)
+        }
+      })
+
+      it('two rotations of one record racing, each requiring it: exactly one wins (10 rounds)', async () => {
+        for (let round = 0; round < 10; round++) {
+          const t = tag()
+          const old = sessionKey(t)
+          const next = [sessionKey(t), sessionKey(t)]
+          await create(old, { u: '1' }, { index: indexKey(t) })
+          const rotation = {
+            index: indexKey(t),
+            replaces: old,
+            replacesIndex: indexKey(t),
+            requires: old,
+          }
+          const results = await Promise.all(next.map((key) => create(key, { u: '1' }, rotation)))
+          assert.equal(results.filter(Boolean).length, 1, `round ${round}: ${results}`)
+          const winner = next[results.indexOf(true)] as string
+          assert.equal(await store.get(old), null, `round ${round}`)
+          assert.equal(await store.get(next[results.indexOf(false)] as string), null)
+          assert.deepEqual(await store.members(indexKey(t)), [winner], `round ${round}`)
+        }
+      })
+
+      it('a touch racing a destroy never leaves the record behind (both orders, 20 rounds)', async () => {
+        for (let round = 0; round < 20; round++) {
+          const t = tag()
+          const key = sessionKey(t)
+          await create(key, { u: '1' }, { index: indexKey(t) })
+          const touch = () => store.touch(key, 60, { t: String(round) })
+          const destroy = () => store.destroy(key, indexKey(t))
+          await Promise.all(round % 2 === 0 ? [destroy(), touch()] : [touch(), destroy()])
+          assert.equal(await store.get(key), null, `round ${round}`)
+          assert.deepEqual(await store.members(indexKey(t)), [], `round ${round}`)
+        }
+      })
+
+      it('members and destroyIndex over an index of 1,100 records, three of them kept', async () => {
+        const t = tag()
+        const keys = Array.from({ length: 1100 }, () => sessionKey(t))
+        for (let i = 0; i < keys.length; i += 50) {
+          await Promise.all(
+            keys.slice(i, i + 50).map((key) => create(key, { u: '1' }, { index: indexKey(t) })),
+          )
+        }
+        assert.deepEqual(await sorted(indexKey(t)), [...keys].sort())
+        const kept = [keys[0], keys[550], keys[1099]] as string[]
+        assert.equal(await store.destroyIndex(indexKey(t), kept), 1097)
+        assert.deepEqual(await sorted(indexKey(t)), [...kept].sort())
+        assert.equal(await store.get(keys[1] as string), null)
+        assert.equal(await store.get(keys[1098] as string), null)
+        for (const key of kept) assertRecord(await store.get(key), { u: '1' })
+      })
+
+      describe('after expiry', () => {
+        const t = tag()
+        const expired = sessionKey(t)
+        const first = indexKey(t)
+        const second = indexKey(`${t}-second`)
+
+        before(async () => {
+          await create(expired, { old: '1' }, { ttl: 1, index: first })
+          await wait(1200)
+        })
+
+        it('a create over an expired record succeeds, with none of the old fields or index entries', async () => {
+          assert.equal(await create(expired, { new: '1' }, { index: second }), true)
+          assertRecord(await store.get(expired), { new: '1' })
+          assert.deepEqual(await store.members(first), [])
+          assert.deepEqual(await store.members(second), [expired])
+        })
+      })
+    })
   })
 }
 

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto'
 import { LoginManagerError } from '../core/errors.ts'
 import type { SessionStore, StoreWrite } from '../session/store.ts'
-import { StoreUnavailableError } from './unavailable.ts'
+import { Deadlines, StoreUnavailableError } from './unavailable.ts'
 
-export { StoreUnavailableError } from './unavailable.ts'
+export { StoreUnavailableError }
 
 /**
  * The part of an `ioredis` client (`Redis` or `Cluster`) that {@link RedisStore} uses: `call`.
@@ -213,85 +213,6 @@ return n
 const CHUNK = 500
 
 type Send = (firstKey: string | undefined, args: string[]) => Promise<unknown>
-
-interface Deadline {
-  readonly at: number
-  readonly expire: () => void
-  done: boolean
-}
-
-/**
- * Command timeouts without a timer per command: every command of a store has the same timeout,
- * so deadlines arrive in the order commands were sent, and one timer, armed for the oldest
- * pending deadline, serves them all. (A `setTimeout` and `clearTimeout` per command cost more
- * than the rest of a session read.)
- */
-class Deadlines {
-  readonly #timeout: number
-  #queue: Deadline[] = []
-  #head = 0
-  #timer: ReturnType<typeof setTimeout> | undefined
-
-  constructor(timeout: number) {
-    this.#timeout = timeout
-  }
-
-  add(expire: () => void): Deadline {
-    // Drop answered commands from the front, so the queue holds little more than those in flight.
-    while (this.#head < this.#queue.length && (this.#queue[this.#head] as Deadline).done) {
-      this.#head++
-    }
-    if (this.#head === this.#queue.length) {
-      this.#queue = []
-      this.#head = 0
-    } else if (this.#head > 1024) {
-      this.#queue = this.#queue.slice(this.#head)
-      this.#head = 0
-    }
-    const entry: Deadline = { at: performance.now() + this.#timeout, expire, done: false }
-    this.#queue.push(entry)
-    if (this.#timer === undefined) this.#arm(this.#timeout)
-    return entry
-  }
-
-  /** Marks a command answered; false when it had already timed out. */
-  settle(entry: Deadline): boolean {
-    if (entry.done) return false
-    entry.done = true
-    return true
-  }
-
-  #arm(delay: number): void {
-    this.#timer = setTimeout(() => this.#expire(), Math.max(1, Math.ceil(delay)))
-    // Pending deadlines alone must not keep the process alive.
-    this.#timer.unref?.()
-  }
-
-  #expire(): void {
-    this.#timer = undefined
-    const now = performance.now()
-    const queue = this.#queue
-    while (this.#head < queue.length) {
-      const entry = queue[this.#head] as Deadline
-      if (!entry.done) {
-        if (entry.at > now) break
-        entry.done = true
-        entry.expire()
-      }
-      this.#head++
-    }
-    if (this.#head === queue.length) {
-      this.#queue = []
-      this.#head = 0
-      return
-    }
-    if (this.#head > 1024) {
-      this.#queue = queue.slice(this.#head)
-      this.#head = 0
-    }
-    this.#arm((this.#queue[this.#head] as Deadline).at - now)
-  }
-}
 
 /**
  * A {@link SessionStore} on Redis (6 or later, or a compatible server such as Valkey), through

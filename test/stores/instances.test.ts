@@ -1,12 +1,13 @@
 /**
  * Many instances, one store: three processes of the basic example (`examples/start.ts`, on
- * Express, Hono and Fastify) share it with the same `SESSION_SECRET`: Redis (`REDIS_URL`, under
- * one `REDIS_PREFIX` unique to the run), and one SQLite file (`SQLITE_PATH`, in a temporary
- * directory: three processes of one machine on one WAL file). A login through one is recognised
- * by the others; a logout through another is refused by all (session and remember cookies);
- * `logoutEverywhere` called from this process takes effect on every instance at its next request.
+ * Express, Hono and Fastify) share one store with the same `SESSION_SECRET`: `REDIS_URL` under
+ * one `REDIS_PREFIX` unique to the run, `MYSQL_URL` under one `MYSQL_PREFIX`, and one SQLite file
+ * (`SQLITE_PATH` in a temporary directory: three processes of one machine on one WAL file). A
+ * login through one is recognised by the others; a logout through
+ * another is refused by all (session and remember cookies); `logoutEverywhere` called from this
+ * process takes effect on every instance at its next request.
  *
- * Without Redis the Redis test is skipped with a printed reason, except on CI (`CI=true`).
+ * Without Redis (or MySQL) its suite is skipped with a printed reason, except on CI (`CI=true`).
  *
  * @module
  */
@@ -21,9 +22,18 @@ import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import type { Redis } from 'ioredis'
 import { LoginManager, type SessionStore } from 'login-manager'
+import { MySqlStore } from 'login-manager/mysql'
 import { RedisStore } from 'login-manager/redis'
 import { SqliteStore } from 'login-manager/sqlite'
 import { CookieJar, parseSetCookie } from '../support/client.ts'
+import {
+  dropTables,
+  MYSQL_URL,
+  probeMysql,
+  tablesWithPrefix,
+  testPool,
+  uniquePrefix,
+} from './mysql-support.ts'
 import {
   deleteByPrefix,
   freePort,
@@ -212,183 +222,233 @@ function assertRefused(answer: Answer, where: string): void {
   assert.match(answer.location ?? '', /^\/login\b/, where)
 }
 
-/** The store the instances share, as this process sees it. */
-interface Shared {
-  /** A store on the same data, for `logoutEverywhere` from this process. */
-  readonly store: SessionStore
-  /** How many records (sessions and tokens) the instances wrote. */
-  count(): Promise<number>
-  /** Deletes what the run wrote and closes. */
+/** The store the instances share, as this test sets it up, inspects and cleans it. */
+interface Backend {
+  /** As in "three instances sharing one …". */
+  readonly name: string
+  readonly unreachable: string | null
+  /** The example's environment for this store. */
+  readonly env: Record<string, string>
+  open(): Promise<void>
+  /** Whether anything of the run is stored. */
+  hasRecords(): Promise<boolean>
+  /** A store on the same data, for this process's own manager. */
+  store(): SessionStore
+  /** Deletes what the run stored, and checks that nothing is left. */
   close(): Promise<void>
 }
 
-/** The three-instance test, on a store the instances reach through `storeEnv`. */
-function describeInstances(
-  label: string,
-  storeEnv: Record<string, string>,
-  open: () => Promise<Shared>,
-): void {
-  let instances: Instance[] = []
-  let shared: Shared | undefined
-
-  before(async () => {
-    shared = await open()
-    const ports = await Promise.all(FRAMEWORKS.map(() => freePort()))
-    instances = FRAMEWORKS.map((framework, i) =>
-      spawnInstance(framework, ports[i] as number, storeEnv),
-    )
-    await Promise.all(instances.map(waitUntilServing))
-  })
-
-  after(async () => {
-    await Promise.all([...children].map(stop))
-    await shared?.close()
-  })
-
-  const byName = (name: string): Instance => {
-    const found = instances.find((x) => x.name === name)
-    assert.ok(found !== undefined, `no ${name} instance`)
-    return found
-  }
-
-  const first = new Browser()
-  let loggedOut: Record<string, string> = {}
-
-  it('a login through one instance is recognised by the others', async () => {
-    const [a, b, c] = FRAMEWORKS.map(byName) as [Instance, Instance, Instance]
-    await first.login(a.base)
-    assertLoggedIn(await first.request(a.base, 'GET', '/protected'), `${a.name} (A)`)
-    assertLoggedIn(await first.request(b.base, 'GET', '/protected'), `${b.name} (B)`)
-    assertLoggedIn(await first.request(c.base, 'GET', '/protected'), `${c.name} (C)`)
-    assert.ok(((await shared?.count()) ?? 0) > 0, `the session is in ${label}`)
-  })
-
-  it('a logout through another instance is refused by all, remember cookie included', async () => {
-    const [a, b, c] = FRAMEWORKS.map(byName) as [Instance, Instance, Instance]
-    loggedOut = first.cookies()
-    assert.deepEqual(Object.keys(loggedOut).sort(), [REMEMBER, SESSION].sort())
-    const res = await first.request(b.base, 'GET', '/logout')
-    assert.equal(res.status, 200)
-    assert.match(res.body, /<h1>Logged out<\/h1>/)
-    for (const instance of [a, c, b]) {
-      assertRefused(
-        await requestWith(instance.base, '/protected', loggedOut),
-        `${instance.name}, old session and remember cookies`,
-      )
-      assertRefused(
-        await requestWith(instance.base, '/protected', { [REMEMBER]: loggedOut[REMEMBER] ?? '' }),
-        `${instance.name}, old remember cookie alone`,
-      )
-      assertRefused(
-        await requestWith(instance.base, '/protected', { [SESSION]: loggedOut[SESSION] ?? '' }),
-        `${instance.name}, old session cookie alone`,
-      )
-    }
-  })
-
-  it('logoutEverywhere from another process ends every session on every instance', async () => {
-    const [a, b, c] = FRAMEWORKS.map(byName) as [Instance, Instance, Instance]
-    const two = new Browser()
-    const three = new Browser()
-    await two.login(a.base)
-    await three.login(a.base)
-    const jars = [two.cookies(), three.cookies()]
-    for (const instance of [a, b, c]) {
-      for (const [i, jar] of jars.entries()) {
-        assertLoggedIn(
-          await requestWith(instance.base, '/protected', jar),
-          `${instance.name}, browser ${i + 2}`,
-        )
-      }
-    }
-
-    const manager = new LoginManager<{ id: string }>({
-      secret: SECRET,
-      userLoader: (id) => ({ id }),
-      session: { store: (shared as Shared).store },
-    })
-    const ended = await manager.logoutEverywhere('leafstorm')
-    assert.equal(ended, 4, 'two sessions and two remember tokens')
-    assert.deepEqual(await manager.listSessions('leafstorm'), [])
-
-    for (const instance of [a, b, c]) {
-      for (const [i, jar] of jars.entries()) {
-        assertRefused(
-          await requestWith(instance.base, '/protected', jar),
-          `${instance.name}, browser ${i + 2}`,
-        )
-        assertRefused(
-          await requestWith(instance.base, '/protected', { [REMEMBER]: jar[REMEMBER] ?? '' }),
-          `${instance.name}, browser ${i + 2}, remember cookie alone`,
-        )
-      }
-    }
-  })
-
-  it('every instance is still running', () => {
-    for (const instance of instances) {
-      assert.equal(instance.child.exitCode, null, `${instance.name}:\n${instance.output()}`)
-    }
-  })
-}
-
-const unreachable = await probeRedis()
-
-if (unreachable !== null && !ON_CI) {
-  console.log(`# skipping the three-instance test on Redis: ${unreachable}`)
-}
-
-describe('three instances sharing one Redis', {
-  skip: unreachable !== null && !ON_CI ? unreachable : false,
-}, () => {
-  if (unreachable !== null) {
-    it('needs a reachable Redis on CI', () => {
-      assert.fail(`${unreachable}. Start Redis or set REDIS_URL; on CI this test must run.`)
-    })
-    return
-  }
-  describeInstances(
-    'Redis',
-    { SESSION_STORE: 'redis', REDIS_URL, REDIS_PREFIX: PREFIX },
-    async () => {
-      const client: Redis = rawClient()
-      return {
-        store: new RedisStore({ client, prefix: PREFIX }),
-        count: async () => (await scanKeys(client, PREFIX)).length,
-        async close() {
-          try {
-            await deleteByPrefix(client, PREFIX)
-            assert.equal((await scanKeys(client, PREFIX)).length, 0)
-          } finally {
-            client.disconnect()
-          }
-        },
+function redisBackend(unreachable: string | null): Backend {
+  let client: Redis | undefined
+  return {
+    name: 'Redis',
+    unreachable,
+    env: { SESSION_STORE: 'redis', REDIS_URL, REDIS_PREFIX: PREFIX },
+    async open() {
+      client = rawClient()
+    },
+    hasRecords: async () => (await scanKeys(client as Redis, PREFIX)).length > 0,
+    store: () => new RedisStore({ client: client as Redis, prefix: PREFIX }),
+    async close() {
+      if (client === undefined) return
+      try {
+        await deleteByPrefix(client, PREFIX)
+        assert.equal((await scanKeys(client, PREFIX)).length, 0)
+      } finally {
+        client.disconnect()
       }
     },
-  )
-})
+  }
+}
 
-// SqliteStore: three processes of one machine on one WAL file.
-describe('three instances sharing one SQLite file', () => {
+function mysqlBackend(unreachable: string | null): Backend {
+  const prefix = uniquePrefix('inst')
+  let pool: ReturnType<typeof testPool> | undefined
+  let store: MySqlStore | undefined
+  return {
+    name: 'MySQL',
+    unreachable,
+    env: { SESSION_STORE: 'mysql', MYSQL_URL, MYSQL_PREFIX: prefix },
+    async open() {
+      pool = testPool()
+      store = new MySqlStore({ pool, prefix, cleanupInterval: 0 })
+    },
+    async hasRecords() {
+      const [rows] = await (pool as NonNullable<typeof pool>).query(
+        `SELECT COUNT(*) AS n FROM \`${store?.tables.records}\``,
+      )
+      return Number((rows as { n: number }[])[0]?.n) > 0
+    },
+    store: () => store as MySqlStore,
+    async close() {
+      if (pool === undefined || store === undefined) return
+      try {
+        await store.close()
+        await dropTables(pool, store.tables)
+        assert.deepEqual(await tablesWithPrefix(pool, prefix), [])
+      } finally {
+        await pool.end()
+      }
+    },
+  }
+}
+
+/** One SQLite file in a temporary directory: three processes of one machine on one WAL file. */
+function sqliteBackend(): Backend {
   const dir = mkdtempSync(join(tmpdir(), 'lm-instances-sqlite-'))
   const path = join(dir, 'sessions.db')
-  // Each instance runs the example's createSchema() as it starts, all three at once.
-  describeInstances('SQLite', { SESSION_STORE: 'sqlite', SQLITE_PATH: path }, async () => {
-    const store = new SqliteStore({ path })
-    return {
-      store,
-      async count() {
-        const db = new Database(path, { readonly: true })
-        try {
-          return db.prepare('SELECT count(*) FROM login_sessions').pluck().get() as number
-        } finally {
-          db.close()
-        }
-      },
-      async close() {
-        await store.close()
+  let store: SqliteStore | undefined
+  return {
+    name: 'SQLite file',
+    unreachable: null,
+    // Each instance runs the example's createSchema() as it starts, all three at once.
+    env: { SESSION_STORE: 'sqlite', SQLITE_PATH: path },
+    async open() {
+      store = new SqliteStore({ path })
+    },
+    async hasRecords() {
+      const db = new Database(path, { readonly: true })
+      try {
+        return (db.prepare('SELECT count(*) FROM login_sessions').pluck().get() as number) > 0
+      } finally {
+        db.close()
+      }
+    },
+    store: () => store as SqliteStore,
+    async close() {
+      try {
+        await store?.close()
+      } finally {
         rmSync(dir, { recursive: true, force: true })
-      },
+      }
+    },
+  }
+}
+
+for (const backend of [
+  redisBackend(await probeRedis()),
+  mysqlBackend(await probeMysql()),
+  sqliteBackend(),
+]) {
+  instancesOn(backend)
+}
+
+function instancesOn(backend: Backend): void {
+  const { unreachable } = backend
+  if (unreachable !== null && !ON_CI) {
+    console.log(`# skipping the three-instance test on ${backend.name}: ${unreachable}`)
+  }
+
+  describe(`three instances sharing one ${backend.name}`, {
+    skip: unreachable !== null && !ON_CI ? unreachable : false,
+  }, () => {
+    if (unreachable !== null) {
+      it(`needs a reachable ${backend.name} on CI`, () => {
+        assert.fail(`${unreachable}. Start it, or set its URL; on CI this test must run.`)
+      })
+      return
     }
+
+    let instances: Instance[] = []
+
+    before(async () => {
+      await backend.open()
+      const ports = await Promise.all(FRAMEWORKS.map(() => freePort()))
+      instances = FRAMEWORKS.map((framework, i) =>
+        spawnInstance(framework, ports[i] as number, backend.env),
+      )
+      await Promise.all(instances.map(waitUntilServing))
+    })
+
+    after(async () => {
+      await Promise.all([...children].map(stop))
+      await backend.close()
+    })
+
+    const byName = (name: string): Instance => {
+      const found = instances.find((x) => x.name === name)
+      assert.ok(found !== undefined, `no ${name} instance`)
+      return found
+    }
+
+    const first = new Browser()
+    let loggedOut: Record<string, string> = {}
+
+    it('a login through one instance is recognised by the others', async () => {
+      const [a, b, c] = FRAMEWORKS.map(byName) as [Instance, Instance, Instance]
+      await first.login(a.base)
+      assertLoggedIn(await first.request(a.base, 'GET', '/protected'), `${a.name} (A)`)
+      assertLoggedIn(await first.request(b.base, 'GET', '/protected'), `${b.name} (B)`)
+      assertLoggedIn(await first.request(c.base, 'GET', '/protected'), `${c.name} (C)`)
+      assert.ok(await backend.hasRecords(), `the session is in ${backend.name}`)
+    })
+
+    it('a logout through another instance is refused by all, remember cookie included', async () => {
+      const [a, b, c] = FRAMEWORKS.map(byName) as [Instance, Instance, Instance]
+      loggedOut = first.cookies()
+      assert.deepEqual(Object.keys(loggedOut).sort(), [REMEMBER, SESSION].sort())
+      const res = await first.request(b.base, 'GET', '/logout')
+      assert.equal(res.status, 200)
+      assert.match(res.body, /<h1>Logged out<\/h1>/)
+      for (const instance of [a, c, b]) {
+        assertRefused(
+          await requestWith(instance.base, '/protected', loggedOut),
+          `${instance.name}, old session and remember cookies`,
+        )
+        assertRefused(
+          await requestWith(instance.base, '/protected', { [REMEMBER]: loggedOut[REMEMBER] ?? '' }),
+          `${instance.name}, old remember cookie alone`,
+        )
+        assertRefused(
+          await requestWith(instance.base, '/protected', { [SESSION]: loggedOut[SESSION] ?? '' }),
+          `${instance.name}, old session cookie alone`,
+        )
+      }
+    })
+
+    it('logoutEverywhere from another process ends every session on every instance', async () => {
+      const [a, b, c] = FRAMEWORKS.map(byName) as [Instance, Instance, Instance]
+      const two = new Browser()
+      const three = new Browser()
+      await two.login(a.base)
+      await three.login(a.base)
+      const jars = [two.cookies(), three.cookies()]
+      for (const instance of [a, b, c]) {
+        for (const [i, jar] of jars.entries()) {
+          assertLoggedIn(
+            await requestWith(instance.base, '/protected', jar),
+            `${instance.name}, browser ${i + 2}`,
+          )
+        }
+      }
+
+      const manager = new LoginManager<{ id: string }>({
+        secret: SECRET,
+        userLoader: (id) => ({ id }),
+        session: { store: backend.store() },
+      })
+      const ended = await manager.logoutEverywhere('leafstorm')
+      assert.equal(ended, 4, 'two sessions and two remember tokens')
+      assert.deepEqual(await manager.listSessions('leafstorm'), [])
+
+      for (const instance of [a, b, c]) {
+        for (const [i, jar] of jars.entries()) {
+          assertRefused(
+            await requestWith(instance.base, '/protected', jar),
+            `${instance.name}, browser ${i + 2}`,
+          )
+          assertRefused(
+            await requestWith(instance.base, '/protected', { [REMEMBER]: jar[REMEMBER] ?? '' }),
+            `${instance.name}, browser ${i + 2}, remember cookie alone`,
+          )
+        }
+      }
+    })
+
+    it('every instance is still running', () => {
+      for (const instance of instances) {
+        assert.equal(instance.child.exitCode, null, `${instance.name}:\n${instance.output()}`)
+      }
+    })
   })
-})
+}

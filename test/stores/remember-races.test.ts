@@ -4,8 +4,9 @@
  * over ioredis in cluster mode (which splits cross-slot writes into steps), on two adapter
  * layouts (the scenarios are about the store; every layout runs them on MemoryStore in
  * `../conformance/hardening-remember.test.ts`). Each test writes under its own key prefix,
- * deleted afterwards. Without Redis the suites are skipped, except on CI (`CI=true`). The same
- * scenarios run on SqliteStore, a WAL file per test in a temporary directory.
+ * deleted afterwards. The same scenarios run on SqliteStore, a WAL file per test in a temporary
+ * directory, and on MySqlStore (`MYSQL_URL`), each test on tables of its own, dropped afterwards.
+ * Without Redis (or MySQL) those suites are skipped, except on CI (`CI=true`).
  *
  * @module
  */
@@ -17,11 +18,13 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import Database from 'better-sqlite3'
 import type { Redis } from 'ioredis'
+import { MySqlStore } from 'login-manager/mysql'
 import { RedisStore } from 'login-manager/redis'
 import { SqliteStore } from 'login-manager/sqlite'
 import { createClient } from 'redis'
 import { adapters } from '../conformance/adapters/index.ts'
 import { type RaceStore, rememberRaceScenarios } from '../support/remember-races.ts'
+import { dropTables, probeMysql, testPool, uniquePrefix } from './mysql-support.ts'
 import { deleteByPrefix, ON_CI, probeRedis, rawClient, scanKeys } from './support.ts'
 
 const RUN = `lmraces-${randomUUID().slice(0, 8)}:`
@@ -112,6 +115,48 @@ if (unreachable !== null) {
   }
   for (const adapter of chosen) {
     describe(`${adapter.name}: remember-me hardening, SqliteStore`, () => {
+      rememberRaceScenarios(adapter, make)
+    })
+  }
+}
+
+// MySqlStore: each test on tables of its own.
+const mysqlUnreachable = await probeMysql()
+if (mysqlUnreachable !== null) {
+  if (ON_CI) {
+    describe('MySQL for the remember-me race tests', () => {
+      it('needs a reachable MySQL or MariaDB on CI', () => {
+        assert.fail(
+          `${mysqlUnreachable}. Start MariaDB or set MYSQL_URL; on CI these tests must run.`,
+        )
+      })
+    })
+  } else {
+    console.log(`# skipping the remember-me race tests on MySQL: ${mysqlUnreachable}`)
+  }
+} else {
+  const pool = testPool()
+  after(async () => {
+    await pool.end()
+  })
+  const make = async (): Promise<RaceStore> => {
+    const store = new MySqlStore({ pool, prefix: uniquePrefix('race'), cleanupInterval: 0 })
+    await store.createSchema()
+    let time = Date.now()
+    return {
+      store,
+      now: () => time,
+      advance(seconds) {
+        time += seconds * 1000
+      },
+      close: async () => {
+        await store.close()
+        await dropTables(pool, store.tables)
+      },
+    }
+  }
+  for (const adapter of chosen) {
+    describe(`${adapter.name}: remember-me hardening, MySqlStore`, () => {
       rememberRaceScenarios(adapter, make)
     })
   }

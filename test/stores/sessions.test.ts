@@ -1,9 +1,10 @@
 /**
  * Server-side sessions over HTTP, for every adapter in `../conformance/adapters/` and the
- * stores: `MemoryStore` (on the test's clock) and `RedisStore` over ioredis on
+ * stores: `MemoryStore` (on the test's clock), `RedisStore` over ioredis on
  * `REDIS_URL` (default redis://127.0.0.1:6379; keys under a prefix unique to the run and to each
- * test, deleted afterwards with SCAN + DEL), and `SqliteStore` (a WAL file per test in a temporary
- * directory, on the test's clock). The acceptance list of the server-side sessions
+ * test, deleted afterwards with SCAN + DEL), `SqliteStore` (a WAL file per test in a temporary
+ * directory, on the test's clock) and `MySqlStore` on `MYSQL_URL` (tables with a prefix unique
+ * to the run, emptied for each test, dropped afterwards). The acceptance list of the server-side sessions
  * issue, point by point:
  *
  * - ids: ≥ 43 base64url characters, signed; the store key is a hash and no copy of the id is
@@ -22,7 +23,8 @@
  *   configured (a remember-me login that cannot be restored too), `storeError` fires, no
  *   half-logged-in state, reconnection works.
  *
- * Without Redis the Redis parts are skipped with a printed reason, except on CI (`CI=true`).
+ * Without Redis (or MySQL) those parts are skipped with a printed reason, except on CI
+ * (`CI=true`).
  *
  * @module
  */
@@ -42,6 +44,7 @@ import {
   MemoryStore,
   type UserId,
 } from 'login-manager'
+import { MySqlStore } from 'login-manager/mysql'
 import { RedisStore, StoreUnavailableError } from 'login-manager/redis'
 import { SqliteStore } from 'login-manager/sqlite'
 import { sign } from '../../src/crypto/sign.ts'
@@ -50,6 +53,12 @@ import { adapters } from '../conformance/adapters/index.ts'
 import type { AdapterHarness, AppSpec, RouteDef, RunningApp } from '../conformance/harness.ts'
 import { type ClientResponse, type ParsedSetCookie, TestClient } from '../support/client.ts'
 import { type EventSpy, listen, notch, steve, USERS, type User } from '../support/users.ts'
+import {
+  dropTables,
+  uniquePrefix as mysqlPrefix,
+  testPool as mysqlTestPool,
+  probeMysql,
+} from './mysql-support.ts'
 import {
   deleteByPrefix,
   dumpRedis,
@@ -222,7 +231,7 @@ function routes(gates: Gates): Route[] {
 
 // ------------------------------------------------------------------------------------ store envs
 
-type Kind = 'memory' | 'redis' | 'sqlite'
+type Kind = 'memory' | 'redis' | 'sqlite' | 'mysql'
 
 /** One store for one test: spied, inspectable, cleaned up. */
 interface StoreEnv {
@@ -241,9 +250,10 @@ interface StoreEnv {
 
 let envCounter = 0
 
-function makeEnv(kind: Kind): StoreEnv {
+function makeEnv(kind: Kind): StoreEnv | Promise<StoreEnv> {
   const clock = mutableClock()
   if (kind === 'sqlite') return makeSqliteEnv(clock)
+  if (kind === 'mysql') return mysqlEnv(clock)
   if (kind === 'memory') {
     const inner = new MemoryStore({ now: clock.now })
     const spy = new SpyStore(inner)
@@ -329,6 +339,65 @@ function makeSqliteEnv(clock: Clock): StoreEnv {
   }
 }
 
+// MySqlStore on MYSQL_URL: one pair of tables for the file (tests run one after the other),
+// emptied for each test, dropped at the end.
+const mysqlUnreachable = await probeMysql()
+const mysqlPool = mysqlUnreachable === null ? mysqlTestPool() : undefined
+const MYSQL_PREFIX = mysqlPrefix('sess')
+let mysqlTables: Promise<MySqlStore['tables']> | undefined
+
+after(async () => {
+  if (mysqlPool === undefined) return
+  try {
+    if (mysqlTables !== undefined) await dropTables(mysqlPool, await mysqlTables)
+  } finally {
+    await mysqlPool.end()
+  }
+})
+
+async function mysqlEnv(clock: Clock): Promise<StoreEnv> {
+  const pool = mysqlPool
+  assert.ok(pool !== undefined, 'MySQL is not available')
+  mysqlTables ??= (async () => {
+    const setup = new MySqlStore({ pool, prefix: MYSQL_PREFIX, cleanupInterval: 0 })
+    await setup.createSchema()
+    return setup.tables
+  })()
+  const { records, index } = await mysqlTables
+  await pool.query(`DELETE FROM \`${records}\``)
+  await pool.query(`DELETE FROM \`${index}\``)
+  const inner = new MySqlStore({ pool, prefix: MYSQL_PREFIX, cleanupInterval: 0 })
+  const spy = new SpyStore(inner)
+  const now = "(TIMESTAMPDIFF(MICROSECOND, '1970-01-01', UTC_TIMESTAMP(6)) DIV 1000)"
+  return {
+    kind: 'mysql',
+    spy,
+    clock,
+    record: (key) => inner.get(key),
+    async recordCount() {
+      const [rows] = await pool.query(
+        `SELECT COUNT(*) AS n FROM \`${records}\` WHERE expires_at > ${now}`,
+      )
+      return Number((rows as { n: number }[])[0]?.n)
+    },
+    async dump() {
+      const [rows] = await pool.query(
+        `SELECT CAST(\`key\` AS CHAR) AS k, fields FROM \`${records}\` WHERE expires_at > ${now}`,
+      )
+      const [entries] = await pool.query(
+        `SELECT CAST(index_key AS CHAR) AS i, CAST(member_key AS CHAR) AS m FROM \`${index}\``,
+      )
+      return [
+        ...(rows as { k: string; fields: unknown }[]).map(
+          (r) => `${r.k} ${JSON.stringify(r.fields)}`,
+        ),
+        ...(entries as { i: string; m: string }[]).map((e) => `${e.i} ∋ ${e.m}`),
+      ].join('\n')
+    },
+    pttl: () => Promise.reject(new Error('no PTTL for MySqlStore')),
+  }
+}
+
 interface Ctx {
   readonly env: StoreEnv
   readonly manager: Manager
@@ -345,7 +414,7 @@ async function withStoreApp(
   body: (ctx: Ctx) => Promise<void>,
   overrides: Partial<Options> = {},
 ): Promise<void> {
-  const env = makeEnv(kind)
+  const env = await makeEnv(kind)
   const gates = new Gates()
   const manager = new LoginManager<User, UserId>({
     secret: SECRET,
@@ -422,15 +491,31 @@ function tamper(value: string): string {
 
 // ------------------------------------------------------------------------------------ the matrix
 
-const kinds: Kind[] = ['memory', 'redis', 'sqlite']
+const kinds: Kind[] = ['memory', 'redis', 'sqlite', 'mysql']
 const STORE_NAMES: Record<Kind, string> = {
   memory: 'MemoryStore',
   redis: 'RedisStore',
   sqlite: 'SqliteStore',
+  mysql: 'MySqlStore',
 }
 
 function skipRedis(kind: Kind): string | undefined {
+  if (kind === 'mysql') return mysqlUnreachable ?? undefined
   return kind === 'redis' && redisUnreachable !== null ? redisUnreachable : undefined
+}
+
+if (mysqlUnreachable !== null) {
+  if (ON_CI) {
+    describe('MySQL for the session store tests', () => {
+      it('needs a reachable MySQL or MariaDB on CI', () => {
+        assert.fail(
+          `${mysqlUnreachable}. Start MariaDB or set MYSQL_URL; on CI these tests must run.`,
+        )
+      })
+    })
+  } else {
+    console.log(`# skipping the MySqlStore session tests: ${mysqlUnreachable}`)
+  }
 }
 
 if (redisUnreachable !== null) {

@@ -232,11 +232,11 @@ function routes(gates: Gates, users: Map<string, Member>): RouteDef<Member>[] {
 /** Serves a test app on `adapter` over the store `make` returns, runs `body`, closes both. */
 export async function withRaceApp(
   adapter: AdapterHarness,
-  make: () => RaceStore,
+  make: () => RaceStore | Promise<RaceStore>,
   body: (ctx: RaceCtx) => Promise<void>,
   overrides: Partial<Options> = {},
 ): Promise<void> {
-  const env = make()
+  const env = await make()
   const store = new HookedStore(env.store)
   const gates = new Gates()
   const users = new Map([['1', new Member('1', 'Notch')]])
@@ -325,7 +325,10 @@ async function rememberedOnly(ctx: RaceCtx, client: TestClient): Promise<string>
  * Registers every store-mode scenario (with `node:test`'s `it`) for one adapter and one kind of
  * store; call it inside a `describe`.
  */
-export function rememberRaceScenarios(adapter: AdapterHarness, make: () => RaceStore): void {
+export function rememberRaceScenarios(
+  adapter: AdapterHarness,
+  make: () => RaceStore | Promise<RaceStore>,
+): void {
   const run = (body: (ctx: RaceCtx) => Promise<void>, overrides?: Partial<Options>) =>
     withRaceApp(adapter, make, body, overrides)
 
