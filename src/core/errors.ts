@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'ERR_USER_ID'
   | 'ERR_COOKIE_TOO_LARGE'
   | 'ERR_SESSION_TOO_LARGE'
+  | 'ERR_STORE_SCHEMA'
 
 /**
  * Thrown at start-up for a misconfiguration, or at run time for a misuse of the API. The message
