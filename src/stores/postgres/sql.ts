@@ -233,22 +233,25 @@ export function sweepIndexStatement(t: SchemaNames, batch: number): Statement {
 // the string with U+0001 → U+0001 U+0001 and U+0000 → U+0001 U+0002. Deterministic, so
 // `expect` compares escaped values.
 const ESCAPE = '\u0001'
-const NEEDS_ESCAPE = /[\u0000\u0001]/g
+const NUL = '\u0000'
 
 /** A field name or value as stored. */
 export function encodeText(text: string): string {
-  if (text.charCodeAt(0) !== 1 && !text.includes('\u0000')) return text
-  return (
-    ESCAPE + text.replace(NEEDS_ESCAPE, (c) => (c === '\u0000' ? '\u0001\u0002' : '\u0001\u0001'))
-  )
+  if (text.charCodeAt(0) !== 1 && !text.includes(NUL)) return text
+  return ESCAPE + text.replaceAll(ESCAPE, '\u0001\u0001').replaceAll(NUL, '\u0001\u0002')
 }
 
 /** The inverse of {@link encodeText}. */
 export function decodeText(stored: string): string {
   if (stored.charCodeAt(0) !== 1) return stored
-  return stored
-    .slice(1)
-    .replace(/\u0001([\u0001\u0002])/g, (_, c: string) => (c === '\u0002' ? '\u0000' : '\u0001'))
+  let out = ''
+  for (let i = 1; i < stored.length; i++) {
+    const c = stored[i] as string
+    if (c === ESCAPE && i + 1 < stored.length) {
+      out += stored[++i] === '\u0002' ? NUL : ESCAPE
+    } else out += c
+  }
+  return out
 }
 
 /** JSON of a fields object, names and values encoded. */
