@@ -1,10 +1,12 @@
 /**
  * The remember-me races and faults of `../support/remember-races.ts` on the real Redis
  * (`REDIS_URL`, default redis://127.0.0.1:6379): RedisStore over ioredis, over node-redis, and
- * over ioredis in cluster mode (which splits cross-slot writes into steps), on two adapter
- * layouts (the scenarios are about the store; every layout runs them on MemoryStore in
- * `../conformance/hardening-remember.test.ts`). Each test writes under its own key prefix,
- * deleted afterwards. Without Redis the suites are skipped, except on CI (`CI=true`).
+ * over ioredis in cluster mode (which splits cross-slot writes into steps), and on the real
+ * PostgreSQL (`DATABASE_URL`, default postgres://postgres@127.0.0.1:5432/test): PostgresStore, on
+ * two adapter layouts (the scenarios are about the store; every layout runs them on MemoryStore
+ * in `../conformance/hardening-remember.test.ts`). Each Redis test writes under its own key
+ * prefix, deleted afterwards; the PostgreSQL tests share tables in a schema of the run, dropped
+ * afterwards. Without a server its suites are skipped, except on CI (`CI=true`).
  *
  * @module
  */
@@ -12,14 +14,19 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import type { Redis } from 'ioredis'
+import type { SessionStore } from 'login-manager'
+import { PostgresStore } from 'login-manager/postgres'
 import { RedisStore } from 'login-manager/redis'
 import { createClient } from 'redis'
 import { adapters } from '../conformance/adapters/index.ts'
 import { type RaceStore, rememberRaceScenarios } from '../support/remember-races.ts'
+import { asPool, dropSchema, probePostgres, schemaName, testPool } from './postgres-support.ts'
 import { deleteByPrefix, ON_CI, probeRedis, rawClient, scanKeys } from './support.ts'
 
 const RUN = `lmraces-${randomUUID().slice(0, 8)}:`
 const unreachable = await probeRedis()
+// Probed before any suite is registered: the runner starts the suites registered before an await.
+const pgUnreachable = await probePostgres()
 const layouts = adapters.filter((a) => a.name === 'express' || a.name === 'fetch')
 const chosen = layouts.length > 0 ? layouts : adapters.slice(0, 1)
 
@@ -80,5 +87,66 @@ if (unreachable !== null) {
         rememberRaceScenarios(adapter, make)
       })
     }
+  }
+}
+
+if (pgUnreachable !== null) {
+  if (ON_CI) {
+    describe('PostgreSQL for the remember-me race tests', () => {
+      it('needs a reachable PostgreSQL on CI', () => {
+        assert.fail(
+          `${pgUnreachable}. Start PostgreSQL or set DATABASE_URL; on CI these tests must run.`,
+        )
+      })
+    })
+  } else {
+    console.log(`# skipping the remember-me race tests on PostgreSQL: ${pgUnreachable}`)
+  }
+} else {
+  const pool = testPool()
+  const schema = schemaName('races')
+  after(async () => {
+    try {
+      await dropSchema(pool, schema)
+    } finally {
+      await pool.end()
+    }
+  })
+  let tables = 0
+  const make = (): RaceStore => {
+    // Tables of its own per test (every test logs in the same user, so shares its index key),
+    // created before the store's first operation.
+    const inner = new PostgresStore({
+      pool: asPool(pool),
+      schema,
+      prefix: `t${++tables}_`,
+      cleanupInterval: 0,
+    })
+    const ready = inner.createSchema()
+    const store: SessionStore = {
+      get: async (key) => (await ready, inner.get(key)),
+      write: async (key, write) => (await ready, inner.write(key, write)),
+      touch: async (key, ttl, fields) => (await ready, inner.touch(key, ttl, fields)),
+      destroy: async (key, index) => (await ready, inner.destroy(key, index)),
+      members: async (index) => (await ready, inner.members(index)),
+      destroyIndex: async (index, keep) => (await ready, inner.destroyIndex(index, keep)),
+    }
+    let time = Date.now()
+    return {
+      store,
+      now: () => time,
+      advance(seconds) {
+        time += seconds * 1000
+      },
+      close: async () => {
+        await ready.catch(() => {})
+        await inner.close()
+      },
+    }
+  }
+  for (const adapter of chosen) {
+    describe(`${adapter.name}: remember-me hardening, PostgresStore`, () => {
+      rememberRaceScenarios(adapter, make)
+    })
   }
 }

@@ -1,8 +1,10 @@
 /**
  * Server-side sessions over HTTP, for every adapter in `../conformance/adapters/` and both
- * built-in stores: `MemoryStore` (on the test's clock) and `RedisStore` over ioredis on
+ * server-side stores: `MemoryStore` (on the test's clock), `RedisStore` over ioredis on
  * `REDIS_URL` (default redis://127.0.0.1:6379; keys under a prefix unique to the run and to each
- * test, deleted afterwards with SCAN + DEL). The acceptance list of the server-side sessions
+ * test, deleted afterwards with SCAN + DEL) and `PostgresStore` on `DATABASE_URL` (default
+ * postgres://postgres@127.0.0.1:5432/test; a schema unique to the run, tables with a prefix
+ * unique to each test, dropped afterwards). The acceptance list of the server-side sessions
  * issue, point by point:
  *
  * - ids: ≥ 43 base64url characters, signed; the store key is a hash and no copy of the id is
@@ -21,7 +23,8 @@
  *   configured (a remember-me login that cannot be restored too), `storeError` fires, no
  *   half-logged-in state, reconnection works.
  *
- * Without Redis the Redis parts are skipped with a printed reason, except on CI (`CI=true`).
+ * Without Redis (or PostgreSQL) their parts are skipped with a printed reason, except on CI
+ * (`CI=true`).
  *
  * @module
  */
@@ -37,6 +40,7 @@ import {
   MemoryStore,
   type UserId,
 } from 'login-manager'
+import { PostgresStore } from 'login-manager/postgres'
 import { RedisStore, StoreUnavailableError } from 'login-manager/redis'
 import { sign } from '../../src/crypto/sign.ts'
 import { randomId, randomTag } from '../../src/session/store-keys.ts'
@@ -44,6 +48,7 @@ import { adapters } from '../conformance/adapters/index.ts'
 import type { AdapterHarness, AppSpec, RouteDef, RunningApp } from '../conformance/harness.ts'
 import { type ClientResponse, type ParsedSetCookie, TestClient } from '../support/client.ts'
 import { type EventSpy, listen, notch, steve, USERS, type User } from '../support/users.ts'
+import { asPool, dropSchema, probePostgres, schemaName, testPool } from './postgres-support.ts'
 import {
   deleteByPrefix,
   dumpRedis,
@@ -88,6 +93,20 @@ const redisUnreachable = await probeRedis()
 const serverMissing = probeRedisServer()
 /** The shared Redis client of this file (bookkeeping and the RedisStore of the matrix). */
 const shared: Redis | undefined = redisUnreachable === null ? rawClient() : undefined
+
+const pgUnreachable = await probePostgres()
+/** The PostgreSQL pool of this file, and the run's schema (each test has its own tables in it). */
+const pgPool = pgUnreachable === null ? testPool() : undefined
+const PG_SCHEMA = schemaName('sessions')
+
+after(async () => {
+  if (pgPool === undefined) return
+  try {
+    await dropSchema(pgPool, PG_SCHEMA)
+  } finally {
+    await pgPool.end()
+  }
+})
 
 after(async () => {
   if (shared === undefined) return
@@ -216,7 +235,7 @@ function routes(gates: Gates): Route[] {
 
 // ------------------------------------------------------------------------------------ store envs
 
-type Kind = 'memory' | 'redis'
+type Kind = 'memory' | 'redis' | 'postgres'
 
 /** One store for one test: spied, inspectable, cleaned up. */
 interface StoreEnv {
@@ -229,13 +248,15 @@ interface StoreEnv {
   recordCount(): Promise<number>
   /** Every stored key, field, value and index member as text. */
   dump(): Promise<string>
-  /** Redis only: PTTL of a login-manager key in ms. */
+  /** Redis and PostgreSQL: milliseconds until a login-manager key expires. */
   pttl(key: string): Promise<number>
+  /** Releases what the env holds (PostgreSQL: the store's pool listener). */
+  close?(): Promise<void>
 }
 
 let envCounter = 0
 
-function makeEnv(kind: Kind): StoreEnv {
+async function makeEnv(kind: Kind): Promise<StoreEnv> {
   const clock = mutableClock()
   if (kind === 'memory') {
     const inner = new MemoryStore({ now: clock.now })
@@ -264,6 +285,7 @@ function makeEnv(kind: Kind): StoreEnv {
       pttl: () => Promise.reject(new Error('no PTTL for MemoryStore')),
     }
   }
+  if (kind === 'postgres') return makePostgresEnv()
   const client = shared
   assert.ok(client !== undefined, 'Redis is not available')
   const prefix = `${RUN}${++envCounter}:`
@@ -284,6 +306,56 @@ function makeEnv(kind: Kind): StoreEnv {
   }
 }
 
+/** A PostgresStore on tables of its own (`e<n>_` in the run's schema), created for the test. */
+async function makePostgresEnv(): Promise<StoreEnv> {
+  const pool = pgPool
+  assert.ok(pool !== undefined, 'PostgreSQL is not available')
+  const prefix = `e${++envCounter}_`
+  // The run's schema is dropped at the end: no background sweep needed.
+  const inner = new PostgresStore({
+    pool: asPool(pool),
+    schema: PG_SCHEMA,
+    prefix,
+    cleanupInterval: 0,
+  })
+  await inner.createSchema()
+  const records = `"${PG_SCHEMA}"."${prefix}login_sessions"`
+  const index = `"${PG_SCHEMA}"."${prefix}login_session_index"`
+  return {
+    kind: 'postgres',
+    spy: new SpyStore(inner),
+    clock: mutableClock(),
+    record: (key) => inner.get(key),
+    async recordCount() {
+      const { rows } = await pool.query(
+        `SELECT count(*)::int AS n FROM ${records} WHERE expires_at > now()`,
+      )
+      return rows[0].n as number
+    },
+    async dump() {
+      const lines: string[] = []
+      for (const row of (await pool.query(`SELECT key, fields FROM ${records} ORDER BY key`))
+        .rows) {
+        lines.push(`${row.key} ${JSON.stringify(row.fields)}`)
+      }
+      for (const row of (
+        await pool.query(`SELECT index_key, member_key FROM ${index} ORDER BY 1, 2`)
+      ).rows) {
+        lines.push(`${row.index_key} ∋ ${row.member_key}`)
+      }
+      return lines.join('\n')
+    },
+    async pttl(key) {
+      const { rows } = await pool.query(
+        `SELECT (extract(epoch FROM expires_at - now()) * 1000)::bigint AS ms FROM ${records} WHERE key = $1`,
+        [key],
+      )
+      return rows.length === 0 ? -2 : Number(rows[0].ms)
+    },
+    close: () => inner.close(),
+  }
+}
+
 interface Ctx {
   readonly env: StoreEnv
   readonly manager: Manager
@@ -300,7 +372,7 @@ async function withStoreApp(
   body: (ctx: Ctx) => Promise<void>,
   overrides: Partial<Options> = {},
 ): Promise<void> {
-  const env = makeEnv(kind)
+  const env = await makeEnv(kind)
   const gates = new Gates()
   const manager = new LoginManager<User, UserId>({
     secret: SECRET,
@@ -333,6 +405,7 @@ async function withStoreApp(
     })
   } finally {
     await app.close()
+    await env.close?.()
   }
 }
 
@@ -377,10 +450,31 @@ function tamper(value: string): string {
 
 // ------------------------------------------------------------------------------------ the matrix
 
-const kinds: Kind[] = ['memory', 'redis']
+const kinds: Kind[] = ['memory', 'redis', 'postgres']
+const STORE_NAMES: Record<Kind, string> = {
+  memory: 'MemoryStore',
+  redis: 'RedisStore',
+  postgres: 'PostgresStore',
+}
 
 function skipRedis(kind: Kind): string | undefined {
-  return kind === 'redis' && redisUnreachable !== null ? redisUnreachable : undefined
+  if (kind === 'redis' && redisUnreachable !== null) return redisUnreachable
+  if (kind === 'postgres' && pgUnreachable !== null) return pgUnreachable
+  return undefined
+}
+
+if (pgUnreachable !== null) {
+  if (ON_CI) {
+    describe('PostgreSQL for the session store tests', () => {
+      it('needs a reachable PostgreSQL on CI', () => {
+        assert.fail(
+          `${pgUnreachable}. Start PostgreSQL or set DATABASE_URL; on CI these tests must run.`,
+        )
+      })
+    })
+  } else {
+    console.log(`# skipping the PostgresStore session tests: ${pgUnreachable}`)
+  }
 }
 
 if (redisUnreachable !== null) {
@@ -400,7 +494,7 @@ if (redisUnreachable !== null) {
 for (const adapter of adapters) {
   for (const kind of kinds) {
     const skip = skipRedis(kind)
-    describe(`${adapter.name} × ${kind === 'memory' ? 'MemoryStore' : 'RedisStore'}`, {
+    describe(`${adapter.name} × ${STORE_NAMES[kind]}`, {
       skip: skip ?? false,
     }, () => {
       // ---------------------------------------------------------------- ids and keys
@@ -858,7 +952,7 @@ for (const adapter of adapters) {
           const c = browser()
           await text(c, '/login-notch')
           const key = sessionKeyOf(jarValue(c, SESSION))
-          if (env.kind === 'redis') {
+          if (env.kind !== 'memory') {
             const pttl = await env.pttl(key)
             assert.ok(pttl > 0 && pttl <= IDLE * 1000, `PTTL ${pttl} > idle timeout`)
           }
@@ -884,7 +978,7 @@ for (const adapter of adapters) {
             env.clock.advance(500)
             assert.equal(await text(c, '/username'), 'Notch', `active at +${t}s`)
           }
-          if (env.kind === 'redis') {
+          if (env.kind !== 'memory') {
             const pttl = await env.pttl(key)
             assert.ok(pttl > 0, 'the record exists')
             assert.ok(pttl <= (ABSOLUTE - 1500) * 1000, `PTTL ${pttl} ms passes the deadline`)
@@ -922,7 +1016,7 @@ for (const adapter of adapters) {
             1,
             `one write after touchInterval: ${JSON.stringify(env.spy.log)}`,
           )
-          if (env.kind === 'redis') {
+          if (env.kind !== 'memory') {
             const pttl = await env.pttl(key)
             assert.ok(pttl > (IDLE - 5) * 1000 && pttl <= IDLE * 1000, `PTTL ${pttl} not renewed`)
           }

@@ -54,6 +54,7 @@ export interface PostgresResult {
 export interface PostgresPoolLike {
   query(config: PostgresQuery): Promise<PostgresResult>
   on?(event: 'error', listener: (error: Error) => void): unknown
+  removeListener?(event: 'error', listener: (error: Error) => void): unknown
   listenerCount?(event: 'error'): number
 }
 
@@ -158,6 +159,7 @@ export class PostgresStore implements SessionStore {
   readonly #deadlines: Deadlines | undefined
   readonly #batch: number
   readonly #onError: PostgresStoreOptions['onError']
+  readonly #poolListener = (error: Error): void => this.#report(error, 'pool')
   #timer: ReturnType<typeof setInterval> | undefined
   #sweeping: Promise<number> | undefined
   #warned = false
@@ -202,7 +204,7 @@ export class PostgresStore implements SessionStore {
       this.#ownPool = own
     }
     // An idle connection that dies makes the pool emit 'error'; unheard, that would crash Node.
-    this.#pool.on?.('error', (error) => this.#report(error, 'pool'))
+    this.#pool.on?.('error', this.#poolListener)
     if (interval > 0) {
       this.#timer = setInterval(() => void this.#sweepInBackground(), interval * 1000)
       this.#timer.unref?.()
@@ -443,7 +445,7 @@ export class PostgresStore implements SessionStore {
 
   /**
    * Stops the background sweep and, when the store made its own pool (`connectionString`), ends
-   * it. A pool the app gave is left open.
+   * it. A pool the app gave is left open (the store's `error` listener is removed from it).
    *
    * @example
    * ```ts
@@ -456,7 +458,8 @@ export class PostgresStore implements SessionStore {
     if (this.#timer !== undefined) clearInterval(this.#timer)
     this.#timer = undefined
     await this.#sweeping?.catch(() => {})
-    await this.#ownPool?.end().catch(() => {})
+    if (this.#ownPool === undefined) this.#pool.removeListener?.('error', this.#poolListener)
+    else await this.#ownPool.end().catch(() => {})
   }
 
   async #sweep(): Promise<number> {
