@@ -124,12 +124,12 @@ if (pgUnreachable !== null) {
     })
     const ready = inner.createSchema()
     const store: SessionStore = {
-      get: async (key) => (await ready, inner.get(key)),
-      write: async (key, write) => (await ready, inner.write(key, write)),
-      touch: async (key, ttl, fields) => (await ready, inner.touch(key, ttl, fields)),
-      destroy: async (key, index) => (await ready, inner.destroy(key, index)),
-      members: async (index) => (await ready, inner.members(index)),
-      destroyIndex: async (index, keep) => (await ready, inner.destroyIndex(index, keep)),
+      get: (key) => ready.then(() => inner.get(key)),
+      write: (key, write) => ready.then(() => inner.write(key, write)),
+      touch: (key, ttl, fields) => ready.then(() => inner.touch(key, ttl, fields)),
+      destroy: (key, index) => ready.then(() => inner.destroy(key, index)),
+      members: (index) => ready.then(() => inner.members(index)),
+      destroyIndex: (index, keep) => ready.then(() => inner.destroyIndex(index, keep)),
     }
     let time = Date.now()
     return {
