@@ -1,11 +1,12 @@
 /**
- * Many instances, one Redis: three processes of the basic example (`examples/start.ts`, on
- * Express, Hono and Fastify) share `REDIS_URL` under one `REDIS_PREFIX` unique to the run, with
+ * Many instances, one store: three processes of the basic example (`examples/start.ts`, on
+ * Express, Hono and Fastify) share `REDIS_URL` under one `REDIS_PREFIX` unique to the run, or
+ * (`SESSION_STORE=postgres`) `DATABASE_URL` with one `DATABASE_SCHEMA` unique to the run, with
  * the same `SESSION_SECRET`. A login through one is recognised by the others; a logout through
  * another is refused by all (session and remember cookies); `logoutEverywhere` called from this
  * process takes effect on every instance at its next request.
  *
- * Without Redis the test is skipped with a printed reason, except on CI (`CI=true`).
+ * Without the server the test is skipped with a printed reason, except on CI (`CI=true`).
  *
  * @module
  */
@@ -16,8 +17,16 @@ import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import type { Redis } from 'ioredis'
 import { LoginManager } from 'login-manager'
+import { PostgresStore } from 'login-manager/postgres'
 import { RedisStore } from 'login-manager/redis'
 import { CookieJar, parseSetCookie } from '../support/client.ts'
+import {
+  DATABASE_URL,
+  dropSchema,
+  probePostgres,
+  schemaName,
+  testPool,
+} from './postgres-support.ts'
 import {
   deleteByPrefix,
   freePort,
@@ -34,6 +43,7 @@ const START_ARGS = ['--conditions=login-manager-source', '--import', 'tsx', 'exa
 const STARTUP_MS = 30_000
 const SECRET = randomBytes(32).toString('base64url')
 const PREFIX = `lminst-${randomUUID().slice(0, 8)}:`
+const SCHEMA = schemaName('instances')
 const SESSION = '__Host-session'
 const REMEMBER = '__Host-remember'
 const FRAMEWORKS = ['express', 'hono', 'fastify'] as const
@@ -47,17 +57,20 @@ interface Instance {
 
 const children = new Set<ChildProcess>()
 
+type Kind = 'redis' | 'postgres'
+
 /** Spawns one instance in its own process group. */
-function spawnInstance(framework: string, port: number): Instance {
+function spawnInstance(kind: Kind, framework: string, port: number): Instance {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     FRAMEWORK: framework,
     PORT: String(port),
     HOST: '127.0.0.1',
-    SESSION_STORE: 'redis',
+    SESSION_STORE: kind,
     SESSION_SECRET: SECRET,
-    REDIS_URL,
-    REDIS_PREFIX: PREFIX,
+    ...(kind === 'redis'
+      ? { REDIS_URL, REDIS_PREFIX: PREFIX }
+      : { DATABASE_URL, DATABASE_SCHEMA: SCHEMA }),
   }
   delete env.NODE_TEST_CONTEXT
   const child = spawn(process.execPath, START_ARGS, {
@@ -204,42 +217,91 @@ function assertRefused(answer: Answer, where: string): void {
   assert.match(answer.location ?? '', /^\/login\b/, where)
 }
 
-const unreachable = await probeRedis()
-
-if (unreachable !== null && !ON_CI) {
-  console.log(`# skipping the three-instance test: ${unreachable}`)
+/** What the test needs of the shared store: whether it holds anything, a store on it, clean-up. */
+interface Shared {
+  stored(): Promise<boolean>
+  store(): RedisStore | PostgresStore
+  cleanup(): Promise<void>
 }
 
-describe('three instances sharing one Redis', {
-  skip: unreachable !== null && !ON_CI ? unreachable : false,
-}, () => {
-  if (unreachable !== null) {
-    it('needs a reachable Redis on CI', () => {
-      assert.fail(`${unreachable}. Start Redis or set REDIS_URL; on CI this test must run.`)
-    })
-    return
-  }
-
-  let instances: Instance[] = []
-  let client: Redis | undefined
-
-  before(async () => {
-    client = rawClient()
-    const ports = await Promise.all(FRAMEWORKS.map(() => freePort()))
-    instances = FRAMEWORKS.map((framework, i) => spawnInstance(framework, ports[i] as number))
-    await Promise.all(instances.map(waitUntilServing))
-  })
-
-  after(async () => {
-    await Promise.all([...children].map(stop))
-    if (client !== undefined) {
+function redisShared(): Shared {
+  const client: Redis = rawClient()
+  return {
+    stored: async () => (await scanKeys(client, PREFIX)).length > 0,
+    store: () => new RedisStore({ client, prefix: PREFIX }),
+    async cleanup() {
       try {
         await deleteByPrefix(client, PREFIX)
         assert.equal((await scanKeys(client, PREFIX)).length, 0)
       } finally {
         client.disconnect()
       }
-    }
+    },
+  }
+}
+
+function postgresShared(): Shared {
+  const pool = testPool()
+  let store: PostgresStore | undefined
+  return {
+    async stored() {
+      const { rows } = await pool.query(`SELECT count(*)::int AS n FROM "${SCHEMA}".login_sessions`)
+      return rows[0].n > 0
+    },
+    store: () => {
+      store = new PostgresStore({ pool, schema: SCHEMA, cleanupInterval: 0 })
+      return store
+    },
+    async cleanup() {
+      try {
+        await store?.close()
+        await dropSchema(pool, SCHEMA)
+      } finally {
+        await pool.end()
+      }
+    },
+  }
+}
+
+const unreachable: Record<Kind, string | null> = {
+  redis: await probeRedis(),
+  postgres: await probePostgres(),
+}
+
+for (const kind of ['redis', 'postgres'] as const) {
+  const why = unreachable[kind]
+  const server = kind === 'redis' ? 'Redis' : 'PostgreSQL'
+  if (why !== null && !ON_CI) console.log(`# skipping the three-instance test on ${server}: ${why}`)
+  describe(
+    `three instances sharing one ${server}`,
+    {
+      skip: why !== null && !ON_CI ? why : false,
+    },
+    () => threeInstances(kind, why),
+  )
+}
+
+function threeInstances(kind: Kind, why: string | null): void {
+  if (why !== null) {
+    it(`needs a reachable ${kind} on CI`, () => {
+      assert.fail(`${why}. Start it (or set its URL); on CI this test must run.`)
+    })
+    return
+  }
+
+  let instances: Instance[] = []
+  let shared: Shared | undefined
+
+  before(async () => {
+    shared = kind === 'redis' ? redisShared() : postgresShared()
+    const ports = await Promise.all(FRAMEWORKS.map(() => freePort()))
+    instances = FRAMEWORKS.map((framework, i) => spawnInstance(kind, framework, ports[i] as number))
+    await Promise.all(instances.map(waitUntilServing))
+  })
+
+  after(async () => {
+    await Promise.all([...children].map(stop))
+    await shared?.cleanup()
   })
 
   const byName = (name: string): Instance => {
@@ -257,7 +319,7 @@ describe('three instances sharing one Redis', {
     assertLoggedIn(await first.request(a.base, 'GET', '/protected'), `${a.name} (A)`)
     assertLoggedIn(await first.request(b.base, 'GET', '/protected'), `${b.name} (B)`)
     assertLoggedIn(await first.request(c.base, 'GET', '/protected'), `${c.name} (C)`)
-    assert.ok((await scanKeys(client as Redis, PREFIX)).length > 0, 'the session is in Redis')
+    assert.ok(await shared?.stored(), 'the session is in the store')
   })
 
   it('a logout through another instance is refused by all, remember cookie included', async () => {
@@ -302,7 +364,7 @@ describe('three instances sharing one Redis', {
     const manager = new LoginManager<{ id: string }>({
       secret: SECRET,
       userLoader: (id) => ({ id }),
-      session: { store: new RedisStore({ client: client as Redis, prefix: PREFIX }) },
+      session: { store: (shared as Shared).store() },
     })
     const ended = await manager.logoutEverywhere('leafstorm')
     assert.equal(ended, 4, 'two sessions and two remember tokens')
@@ -327,4 +389,4 @@ describe('three instances sharing one Redis', {
       assert.equal(instance.child.exitCode, null, `${instance.name}:\n${instance.output()}`)
     }
   })
-})
+}
