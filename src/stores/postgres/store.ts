@@ -204,7 +204,7 @@ export class PostgresStore implements SessionStore {
       this.#ownPool = own
     }
     // An idle connection that dies makes the pool emit 'error'; unheard, that would crash Node.
-    this.#pool.on?.('error', this.#poolListener)
+    listenToPool(this.#pool, this.#poolListener)
     if (interval > 0) {
       this.#timer = setInterval(() => void this.#sweepInBackground(), interval * 1000)
       this.#timer.unref?.()
@@ -458,8 +458,8 @@ export class PostgresStore implements SessionStore {
     if (this.#timer !== undefined) clearInterval(this.#timer)
     this.#timer = undefined
     await this.#sweeping?.catch(() => {})
-    if (this.#ownPool === undefined) this.#pool.removeListener?.('error', this.#poolListener)
-    else await this.#ownPool.end().catch(() => {})
+    unlistenToPool(this.#pool, this.#poolListener)
+    if (this.#ownPool !== undefined) await this.#ownPool.end().catch(() => {})
   }
 
   async #sweep(): Promise<number> {
@@ -572,6 +572,34 @@ export class PostgresStore implements SessionStore {
       )
     })
   }
+}
+
+// One 'error' listener per pool, whatever the number of stores on it (several prefixes, tests),
+// so that Node's MaxListeners warning never fires because of login-manager.
+type PoolListener = (error: Error) => void
+const poolListeners = new WeakMap<PostgresPoolLike, { all: Set<PoolListener>; on: PoolListener }>()
+
+function listenToPool(pool: PostgresPoolLike, listener: PoolListener): void {
+  let entry = poolListeners.get(pool)
+  if (entry === undefined) {
+    const all = new Set<PoolListener>()
+    const on: PoolListener = (error) => {
+      for (const each of all) each(error)
+    }
+    entry = { all, on }
+    poolListeners.set(pool, entry)
+    pool.on?.('error', on)
+  }
+  entry.all.add(listener)
+}
+
+function unlistenToPool(pool: PostgresPoolLike, listener: PoolListener): void {
+  const entry = poolListeners.get(pool)
+  if (entry === undefined) return
+  entry.all.delete(listener)
+  if (entry.all.size > 0) return
+  pool.removeListener?.('error', entry.on)
+  poolListeners.delete(pool)
 }
 
 function invalid(message: string): LoginManagerError {
