@@ -1,7 +1,8 @@
 /**
  * The store conformance kit (`runStoreConformance`) against the real PostgreSQL
  * (`DATABASE_URL`, default postgres://postgres@127.0.0.1:5432/test): `PostgresStore` on the
- * app's pool, and on a pool of its own (`connectionString`) with a table prefix. Each run has a
+ * app's pool (prepared statements), and on a pool of its own (`connectionString`) with a table
+ * prefix and unnamed statements. Each run has a
  * schema of its own, created with `createSchema()` and dropped afterwards. Without PostgreSQL the
  * suites are skipped with a printed reason, except on CI (`CI=true`), where they fail.
  *
@@ -64,9 +65,14 @@ if (unreachable === null) {
     schemas.push(schema)
     let store: PostgresStore | undefined
     runStoreConformance(
-      'PostgresStore (connectionString, prefix)',
+      'PostgresStore (connectionString, prefix, preparedStatements: false)',
       async () => {
-        store = new PostgresStore({ connectionString: DATABASE_URL, schema, prefix: 'app1_' })
+        store = new PostgresStore({
+          connectionString: DATABASE_URL,
+          schema,
+          prefix: 'app1_',
+          preparedStatements: false,
+        })
         await store.createSchema()
         await store.checkSchema()
         return store
