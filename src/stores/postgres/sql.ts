@@ -51,7 +51,7 @@ export interface WriteShape {
  * - the replaced row, its index entries and the new index entry are written only when the
  *   record was (`EXISTS (SELECT 1 FROM w)`): a refused write changes nothing.
  *
- * Returns `n` (1 when written) and `empty` (an update left no field: the caller deletes it).
+ * Returns `n`: 1 when written (an update that left no field deleted the record), else 0.
  */
 export function writeStatement(t: SchemaNames, w: WriteShape): Statement {
   const values: unknown[] = []
@@ -82,15 +82,29 @@ export function writeStatement(t: SchemaNames, w: WriteShape): Statement {
     const kept = index === undefined ? '' : ` AND index_key <> ${index}`
     ctes.push(`stale AS (DELETE FROM ${t.index} WHERE member_key = ${key}${kept} AND ${written})`)
   } else {
-    const remove = w.remove !== undefined && w.remove.length > 0 ? ` - ${p(w.remove)}::text[]` : ''
+    const removing = w.remove !== undefined && w.remove.length > 0
+    const merged = `(fields || ${set}::jsonb)${removing ? ` - ${p(w.remove)}::text[]` : ''}`
     const conditions = [`key = ${key}`, 'expires_at > now()']
     if (w.expect !== undefined) conditions.push(`fields @> ${p(w.expect)}::jsonb`)
     if (required !== '') conditions.push(required)
+    const where = conditions.join(' AND ')
+    // A record left without fields does not exist (as in Redis): an update that removes the last
+    // ones deletes it instead, in the same statement.
     ctes.push(
-      `w AS (UPDATE ${t.records} SET fields = (fields || ${set}::jsonb)${remove}, expires_at = ${expiry(ttl)}
-        WHERE ${conditions.join(' AND ')}
-        RETURNING key, fields = '{}'::jsonb AS empty)`,
+      `u AS (UPDATE ${t.records} SET fields = ${merged}, expires_at = ${expiry(ttl)}
+        WHERE ${where}${removing ? ` AND ${merged} <> '{}'::jsonb` : ''}
+        RETURNING key, false AS empty)`,
     )
+    if (removing) {
+      ctes.push(
+        `d AS (DELETE FROM ${t.records} WHERE ${where} AND ${merged} = '{}'::jsonb
+          RETURNING key, true AS empty)`,
+        `w AS (SELECT key, empty FROM u UNION ALL SELECT key, empty FROM d)`,
+        `emptied AS (DELETE FROM ${t.index} WHERE member_key = ${key} AND EXISTS (SELECT 1 FROM d))`,
+      )
+    } else {
+      ctes.push('w AS (SELECT key, empty FROM u)')
+    }
   }
   if (w.replaces !== undefined) {
     const old = p(w.replaces)
@@ -105,17 +119,8 @@ export function writeStatement(t: SchemaNames, w: WriteShape): Statement {
     )
   }
   return {
-    text: `WITH ${ctes.join(',\n')}\nSELECT count(*)::int AS n, coalesce(bool_or(empty), false) AS empty FROM w`,
+    text: `WITH ${ctes.join(',\n')}\nSELECT count(*)::int AS n FROM w`,
     values,
-  }
-}
-
-/** Deletes a record that an update left without fields, and its index entries. */
-export function deleteEmptyStatement(t: SchemaNames, key: string): Statement {
-  return {
-    text: `WITH gone AS (DELETE FROM ${t.records} WHERE key = $1 AND fields = '{}'::jsonb RETURNING key)
-      DELETE FROM ${t.index} WHERE member_key IN (SELECT key FROM gone)`,
-    values: [key],
   }
 }
 

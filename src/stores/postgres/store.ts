@@ -12,7 +12,6 @@ import {
 } from './schema.ts'
 import {
   decodeFields,
-  deleteEmptyStatement,
   destroyIndexStatement,
   destroyStatement,
   encodeFields,
@@ -126,7 +125,7 @@ const RETRYABLE = new Set(['40001', '40P01'])
 const SWEEP_BATCHES = 20
 
 /**
- * A {@link SessionStore} in PostgreSQL (11 or later), through the app's `pg` pool or one of its
+ * A {@link SessionStore} in PostgreSQL (12 or later), through the app's `pg` pool or one of its
  * own. Import it from `login-manager/postgres`. Same guarantees as `RedisStore`:
  *
  * - **Every operation is one SQL statement** (autocommit, READ COMMITTED, or whatever the
@@ -323,7 +322,7 @@ export class PostgresStore implements SessionStore {
   /**
    * A conditional write in one statement (see {@link SessionStore.write}); returns whether it
    * happened, and when it did not, nothing changed. An update that leaves no field deletes the
-   * record (in the same transaction).
+   * record (in the same statement: a record without fields does not exist, as in Redis).
    *
    * @example
    * ```ts
@@ -358,10 +357,7 @@ export class PostgresStore implements SessionStore {
       index: write.index,
     })
     return this.#run('write', async () => {
-      const { rows } = await this.#query(statement)
-      const row = rows[0]
-      if (row?.empty === true) await this.#query(deleteEmptyStatement(this.#names, key))
-      return row?.n === 1
+      return (await this.#query(statement)).rows[0]?.n === 1
     })
   }
 
