@@ -184,6 +184,19 @@ async function main(): Promise<void> {
     const result = await runGroup(group, settings, pinning, secret)
     const rps = (key: string) => result.results.find((r) => r.key === key)!.requestsPerSecond
     const ratio = rps('login-manager') / rps('passport')
+    const lmRow = result.results.find((r) => r.key === 'login-manager')!
+    const ppRow = result.results.find((r) => r.key === 'passport')!
+    // Cross-checks that move less on a busy machine: server CPU per request (PostgreSQL's own
+    // time not included), and the paired rounds (each loaded beside bare Express).
+    const ratioByServerCpu =
+      lmRow.serverCpuMicrosecondsPerRequest === null ||
+      ppRow.serverCpuMicrosecondsPerRequest === null
+        ? null
+        : ppRow.serverCpuMicrosecondsPerRequest / lmRow.serverCpuMicrosecondsPerRequest
+    const ratioPaired =
+      lmRow.ratioToBarePaired === null || ppRow.ratioToBarePaired === null
+        ? null
+        : lmRow.ratioToBarePaired / ppRow.ratioToBarePaired
 
     // Logins and statement counts: each server alone, started fresh, as in runGroup.
     console.log('\nPOST /login (a new session per request), and SQL statements counted')
@@ -237,6 +250,14 @@ async function main(): Promise<void> {
         `per login: ${fmt(lmCount.login, 2)} and ${fmt(ppCount.login, 2)}`,
     )
     console.log(`login-manager / passport + connect-pg-simple on GET /protected: ${fmt(ratio, 2)}×`)
+    if (ratioByServerCpu !== null) {
+      console.log(`Cross-check from server CPU time per request: ${fmt(ratioByServerCpu, 2)}×`)
+    }
+    if (ratioPaired !== null) {
+      console.log(
+        `Cross-check from the paired rounds (each beside bare Express): ${fmt(ratioPaired, 2)}×`,
+      )
+    }
     const verdict =
       `login-manager answers ${fmt(ratio, 2)}× as many protected requests as passport + express-session + ` +
       `connect-pg-simple (budget ≥ ${BUDGET}×), with ${fmt(lmCount.protected, 2)} SQL statement(s) each (budget ≤ ${STATEMENT_BUDGET})`
@@ -254,6 +275,8 @@ async function main(): Promise<void> {
       statements: Object.fromEntries(counts),
       ratios: {
         loginManagerToPassport: ratio,
+        loginManagerToPassportByServerCpu: ratioByServerCpu,
+        loginManagerToPassportPaired: ratioPaired,
         loginManagerToPassportOnLogin: loginRatio,
         loginManagerToBare: rps('login-manager') / rps('bare'),
         loginManagerToSameRequest: rps('login-manager') / rps('bare-same-request'),

@@ -26,8 +26,13 @@ import {
 } from './sql.ts'
 
 /**
- * One statement as {@link PostgresStore} sends it: text, parameters, and pg's client-side
- * `query_timeout` (ms).
+ * One statement as {@link PostgresStore} sends it: text, parameters, a prepared statement name,
+ * and pg's client-side `query_timeout` (ms). A wrapper pool passes it on to `pg.Pool.query`.
+ *
+ * @example
+ * ```ts
+ * const counting: PostgresPoolLike = { query: (q: PostgresQuery) => (count++, pool.query(q)) }
+ * ```
  */
 export interface PostgresQuery {
   /** A prepared statement's name (derived from its text), unless `preparedStatements` is off. */
@@ -37,7 +42,14 @@ export interface PostgresQuery {
   readonly query_timeout?: number | undefined
 }
 
-/** What {@link PostgresStore} reads of a result. */
+/**
+ * What {@link PostgresStore} reads of a result: `rows` and `rowCount`, as `pg` returns them.
+ *
+ * @example
+ * ```ts
+ * const result: PostgresResult = await pool.query({ text: 'SELECT 1 AS n', values: [] })
+ * ```
+ */
 export interface PostgresResult {
   readonly rows: Record<string, unknown>[]
   readonly rowCount: number | null
