@@ -395,6 +395,37 @@ describe('PostgresStore faults (a TCP proxy in front of the real server)', {
   }
 
   const chosen = adapters.filter((a) => a.name === 'express' || a.name === 'fetch')
+
+  it('down when the app starts: pages that need no session work, a login answers 503, then works once the database is up', async () => {
+    const { proxy, store } = await setup({ commandTimeout: 300 })
+    proxy.mode = 'refuse'
+    const manager = new LoginManager<User, UserId>({
+      secret: SECRET,
+      userLoader: (id) => USERS.get(Number(id)) ?? null,
+      session: { store },
+    })
+    const errors = listen(manager, 'storeError')
+    const app = await (chosen[0] ?? adapters[0]!).start({ manager, routes })
+    try {
+      const visitor = new TestClient(app.baseUrl)
+      assert.equal((await visitor.get('/')).body, 'Welcome!')
+      assert503(await visitor.get('/login-notch-remember'), 'login while the database is down')
+      assert.equal(visitor.jar.all().length, 0)
+      assert.ok(errors.calls.every((call) => call.error instanceof StoreUnavailableError))
+      proxy.mode = 'pass'
+      assert.ok(
+        await eventually(
+          async () => (await visitor.get('/login-notch-remember')).body === 'true',
+          5_000,
+        ),
+        'a login works once the database is up',
+      )
+      assert.equal((await visitor.get('/username')).body, 'Notch')
+    } finally {
+      await app.close()
+    }
+  })
+
   for (const adapter of chosen) {
     for (const mode of ['fail', 'anonymous'] as const) {
       describe(`${adapter.name}, onStoreError '${mode}'`, () => {
