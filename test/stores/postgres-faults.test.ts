@@ -171,6 +171,42 @@ describe('PostgresStore faults (a TCP proxy in front of the real server)', {
       assert.deepEqual({ ...(await store.get(alive)) }, { u: '1' })
     })
 
+    it('cut under traffic: every operation settles, every write claimed saved is there afterwards', async () => {
+      const { proxy, store } = await setup({ commandTimeout: 500 })
+      const claimed: string[] = []
+      const failures: unknown[] = []
+      let running = true
+      // Eight clients writing new records (and reading them back) without pause.
+      const client = async () => {
+        while (running) {
+          const k = key()
+          try {
+            if (await store.write(k, { mode: 'create', set: { u: '1' }, ttl: 60 })) claimed.push(k)
+            await store.get(k)
+          } catch (error) {
+            failures.push(error)
+          }
+        }
+      }
+      const clients = Array.from({ length: 8 }, client)
+      await sleep(150)
+      proxy.mode = 'refuse'
+      proxy.drop()
+      await sleep(300)
+      proxy.mode = 'pass'
+      await sleep(300)
+      running = false
+      await Promise.all(clients)
+      assert.ok(failures.length > 0, 'the cut was felt')
+      for (const error of failures) assertUnavailable(error)
+      assert.ok(claimed.length > 0)
+      const { rows } = await admin.query(
+        `SELECT count(*)::int AS n FROM "${SCHEMA}".login_sessions WHERE key = ANY ($1)`,
+        [claimed],
+      )
+      assert.equal(rows[0].n, claimed.length, 'a write that returned true is stored')
+    })
+
     it('slow (a stalled connection): rejects with reason timeout after commandTimeout, then recovers', async () => {
       const { proxy, store } = await setup({ commandTimeout: 300 })
       const k = key()
