@@ -317,8 +317,12 @@ describe('PostgresStore faults (a TCP proxy in front of the real server)', {
         // destroyIndex has locked `a` and waits for `b`: wait until PostgreSQL shows it waiting.
         assert.ok(
           await eventually(async () => {
+            // This run's destroyIndex (its statement names this run's schema), no other test's.
             const { rows } = await admin.query(
-              "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%victims%'",
+              `SELECT count(*)::int AS n FROM pg_stat_activity
+                WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()
+                  AND position('victims' in query) > 0 AND position($1 in query) > 0`,
+              [SCHEMA],
             )
             return rows[0].n > 0
           }, 5_000),
