@@ -1,8 +1,8 @@
 // `npm start`: serves an example on http://127.0.0.1:3000 (PORT changes the port, HOST the
 // address). EXAMPLE=basic|account picks the example (basic: Flask-Login's README app; account:
 // remember-me, fresh logins, flash messages and "your devices"), FRAMEWORK=express|hono|
-// fastify|koa|fetch the framework (express by default), SESSION_STORE=memory|redis|sqlite|mysql
-// the sessions (REDIS_URL, SQLITE_PATH, MYSQL_URL).
+// fastify|koa|fetch the framework (express by default), SESSION_STORE=memory|redis|postgres|
+// mysql|sqlite the sessions (REDIS_URL, DATABASE_URL, MYSQL_URL, SQLITE_PATH).
 import type { Server } from 'node:http'
 import { serve } from '@hono/node-server'
 import type { SessionStore } from 'login-manager'

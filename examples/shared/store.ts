@@ -5,7 +5,7 @@ import { RedisStore } from 'login-manager/redis'
 
 /**
  * What `SESSION_STORE` asks for: nothing (sealed cookies), `memory`, `redis` (`REDIS_URL`),
- * `sqlite` (`SQLITE_PATH`) or `mysql` (`MYSQL_URL`).
+ * `postgres` (`DATABASE_URL`), `mysql` (`MYSQL_URL`) or `sqlite` (`SQLITE_PATH`).
  */
 export interface ExampleStore {
   readonly store: SessionStore | undefined
@@ -20,10 +20,13 @@ export async function storeFromEnv(env = process.env): Promise<ExampleStore> {
   const kind = env.SESSION_STORE ?? 'cookie'
   if (kind === 'cookie' || kind === '') return { store: undefined, close: async () => {} }
   if (kind === 'memory') return { store: new MemoryStore(), close: async () => {} }
-  if (kind === 'sqlite') return sqliteStore(env)
+  if (kind === 'postgres') return postgresFromEnv(env)
   if (kind === 'mysql') return mysqlStore(env)
+  if (kind === 'sqlite') return sqliteStore(env)
   if (kind !== 'redis') {
-    throw new Error(`SESSION_STORE=${kind} is not one of: cookie, memory, redis, sqlite, mysql`)
+    throw new Error(
+      `SESSION_STORE=${kind} is not one of: cookie, memory, redis, postgres, mysql, sqlite`,
+    )
   }
   const { Redis } = await import('ioredis')
   const url = env.REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -72,4 +75,30 @@ async function mysqlStore(env: NodeJS.ProcessEnv): Promise<ExampleStore> {
     throw error
   }
   return { store, close: () => store.close() }
+}
+
+/**
+ * `SESSION_STORE=postgres`: sessions in PostgreSQL at `DATABASE_URL` (tables in
+ * `DATABASE_SCHEMA` when set). Several processes with the same `SESSION_SECRET` and database
+ * share logins, as with Redis.
+ */
+async function postgresFromEnv(env: NodeJS.ProcessEnv): Promise<ExampleStore> {
+  const { default: pg } = await import('pg')
+  const { PostgresStore } = await import('login-manager/postgres')
+  const pool = new pg.Pool({
+    connectionString: env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+    statement_timeout: 2000, // the server stops a statement the store has given up on
+  })
+  pool.on('error', (error: Error) => console.error(`postgres: ${error.message}`))
+  const store = new PostgresStore({ pool, schema: env.DATABASE_SCHEMA || undefined })
+  // This is a demo, so it creates its tables itself. A production app runs the SQL of
+  // PostgresStore.migration() with its migration tool, and calls store.checkSchema() here.
+  await store.createSchema()
+  return {
+    store,
+    close: async () => {
+      await store.close()
+      await pool.end()
+    },
+  }
 }

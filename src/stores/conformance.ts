@@ -21,7 +21,7 @@ export interface StoreConformanceOptions {
   readonly cleanup?: ((store: SessionStore) => Promise<void>) | undefined
   /**
    * A fake clock driving the store (for example the `now` of a `MemoryStore`): the expiry tests
-   * then advance it instead of waiting. Without it they wait about 1.2 s of real time, once.
+   * then advance it instead of waiting. Without it they wait about 1.2 s of real time, twice.
    */
   readonly supportsTimeTravel?: { advance(ms: number): void } | undefined
 }
@@ -535,6 +535,34 @@ export function runStoreConformance(
           assert.equal(await store.get(lost), null, `round ${round}: the lost rotation was written`)
           assert.deepEqual(await store.members(indexKey(t)), [won], `round ${round}`)
         }
+      })
+    })
+
+    describe('emptied records and expired keys written again', () => {
+      const t = tag()
+      const reused = sessionKey(t)
+
+      before(async () => {
+        await create(reused, { u: 'old', stale: 'x' }, { ttl: 1, index: indexKey(t) })
+        await wait(1200)
+      })
+
+      it('an update that removes every field deletes the record and takes it off its index', async () => {
+        const t2 = tag()
+        const key = sessionKey(t2)
+        await create(key, { a: '1', b: '2' }, { index: indexKey(t2) })
+        assert.equal(await update(key, {}, { remove: ['a', 'b'], index: indexKey(t2) }), true)
+        assert.equal(await store.get(key), null, 'a record without fields does not exist')
+        assert.deepEqual(await store.members(indexKey(t2)), [])
+        assert.equal(await update(key, { a: '3' }), false, 'and cannot be updated back')
+        assert.equal(await store.get(key), null)
+      })
+
+      it('a create on a key whose record expired writes a new record, none of the old fields', async () => {
+        assert.equal(await store.get(reused), null)
+        assert.equal(await create(reused, { u: 'new' }, { index: indexKey(t) }), true)
+        assertRecord(await store.get(reused), { u: 'new' })
+        assert.deepEqual(await store.members(indexKey(t)), [reused])
       })
     })
 

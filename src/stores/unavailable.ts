@@ -1,9 +1,9 @@
 /**
  * What every server-backed store shares about failing: the error a store operation rejects with
  * when the store cannot answer, and the deadlines that turn a slow answer into that error.
- * `RedisStore`, `MySqlStore` and `SqliteStore` reject with the error (the first two also use the
- * deadlines); `StoreUnavailableError` is exported from each store's subpath
- * (`login-manager/redis`, `login-manager/mysql`, `login-manager/sqlite`), one class for all.
+ * `RedisStore`, `PostgresStore`, `MySqlStore` and `SqliteStore` reject with the error (all but
+ * the last also use the deadlines); `StoreUnavailableError` is exported from each store's subpath
+ * (`login-manager/redis`, `/postgres`, `/mysql`, `/sqlite`), one class for all.
  *
  * @module
  */

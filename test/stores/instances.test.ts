@@ -1,13 +1,13 @@
 /**
  * Many instances, one store: three processes of the basic example (`examples/start.ts`, on
  * Express, Hono and Fastify) share one store with the same `SESSION_SECRET`: `REDIS_URL` under
- * one `REDIS_PREFIX` unique to the run, `MYSQL_URL` under one `MYSQL_PREFIX`, and one SQLite file
- * (`SQLITE_PATH` in a temporary directory: three processes of one machine on one WAL file). A
- * login through one is recognised by the others; a logout through
- * another is refused by all (session and remember cookies); `logoutEverywhere` called from this
- * process takes effect on every instance at its next request.
+ * one `REDIS_PREFIX` unique to the run, `DATABASE_URL` with one `DATABASE_SCHEMA`, `MYSQL_URL`
+ * under one `MYSQL_PREFIX`, and one SQLite file (`SQLITE_PATH` in a temporary directory: three
+ * processes of one machine on one WAL file). A login through one is recognised by the others; a
+ * logout through another is refused by all (session and remember cookies); `logoutEverywhere`
+ * called from this process takes effect on every instance at its next request.
  *
- * Without Redis (or MySQL) its suite is skipped with a printed reason, except on CI (`CI=true`).
+ * Without its server a suite is skipped with a printed reason, except on CI (`CI=true`).
  *
  * @module
  */
@@ -23,6 +23,7 @@ import Database from 'better-sqlite3'
 import type { Redis } from 'ioredis'
 import { LoginManager, type SessionStore } from 'login-manager'
 import { MySqlStore } from 'login-manager/mysql'
+import { PostgresStore } from 'login-manager/postgres'
 import { RedisStore } from 'login-manager/redis'
 import { SqliteStore } from 'login-manager/sqlite'
 import { CookieJar, parseSetCookie } from '../support/client.ts'
@@ -34,6 +35,13 @@ import {
   testPool,
   uniquePrefix,
 } from './mysql-support.ts'
+import {
+  DATABASE_URL,
+  dropSchema,
+  testPool as pgTestPool,
+  probePostgres,
+  schemaName,
+} from './postgres-support.ts'
 import {
   deleteByPrefix,
   freePort,
@@ -293,6 +301,38 @@ function mysqlBackend(unreachable: string | null): Backend {
   }
 }
 
+/** One PostgreSQL schema unique to the run, the example's tables in it. */
+function postgresBackend(unreachable: string | null): Backend {
+  const schema = schemaName('instances')
+  let pool: ReturnType<typeof pgTestPool> | undefined
+  let store: PostgresStore | undefined
+  return {
+    name: 'PostgreSQL',
+    unreachable,
+    env: { SESSION_STORE: 'postgres', DATABASE_URL, DATABASE_SCHEMA: schema },
+    async open() {
+      pool = pgTestPool()
+      store = new PostgresStore({ pool, schema, cleanupInterval: 0 })
+    },
+    async hasRecords() {
+      const { rows } = await (pool as NonNullable<typeof pool>).query(
+        `SELECT count(*)::int AS n FROM "${schema}".login_sessions`,
+      )
+      return rows[0].n > 0
+    },
+    store: () => store as PostgresStore,
+    async close() {
+      if (pool === undefined) return
+      try {
+        await store?.close()
+        await dropSchema(pool, schema)
+      } finally {
+        await pool.end()
+      }
+    },
+  }
+}
+
 /** One SQLite file in a temporary directory: three processes of one machine on one WAL file. */
 function sqliteBackend(): Backend {
   const dir = mkdtempSync(join(tmpdir(), 'lm-instances-sqlite-'))
@@ -327,6 +367,7 @@ function sqliteBackend(): Backend {
 
 for (const backend of [
   redisBackend(await probeRedis()),
+  postgresBackend(await probePostgres()),
   mysqlBackend(await probeMysql()),
   sqliteBackend(),
 ]) {

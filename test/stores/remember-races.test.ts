@@ -4,9 +4,10 @@
  * over ioredis in cluster mode (which splits cross-slot writes into steps), on two adapter
  * layouts (the scenarios are about the store; every layout runs them on MemoryStore in
  * `../conformance/hardening-remember.test.ts`). Each test writes under its own key prefix,
- * deleted afterwards. The same scenarios run on SqliteStore, a WAL file per test in a temporary
- * directory, and on MySqlStore (`MYSQL_URL`), each test on tables of its own, dropped afterwards.
- * Without Redis (or MySQL) those suites are skipped, except on CI (`CI=true`).
+ * deleted afterwards. The same scenarios run on PostgresStore (`DATABASE_URL`, tables of its own
+ * per test in a schema of the run, dropped afterwards), on MySqlStore (`MYSQL_URL`, tables of its
+ * own per test, dropped afterwards) and on SqliteStore (a WAL file per test in a temporary
+ * directory). Without a server its suites are skipped, except on CI (`CI=true`).
  *
  * @module
  */
@@ -18,17 +19,29 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import Database from 'better-sqlite3'
 import type { Redis } from 'ioredis'
+import type { SessionStore } from 'login-manager'
 import { MySqlStore } from 'login-manager/mysql'
+import { PostgresStore } from 'login-manager/postgres'
 import { RedisStore } from 'login-manager/redis'
 import { SqliteStore } from 'login-manager/sqlite'
 import { createClient } from 'redis'
 import { adapters } from '../conformance/adapters/index.ts'
 import { type RaceStore, rememberRaceScenarios } from '../support/remember-races.ts'
 import { dropTables, probeMysql, testPool, uniquePrefix } from './mysql-support.ts'
+import {
+  asPool,
+  dropSchema,
+  testPool as pgTestPool,
+  probePostgres,
+  schemaName,
+} from './postgres-support.ts'
 import { deleteByPrefix, ON_CI, probeRedis, rawClient, scanKeys } from './support.ts'
 
 const RUN = `lmraces-${randomUUID().slice(0, 8)}:`
+// Probed before any suite is registered: the runner starts the suites registered before an await.
 const unreachable = await probeRedis()
+const pgUnreachable = await probePostgres()
+const mysqlUnreachable = await probeMysql()
 const layouts = adapters.filter((a) => a.name === 'express' || a.name === 'fetch')
 const chosen = layouts.length > 0 ? layouts : adapters.slice(0, 1)
 
@@ -92,6 +105,68 @@ if (unreachable !== null) {
   }
 }
 
+// PostgresStore: tables of its own per test, in a schema of the run.
+if (pgUnreachable !== null) {
+  if (ON_CI) {
+    describe('PostgreSQL for the remember-me race tests', () => {
+      it('needs a reachable PostgreSQL on CI', () => {
+        assert.fail(
+          `${pgUnreachable}. Start PostgreSQL or set DATABASE_URL; on CI these tests must run.`,
+        )
+      })
+    })
+  } else {
+    console.log(`# skipping the remember-me race tests on PostgreSQL: ${pgUnreachable}`)
+  }
+} else {
+  const pool = pgTestPool()
+  const schema = schemaName('races')
+  after(async () => {
+    try {
+      await dropSchema(pool, schema)
+    } finally {
+      await pool.end()
+    }
+  })
+  let tables = 0
+  const make = (): RaceStore => {
+    // Tables of its own per test (every test logs in the same user, so shares its index key),
+    // created before the store's first operation.
+    const inner = new PostgresStore({
+      pool: asPool(pool),
+      schema,
+      prefix: `t${++tables}_`,
+      cleanupInterval: 0,
+    })
+    const ready = inner.createSchema()
+    const store: SessionStore = {
+      get: (key) => ready.then(() => inner.get(key)),
+      write: (key, write) => ready.then(() => inner.write(key, write)),
+      touch: (key, ttl, fields) => ready.then(() => inner.touch(key, ttl, fields)),
+      destroy: (key, index) => ready.then(() => inner.destroy(key, index)),
+      members: (index) => ready.then(() => inner.members(index)),
+      destroyIndex: (index, keep) => ready.then(() => inner.destroyIndex(index, keep)),
+    }
+    let time = Date.now()
+    return {
+      store,
+      now: () => time,
+      advance(seconds) {
+        time += seconds * 1000
+      },
+      close: async () => {
+        await ready.catch(() => {})
+        await inner.close()
+      },
+    }
+  }
+  for (const adapter of chosen) {
+    describe(`${adapter.name}: remember-me hardening, PostgresStore`, () => {
+      rememberRaceScenarios(adapter, make)
+    })
+  }
+}
+
 // SqliteStore: a WAL file per test, its tables made as an app's migrations would.
 {
   const dir = mkdtempSync(join(tmpdir(), 'lm-races-sqlite-'))
@@ -121,7 +196,6 @@ if (unreachable !== null) {
 }
 
 // MySqlStore: each test on tables of its own.
-const mysqlUnreachable = await probeMysql()
 if (mysqlUnreachable !== null) {
   if (ON_CI) {
     describe('MySQL for the remember-me race tests', () => {

@@ -2,9 +2,11 @@
  * Server-side sessions over HTTP, for every adapter in `../conformance/adapters/` and the
  * stores: `MemoryStore` (on the test's clock), `RedisStore` over ioredis on
  * `REDIS_URL` (default redis://127.0.0.1:6379; keys under a prefix unique to the run and to each
- * test, deleted afterwards with SCAN + DEL), `SqliteStore` (a WAL file per test in a temporary
- * directory, on the test's clock) and `MySqlStore` on `MYSQL_URL` (tables with a prefix unique
- * to the run, emptied for each test, dropped afterwards). The acceptance list of the server-side sessions
+ * test, deleted afterwards with SCAN + DEL), `PostgresStore` on `DATABASE_URL` (a schema unique
+ * to the run, tables with a prefix unique to each test, dropped afterwards), `MySqlStore` on
+ * `MYSQL_URL` (tables with a prefix unique to the run, emptied for each test, dropped
+ * afterwards) and `SqliteStore` (a WAL file per test in a temporary directory, on the test's
+ * clock). The acceptance list of the server-side sessions
  * issue, point by point:
  *
  * - ids: ≥ 43 base64url characters, signed; the store key is a hash and no copy of the id is
@@ -23,7 +25,7 @@
  *   configured (a remember-me login that cannot be restored too), `storeError` fires, no
  *   half-logged-in state, reconnection works.
  *
- * Without Redis (or MySQL) those parts are skipped with a printed reason, except on CI
+ * Without Redis (or PostgreSQL, or MySQL) those parts are skipped with a printed reason, except on CI
  * (`CI=true`).
  *
  * @module
@@ -45,6 +47,7 @@ import {
   type UserId,
 } from 'login-manager'
 import { MySqlStore } from 'login-manager/mysql'
+import { PostgresStore } from 'login-manager/postgres'
 import { RedisStore, StoreUnavailableError } from 'login-manager/redis'
 import { SqliteStore } from 'login-manager/sqlite'
 import { sign } from '../../src/crypto/sign.ts'
@@ -59,6 +62,7 @@ import {
   testPool as mysqlTestPool,
   probeMysql,
 } from './mysql-support.ts'
+import { asPool, dropSchema, probePostgres, schemaName, testPool } from './postgres-support.ts'
 import {
   deleteByPrefix,
   dumpRedis,
@@ -103,6 +107,20 @@ const redisUnreachable = await probeRedis()
 const serverMissing = probeRedisServer()
 /** The shared Redis client of this file (bookkeeping and the RedisStore of the matrix). */
 const shared: Redis | undefined = redisUnreachable === null ? rawClient() : undefined
+
+const pgUnreachable = await probePostgres()
+/** The PostgreSQL pool of this file, and the run's schema (each test has its own tables in it). */
+const pgPool = pgUnreachable === null ? testPool() : undefined
+const PG_SCHEMA = schemaName('sessions')
+
+after(async () => {
+  if (pgPool === undefined) return
+  try {
+    await dropSchema(pgPool, PG_SCHEMA)
+  } finally {
+    await pgPool.end()
+  }
+})
 
 after(async () => {
   if (shared === undefined) return
@@ -231,7 +249,7 @@ function routes(gates: Gates): Route[] {
 
 // ------------------------------------------------------------------------------------ store envs
 
-type Kind = 'memory' | 'redis' | 'sqlite' | 'mysql'
+type Kind = 'memory' | 'redis' | 'postgres' | 'mysql' | 'sqlite'
 
 /** One store for one test: spied, inspectable, cleaned up. */
 interface StoreEnv {
@@ -244,11 +262,16 @@ interface StoreEnv {
   recordCount(): Promise<number>
   /** Every stored key, field, value and index member as text. */
   dump(): Promise<string>
-  /** Redis and SQLite: the ms left before a login-manager key expires (Redis: PTTL). */
+  /** Redis, PostgreSQL and SQLite: the ms left before a login-manager key expires. */
   pttl(key: string): Promise<number>
+  /** Releases what the env holds (PostgreSQL: the store's pool listener). */
+  close?(): Promise<void>
 }
 
 let envCounter = 0
+
+/** Whether the env can say when a key expires (`pttl`). */
+const hasExpiryProbe = (kind: Kind): boolean => kind !== 'memory' && kind !== 'mysql'
 
 function makeEnv(kind: Kind): StoreEnv | Promise<StoreEnv> {
   const clock = mutableClock()
@@ -281,6 +304,7 @@ function makeEnv(kind: Kind): StoreEnv | Promise<StoreEnv> {
       pttl: () => Promise.reject(new Error('no PTTL for MemoryStore')),
     }
   }
+  if (kind === 'postgres') return makePostgresEnv()
   const client = shared
   assert.ok(client !== undefined, 'Redis is not available')
   const prefix = `${RUN}${++envCounter}:`
@@ -398,6 +422,56 @@ async function mysqlEnv(clock: Clock): Promise<StoreEnv> {
   }
 }
 
+/** A PostgresStore on tables of its own (`e<n>_` in the run's schema), created for the test. */
+async function makePostgresEnv(): Promise<StoreEnv> {
+  const pool = pgPool
+  assert.ok(pool !== undefined, 'PostgreSQL is not available')
+  const prefix = `e${++envCounter}_`
+  // The run's schema is dropped at the end: no background sweep needed.
+  const inner = new PostgresStore({
+    pool: asPool(pool),
+    schema: PG_SCHEMA,
+    prefix,
+    cleanupInterval: 0,
+  })
+  await inner.createSchema()
+  const records = `"${PG_SCHEMA}"."${prefix}login_sessions"`
+  const index = `"${PG_SCHEMA}"."${prefix}login_session_index"`
+  return {
+    kind: 'postgres',
+    spy: new SpyStore(inner),
+    clock: mutableClock(),
+    record: (key) => inner.get(key),
+    async recordCount() {
+      const { rows } = await pool.query(
+        `SELECT count(*)::int AS n FROM ${records} WHERE expires_at > now()`,
+      )
+      return rows[0].n as number
+    },
+    async dump() {
+      const lines: string[] = []
+      for (const row of (await pool.query(`SELECT key, fields FROM ${records} ORDER BY key`))
+        .rows) {
+        lines.push(`${row.key} ${JSON.stringify(row.fields)}`)
+      }
+      for (const row of (
+        await pool.query(`SELECT index_key, member_key FROM ${index} ORDER BY 1, 2`)
+      ).rows) {
+        lines.push(`${row.index_key} ∋ ${row.member_key}`)
+      }
+      return lines.join('\n')
+    },
+    async pttl(key) {
+      const { rows } = await pool.query(
+        `SELECT (extract(epoch FROM expires_at - now()) * 1000)::bigint AS ms FROM ${records} WHERE key = $1`,
+        [key],
+      )
+      return rows.length === 0 ? -2 : Number(rows[0].ms)
+    },
+    close: () => inner.close(),
+  }
+}
+
 interface Ctx {
   readonly env: StoreEnv
   readonly manager: Manager
@@ -447,6 +521,7 @@ async function withStoreApp(
     })
   } finally {
     await app.close()
+    await env.close?.()
   }
 }
 
@@ -491,17 +566,33 @@ function tamper(value: string): string {
 
 // ------------------------------------------------------------------------------------ the matrix
 
-const kinds: Kind[] = ['memory', 'redis', 'sqlite', 'mysql']
+const kinds: Kind[] = ['memory', 'redis', 'postgres', 'mysql', 'sqlite']
 const STORE_NAMES: Record<Kind, string> = {
   memory: 'MemoryStore',
   redis: 'RedisStore',
-  sqlite: 'SqliteStore',
+  postgres: 'PostgresStore',
   mysql: 'MySqlStore',
+  sqlite: 'SqliteStore',
 }
 
 function skipRedis(kind: Kind): string | undefined {
   if (kind === 'mysql') return mysqlUnreachable ?? undefined
+  if (kind === 'postgres') return pgUnreachable ?? undefined
   return kind === 'redis' && redisUnreachable !== null ? redisUnreachable : undefined
+}
+
+if (pgUnreachable !== null) {
+  if (ON_CI) {
+    describe('PostgreSQL for the session store tests', () => {
+      it('needs a reachable PostgreSQL on CI', () => {
+        assert.fail(
+          `${pgUnreachable}. Start PostgreSQL or set DATABASE_URL; on CI these tests must run.`,
+        )
+      })
+    })
+  } else {
+    console.log(`# skipping the PostgresStore session tests: ${pgUnreachable}`)
+  }
 }
 
 if (mysqlUnreachable !== null) {
@@ -993,7 +1084,7 @@ for (const adapter of adapters) {
           const c = browser()
           await text(c, '/login-notch')
           const key = sessionKeyOf(jarValue(c, SESSION))
-          if (env.kind === 'redis' || env.kind === 'sqlite') {
+          if (hasExpiryProbe(env.kind)) {
             const pttl = await env.pttl(key)
             assert.ok(pttl > 0 && pttl <= IDLE * 1000, `PTTL ${pttl} > idle timeout`)
           }
@@ -1019,7 +1110,7 @@ for (const adapter of adapters) {
             env.clock.advance(500)
             assert.equal(await text(c, '/username'), 'Notch', `active at +${t}s`)
           }
-          if (env.kind === 'redis' || env.kind === 'sqlite') {
+          if (hasExpiryProbe(env.kind)) {
             const pttl = await env.pttl(key)
             assert.ok(pttl > 0, 'the record exists')
             assert.ok(pttl <= (ABSOLUTE - 1500) * 1000, `PTTL ${pttl} ms passes the deadline`)
@@ -1057,7 +1148,7 @@ for (const adapter of adapters) {
             1,
             `one write after touchInterval: ${JSON.stringify(env.spy.log)}`,
           )
-          if (env.kind === 'redis' || env.kind === 'sqlite') {
+          if (hasExpiryProbe(env.kind)) {
             const pttl = await env.pttl(key)
             assert.ok(pttl > (IDLE - 5) * 1000 && pttl <= IDLE * 1000, `PTTL ${pttl} not renewed`)
           }
