@@ -115,6 +115,14 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
   #droppedUserId: UserId | undefined
   /** The clock, read once per request (seconds since the epoch). */
   #now = -1
+  /**
+   * Revocation: the id whose revocation voids this request's login. `undefined`: the loaded
+   * sealed session's; `null`: none (a login in this request); a string: the sealed remember
+   * token the login was restored from.
+   */
+  #loginFrom: string | null | undefined
+  /** Revocation: a logout, a login or a protection drop ends the sealed remember token presented. */
+  #endRemember = false
 
   /** @internal Adapters create this through `LoginManager.createAuth`. */
   constructor(manager: LoginManager<User, Id>, adapter: RequestAdapter) {
@@ -341,6 +349,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     this.#m._backend.linkRemember?.(session, reserved?.key ?? null)
     session._rotate = true
     session._createdAt = this.#nowSeconds()
+    this.#loginFrom = null
     session._setAuth(
       compact<AuthState>({
         userId: id,
@@ -357,6 +366,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     } else if (this.#cookie(this.#o.remember.name) !== undefined) {
       // A remember cookie left by an earlier login must not outlive this one (or restore another user).
       this.#rememberOp = 'clear'
+      this.#endRemember = true
     } else {
       // Nor may a token an earlier loginUser of this same request asked for (another user's).
       this.#rememberOp = undefined
@@ -376,6 +386,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     if (Object.keys(session._auth).length > 0) session._setAuth({})
     session._rotate = true
     this.#rememberOp = 'clear'
+    this.#endRemember = true
     this.#m.emit('userLoggedOut', { auth: this, user })
     this.#setUser(null)
     return true
@@ -643,6 +654,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
       return null
     }
     this.#restoreLogin(session, decoded.userId, decoded.duration, decoded.version, null)
+    this.#loginFrom = decoded.id ?? null
     if (decoded.rotated) {
       this.#rememberOp = 'set'
       this.#rememberDuration = decoded.duration ?? this.#o.remember.duration
@@ -763,6 +775,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     session._setAuth({})
     session._rotate = true
     this.#rememberOp = 'clear'
+    this.#endRemember = true
     this.#m.emit('sessionProtected', { auth: this, mode })
     return false
   }
@@ -904,6 +917,8 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     const now = this.#nowSeconds()
     const touchDue = !session._isNew && now - session._lastActive >= o.touchInterval
     if (!session._modified && !session._rotate && !this.#sessionKeyRotated && !touchDue) return
+    // Ended by a logout elsewhere while this request ran: never write the old login back.
+    if (this.#loginEnded(session)) return
     const saved = backend.save(session, now, previous, session._rotate)
     this.#track(saved.pending)
     const maxAge = session.permanent
@@ -931,12 +946,15 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     const presented = this.#cookie(r.name)
     if (op === 'clear') {
       cookies.push(deletionCookie(r.name, r.attributes))
-      // Server-side tokens die with the cookie: a copy replayed after logout is refused.
+      // Tokens die with the cookie: a copy replayed after logout is refused.
       if (tokens !== undefined && presented !== undefined) this.#track(tokens.revoke(presented))
+      else if (presented !== undefined && this.#endRemember) {
+        this.#m._remember.revoke(presented, this.#nowSeconds())
+      }
       return
     }
     const userId = session?._auth.userId
-    if (userId === undefined || session === undefined) return
+    if (userId === undefined || session === undefined || this.#loginEnded(session)) return
     const now = this.#nowSeconds()
     if (op === 'set') {
       const duration = this.#rememberDuration ?? r.duration
@@ -953,7 +971,12 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
         this.#track(issued.pending)
         value = issued.value
       } else {
-        value = this.#m._remember.encode(userId, duration, session._auth.version, now)
+        // Re-sealing the token this login came from keeps its id; a new login ends the old one.
+        const from = this.#rememberDecoded
+        const reseal = from?.ok === true && from.id !== undefined && from.id === this.#loginFrom
+        if (!reseal && presented !== undefined) this.#m._remember.revoke(presented, now)
+        const id = reseal ? (from.id as string) : undefined
+        value = this.#m._remember.encode(userId, duration, session._auth.version, now, id)
       }
       cookies.push(this.#rememberCookie(value, duration))
       return
@@ -972,9 +995,18 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
       this.#track(tokens.refresh(presented, duration, now))
       cookies.push(this.#rememberCookie(presented, duration))
     } else {
-      const value = this.#m._remember.encode(userId, duration, session._auth.version, now)
+      const decoded = this.#rememberDecoded
+      if (decoded === undefined || this.#m._remember.isEnded(decoded)) return
+      const id = decoded.ok ? decoded.id : undefined
+      const value = this.#m._remember.encode(userId, duration, session._auth.version, now, id)
       cookies.push(this.#rememberCookie(value, duration))
     }
+  }
+
+  /** True when what this request's login came from was revoked while it ran. */
+  #loginEnded(session: Session): boolean {
+    const from = this.#loginFrom === undefined ? session._sid : this.#loginFrom
+    return from != null && this.#m._revocations?.has(from) === true
   }
 
   #rememberCookie(value: string, duration: number): string {

@@ -1,5 +1,6 @@
 import type { CookieAttributes, SameSite } from '../cookie/serialize.ts'
 import { validateCookieOptions } from '../cookie/serialize.ts'
+import type { RevocationStore } from '../session/revocations.ts'
 import type { SessionStore } from '../session/store.ts'
 import type { RequestAuth } from './auth.ts'
 import { LoginManagerError } from './errors.ts'
@@ -87,6 +88,35 @@ export interface RememberOptions extends CookieOptions {
   format?: 'sealed' | 'flask' | undefined
 }
 
+/**
+ * The revocation list of cookie sessions and sealed remember-me cookies: the ids of sessions and
+ * tokens ended before their timeout (logout, a login as someone else, a rotation), refused on
+ * every instance that shares the list. Not used with `session.store`, where ending a session
+ * deletes its record.
+ */
+export interface RevocationOptions {
+  /**
+   * Shares the list between instances and across restarts: `RedisRevocationStore` from
+   * `login-manager/redis`, or a `MemoryRevocationStore` shared by managers of one process.
+   * Without one, each manager keeps its own list in memory: other processes do not see it, and
+   * it is lost at a restart.
+   * @default undefined (this manager's memory only)
+   */
+  store?: RevocationStore | undefined
+  /**
+   * Most ids kept in memory (each entry lasts until its session's absolute timeout or its
+   * remember token's expiry). When full, the ids closest to their timeout are dropped first.
+   * @default 1000000
+   */
+  maxEntries?: number | undefined
+  /**
+   * Seconds between loads of what other instances revoked (a safety net under the store's push
+   * messages) and retries of writes that failed. Only used with a `store`.
+   * @default 5
+   */
+  resyncInterval?: number | undefined
+}
+
 /** Everything a {@link LoginManager} can be configured with. Durations are in seconds. */
 export interface LoginManagerOptions<User extends object, Id extends UserId = string> {
   /**
@@ -153,6 +183,8 @@ export interface LoginManagerOptions<User extends object, Id extends UserId = st
   session?: SessionOptions | undefined
   /** Remember-me cookie. */
   remember?: RememberOptions | undefined
+  /** The revocation list of cookie sessions and sealed remember-me cookies. */
+  revocation?: RevocationOptions | undefined
   /** Clock, in milliseconds since the epoch (tests inject one). @default Date.now */
   now?: (() => number) | undefined
 }
@@ -190,6 +222,11 @@ export interface ResolvedOptions {
     readonly duration: number
     readonly refreshEachRequest: boolean
     readonly format: 'sealed' | 'flask'
+  }
+  readonly revocation: {
+    readonly store: RevocationStore | undefined
+    readonly maxEntries: number
+    readonly resyncInterval: number
   }
   readonly now: () => number
 }
@@ -351,6 +388,42 @@ function checkOrigin(label: string, value: string): string {
   return url.origin
 }
 
+function resolveRevocation(input: RevocationOptions | undefined, hasSessionStore: boolean) {
+  const { store, maxEntries = 1_000_000, resyncInterval = 5 } = input ?? {}
+  if (store !== undefined) {
+    if (hasSessionStore) {
+      throw new LoginManagerError(
+        'ERR_INVALID_OPTION',
+        'revocation.store: only cookie sessions use a revocation list (with session.store, ending a session deletes its record); remove one of the two',
+      )
+    }
+    if (typeof store?.add !== 'function' || typeof store.load !== 'function') {
+      throw new LoginManagerError(
+        'ERR_INVALID_OPTION',
+        'revocation.store: not a RevocationStore (it needs add() and load()); use RedisRevocationStore from login-manager/redis or MemoryRevocationStore',
+      )
+    }
+  }
+  if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
+    throw new LoginManagerError(
+      'ERR_INVALID_OPTION',
+      `revocation.maxEntries: expected a positive integer, got ${describeValue(maxEntries)}`,
+    )
+  }
+  if (
+    typeof resyncInterval !== 'number' ||
+    !Number.isFinite(resyncInterval) ||
+    resyncInterval < 0.1 ||
+    resyncInterval > 3600
+  ) {
+    throw new LoginManagerError(
+      'ERR_INVALID_OPTION',
+      `revocation.resyncInterval: expected a number of seconds between 0.1 and 3600, got ${describeValue(resyncInterval)}`,
+    )
+  }
+  return Object.freeze({ store, maxEntries, resyncInterval })
+}
+
 /** Applies defaults and validates everything once, at construction; never mutates `input`. */
 export function resolveOptions<User extends object, Id extends UserId>(
   input: LoginManagerOptions<User, Id>,
@@ -430,6 +503,7 @@ export function resolveOptions<User extends object, Id extends UserId>(
       `remember.format: expected 'sealed' or 'flask', got ${JSON.stringify(format)}`,
     )
   }
+  const revocation = resolveRevocation(input.revocation, store !== undefined)
   const nextField = input.nextField ?? DEFAULTS.nextField
   if (typeof nextField !== 'string' || !/^[A-Za-z0-9_.~-]+$/.test(nextField)) {
     throw new LoginManagerError(
@@ -485,6 +559,7 @@ export function resolveOptions<User extends object, Id extends UserId>(
       refreshEachRequest: rememberIn.refreshEachRequest === true,
       format,
     }),
+    revocation,
     now: input.now ?? Date.now,
   })
 }
