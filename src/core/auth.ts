@@ -121,8 +121,13 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
    * token the login was restored from.
    */
   #loginFrom: string | null | undefined
-  /** Revocation: a logout, a login or a protection drop ends the sealed remember token presented. */
-  #endRemember = false
+  /**
+   * Revocation: this request ends the login it was sent (a logout, a login, a re-authentication,
+   * a protection drop): at commit, the sealed session and the remember token it carried end.
+   */
+  #ends = false
+  /** Revocation, at commit: what this request's login came from was ended while it ran. */
+  #endedMeanwhile: boolean | undefined
 
   /** @internal Adapters create this through `LoginManager.createAuth`. */
   constructor(manager: LoginManager<User, Id>, adapter: RequestAdapter) {
@@ -350,6 +355,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     session._rotate = true
     session._createdAt = this.#nowSeconds()
     this.#loginFrom = null
+    this.#ends = true
     session._setAuth(
       compact<AuthState>({
         userId: id,
@@ -366,7 +372,6 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     } else if (this.#cookie(this.#o.remember.name) !== undefined) {
       // A remember cookie left by an earlier login must not outlive this one (or restore another user).
       this.#rememberOp = 'clear'
-      this.#endRemember = true
     } else {
       // Nor may a token an earlier loginUser of this same request asked for (another user's).
       this.#rememberOp = undefined
@@ -386,7 +391,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     if (Object.keys(session._auth).length > 0) session._setAuth({})
     session._rotate = true
     this.#rememberOp = 'clear'
-    this.#endRemember = true
+    this.#ends = true
     this.#m.emit('userLoggedOut', { auth: this, user })
     this.#setUser(null)
     return true
@@ -402,6 +407,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     if (session._auth.userId !== undefined) {
       session._patchAuth({ fresh: true, identifier: this.#currentIdentifier() })
       session._rotate = true
+      this.#ends = true
     }
     this.#m.emit('userLoginConfirmed', { auth: this })
   }
@@ -775,7 +781,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     session._setAuth({})
     session._rotate = true
     this.#rememberOp = 'clear'
-    this.#endRemember = true
+    this.#ends = true
     this.#m.emit('sessionProtected', { auth: this, mode })
     return false
   }
@@ -907,6 +913,12 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     const o = this.#o.session
     const backend = this.#m._backend
     const previous = this.#sessionValue
+    // Every copy of the session this request ends is refused from now on (cookie sessions);
+    // whether another request had ended it first is read before.
+    if (this.#ends && previous !== undefined) {
+      this.#hasEnded(session)
+      backend.end?.(previous)
+    }
     if (session.isEmpty) {
       if (previous !== undefined || this.#sessionRejected) {
         cookies.push(deletionCookie(o.name, o.attributes))
@@ -918,7 +930,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     const touchDue = !session._isNew && now - session._lastActive >= o.touchInterval
     if (!session._modified && !session._rotate && !this.#sessionKeyRotated && !touchDue) return
     // Ended by a logout elsewhere while this request ran: never write the old login back.
-    if (this.#loginEnded(session)) return
+    if (this.#hasEnded(session)) return
     const saved = backend.save(session, now, previous, session._rotate)
     this.#track(saved.pending)
     const maxAge = session.permanent
@@ -948,13 +960,13 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
       cookies.push(deletionCookie(r.name, r.attributes))
       // Tokens die with the cookie: a copy replayed after logout is refused.
       if (tokens !== undefined && presented !== undefined) this.#track(tokens.revoke(presented))
-      else if (presented !== undefined && this.#endRemember) {
+      else if (presented !== undefined && this.#ends) {
         this.#m._remember.revoke(presented, this.#nowSeconds())
       }
       return
     }
     const userId = session?._auth.userId
-    if (userId === undefined || session === undefined || this.#loginEnded(session)) return
+    if (userId === undefined || session === undefined || this.#hasEnded(session)) return
     const now = this.#nowSeconds()
     if (op === 'set') {
       const duration = this.#rememberDuration ?? r.duration
@@ -1003,10 +1015,13 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     }
   }
 
-  /** True when what this request's login came from was revoked while it ran. */
-  #loginEnded(session: Session): boolean {
-    const from = this.#loginFrom === undefined ? session._sid : this.#loginFrom
-    return from != null && this.#m._revocations?.has(from) === true
+  /** True when what this request's login came from was revoked while it ran (read once). */
+  #hasEnded(session: Session): boolean {
+    if (this.#endedMeanwhile === undefined) {
+      const from = this.#loginFrom === undefined ? session._sid : this.#loginFrom
+      this.#endedMeanwhile = from != null && this.#m._revocations?.has(from) === true
+    }
+    return this.#endedMeanwhile
   }
 
   #rememberCookie(value: string, duration: number): string {

@@ -54,9 +54,9 @@ const ENDED: LoadResult = Object.freeze({ ok: false, reason: 'ended' })
  * cookie's name. Nothing to run, nothing stored on the server.
  *
  * Each sealed session carries a random id, made when the session is created and replaced when it
- * rotates. With a revocation list, ending a logged-in session (its rotation, or `destroy`) puts
- * its id on the list until its absolute timeout, and a cookie whose id is listed reads as no
- * session, whichever copy of it comes back.
+ * rotates. With a revocation list, {@link end} puts a logged-in session's id on the list until its
+ * absolute timeout, and a cookie whose id is listed reads as no session, whichever copy of it
+ * comes back.
  */
 export class CookieSessionBackend implements SessionBackend {
   readonly sync = true
@@ -105,14 +105,11 @@ export class CookieSessionBackend implements SessionBackend {
   save(
     session: Session<object>,
     lastActive: number,
-    previous?: string,
+    _previous?: string,
     rotate?: boolean,
   ): SaveResult {
-    if (rotate === true || session._sid === undefined) {
-      // A rotation replaces the session the request carried: that one ends here, every copy of it.
-      if (rotate === true && previous !== undefined) this.#end(previous, lastActive)
-      session._sid = newRevocationId()
-    }
+    // A rotation gives the session a new identity; the one it replaces is ended by end().
+    if (rotate === true || session._sid === undefined) session._sid = newRevocationId()
     const plaintext = encodePayload(session, lastActive)
     const value = seal(this.#keys, plaintext, this.#name)
     const size = this.#name.length + 1 + value.length
@@ -126,21 +123,18 @@ export class CookieSessionBackend implements SessionBackend {
     return { value }
   }
 
+  destroy(): void {}
+
   /**
    * Ends the session a cookie value carries, if it was logged in: its id goes on the revocation
    * list, so no copy of the value (nor any later re-seal of it) is accepted again. A value that
    * does not open, or whose session had no login or has timed out, changes nothing.
    */
-  destroy(previous: string): void {
-    if (this.#revocation === undefined) return
-    this.#end(previous, Math.floor(this.#revocation.now() / 1000))
-  }
-
-  #end(previous: string, now: number): void {
+  end(previous: string): void {
     const revocation = this.#revocation
     if (revocation === undefined) return
     const loaded = this.load(previous)
-    if (loaded.ok) endSession(revocation, loaded.init, now)
+    if (loaded.ok) endSession(revocation, loaded.init, Math.floor(revocation.now() / 1000))
   }
 
   #remember(value: string, plaintext: string | undefined, loaded: LoadResult | undefined): void {

@@ -17,6 +17,11 @@ export interface RevocationBatch {
   readonly entries: readonly RevocationEntry[]
   /** Opaque: pass it to the next `load` to get only what was added since. */
   readonly cursor: string
+  /**
+   * The store lost what it held since the cursor was given (a Redis restarted without
+   * persistence): the list writes back every id it holds.
+   */
+  readonly reset?: boolean | undefined
 }
 
 /** What a {@link RevocationStore} tells a subscribed list. */
@@ -211,6 +216,7 @@ export class RevocationList {
         const batch = await store.load(this.#cursor)
         this.#merge(batch.entries)
         this.#cursor = batch.cursor
+        if (batch.reset === true) this.#writeBack()
       } catch (error) {
         this.#settings.onError('revocation.load', error)
         throw error
@@ -229,6 +235,12 @@ export class RevocationList {
         this.#put(entry.id, entry.expiresAt)
       }
     }
+  }
+
+  /** Queues every id held for writing, so that a store that lost them has them again. */
+  #writeBack(): void {
+    for (const [id, expiresAt] of this.#ids) this.#pending.set(id, expiresAt)
+    this.#flushSoon()
   }
 
   #flushSoon(): void {

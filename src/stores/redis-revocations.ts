@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { LoginManagerError } from '../core/errors.ts'
 import {
   REVOCATION_ID,
@@ -20,7 +20,7 @@ export interface IoredisSubscriberLike {
   unsubscribe(...channels: string[]): Promise<unknown>
   on(event: 'message', listener: (channel: string, message: string) => void): unknown
   on(event: 'ready', listener: () => void): unknown
-  removeListener(event: string, listener: (...args: never[]) => void): unknown
+  removeListener(event: string, listener: (...args: unknown[]) => void): unknown
 }
 
 /**
@@ -35,7 +35,7 @@ export interface NodeRedisSubscriberLike {
     listener?: (message: string, channel: string) => void,
   ): Promise<unknown>
   on(event: 'ready', listener: () => void): unknown
-  removeListener(event: string, listener: (...args: never[]) => void): unknown
+  removeListener(event: string, listener: (...args: unknown[]) => void): unknown
 }
 
 /** A dedicated subscriber connection of either client, recognised by its shape. */
@@ -90,8 +90,8 @@ class Script {
 }
 
 // Types are checked before the first write: Redis does not roll a script back half-way.
-const CHECK_TYPES = `
-for _, k in ipairs(KEYS) do
+const checkTypes = (keys: string) => `
+for _, k in ipairs(${keys}) do
   local t = redis.call('TYPE', k)['ok']
   if t ~= 'none' and t ~= 'zset' then
     return redis.error_reply('WRONGTYPE ' .. k .. ' holds a ' .. t .. ', not a sorted set')
@@ -102,7 +102,7 @@ end
 // KEYS: expiries (id → expiry, seconds), log (id → revoked at, ms).
 // ARGV: channel, maxEntries, id, expiry, id, expiry, …
 // Adds or extends each entry, logs it, drops what expired or is past the cap, publishes.
-const ADD = new Script(`${CHECK_TYPES}
+const ADD = new Script(`${checkTypes('KEYS')}
 local time = redis.call('TIME')
 local now = tonumber(time[1])
 local nowMs = now * 1000 + math.floor(tonumber(time[2]) / 1000)
@@ -133,12 +133,14 @@ if #parts > 0 then redis.call('PUBLISH', ARGV[1], table.concat(parts, ',')) end
 return #parts
 `)
 
-// KEYS: expiries, log. ARGV: since (ms), limit.
-// Returns the server time (ms), whether the log reaches back that far, then id, expiry, …
-const SINCE = new Script(`${CHECK_TYPES}
+// KEYS: expiries, log, epoch. ARGV: since (ms), limit, epoch.
+// Returns the server time (ms), 'reset' when the epoch changed (Redis lost its data), 'stale'
+// when the log does not reach back that far, or 'ok' then id, expiry, …
+const SINCE = new Script(`${checkTypes('{ KEYS[1], KEYS[2] }')}
 local time = redis.call('TIME')
 local now = tonumber(time[1])
 local nowMs = now * 1000 + math.floor(tonumber(time[2]) / 1000)
+if redis.call('GET', KEYS[3]) ~= ARGV[3] then return { tostring(nowMs), 'reset' } end
 local since = tonumber(ARGV[1])
 if since < nowMs - ${LOG_HORIZON_MS} then return { tostring(nowMs), 'stale' } end
 local ids = redis.call('ZRANGEBYSCORE', KEYS[2], since, '+inf', 'LIMIT', 0, tonumber(ARGV[2]))
@@ -154,11 +156,17 @@ end
 return out
 `)
 
-// KEYS: expiries. Returns the server time (seconds, ms) where the key lives.
-const TIME = new Script(`
+// KEYS: epoch. ARGV: a new epoch, kept only if there is none. Returns the server time (seconds,
+// ms) and the epoch: a random value that changes when Redis loses its data.
+const START = new Script(`
+redis.call('SET', KEYS[1], ARGV[1], 'NX')
 local time = redis.call('TIME')
 local now = tonumber(time[1])
-return { tostring(now), tostring(now * 1000 + math.floor(tonumber(time[2]) / 1000)) }
+return {
+  tostring(now),
+  tostring(now * 1000 + math.floor(tonumber(time[2]) / 1000)),
+  redis.call('GET', KEYS[1]),
+}
 `)
 
 type Send = (firstKey: string, args: string[]) => Promise<unknown>
@@ -204,6 +212,7 @@ export class RedisRevocationStore implements RevocationStore {
   readonly #subscriber: RedisSubscriberLike
   readonly #ids: string
   readonly #log: string
+  readonly #epoch: string
   readonly #channel: string
   readonly #timeout: number
   readonly #max: number
@@ -264,6 +273,7 @@ export class RedisRevocationStore implements RevocationStore {
     this.#max = max
     this.#ids = `${prefix}lm:{revocations}:ids`
     this.#log = `${prefix}lm:{revocations}:log`
+    this.#epoch = `${prefix}lm:{revocations}:epoch`
     this.#channel = `${prefix}lm:revocations`
   }
 
@@ -288,18 +298,26 @@ export class RedisRevocationStore implements RevocationStore {
    * @throws {StoreUnavailableError} when Redis fails or does not answer within `commandTimeout`.
    */
   async load(cursor?: string): Promise<RevocationBatch> {
-    const since = cursor === undefined ? Number.NaN : Number(cursor)
-    if (Number.isFinite(since)) {
-      const reply = strings(
-        await this.#run('load', () =>
-          this.#script(SINCE, [this.#ids, this.#log], [String(since), String(SINCE_LIMIT)]),
+    const colon = cursor?.lastIndexOf(':') ?? -1
+    const epoch = cursor?.slice(0, colon)
+    const since = Number(cursor?.slice(colon + 1))
+    if (cursor === undefined || colon <= 0 || !Number.isFinite(since)) return this.#loadAll(false)
+    const reply = strings(
+      await this.#run('load', () =>
+        this.#script(
+          SINCE,
+          [this.#ids, this.#log, this.#epoch],
+          [String(since), String(SINCE_LIMIT), epoch as string],
         ),
-      )
-      if (reply[1] === 'ok') {
-        return { entries: pairs(reply, 2), cursor: String(Number(reply[0]) - CURSOR_MARGIN_MS) }
-      }
+      ),
+    )
+    if (reply[1] === 'ok') {
+      const next = `${epoch}:${Number(reply[0]) - CURSOR_MARGIN_MS}`
+      return { entries: pairs(reply, 2), cursor: next }
     }
-    return this.#loadAll()
+    // Redis lost its data since the cursor (it restarted without persistence): the lists write
+    // back what they hold. Or the log does not reach back far enough: everything is read again.
+    return this.#loadAll(reply[1] === 'reset')
   }
 
   /**
@@ -318,10 +336,13 @@ export class RedisRevocationStore implements RevocationStore {
     }
   }
 
-  async #loadAll(): Promise<RevocationBatch> {
+  async #loadAll(reset: boolean): Promise<RevocationBatch> {
     return this.#run('load', async () => {
       // The cursor is taken first: whatever is revoked during the scan is in the log after it.
-      const [nowText, nowMsText] = strings(await this.#script(TIME, [this.#ids], []))
+      const candidate = randomBytes(9).toString('base64url')
+      const [nowText, nowMsText, epoch] = strings(
+        await this.#script(START, [this.#epoch], [candidate]),
+      )
       const now = Number(nowText)
       const entries: RevocationEntry[] = []
       let scan = '0'
@@ -340,7 +361,7 @@ export class RedisRevocationStore implements RevocationStore {
         for (const entry of pairs(strings(reply[1]), 0))
           if (entry.expiresAt > now) entries.push(entry)
       } while (scan !== '0')
-      return { entries, cursor: String(Number(nowMsText) - CURSOR_MARGIN_MS) }
+      return { entries, cursor: `${epoch}:${Number(nowMsText) - CURSOR_MARGIN_MS}`, reset }
     })
   }
 
@@ -367,7 +388,7 @@ export class RedisRevocationStore implements RevocationStore {
     sub.on('ready', onReady)
     this.#stopSubscription = async () => {
       sub.removeListener('ready', onReady)
-      if (ioredis) sub.removeListener('message', onMessage as (...args: never[]) => void)
+      if (ioredis) sub.removeListener('message', onMessage as (...args: unknown[]) => void)
       const wasSubscribed = this.#subscribed
       this.#subscribed = false
       if (!wasSubscribed) return
