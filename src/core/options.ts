@@ -264,6 +264,7 @@ export const DEFAULTS = Object.freeze({
     refreshEachRequest: false,
     format: 'sealed' as const,
   }),
+  revocation: Object.freeze({ maxEntries: 1_000_000, resyncInterval: 5 }),
 })
 
 // Secrets that appear in tutorials and default configs; attackers try these first
@@ -389,7 +390,14 @@ function checkOrigin(label: string, value: string): string {
 }
 
 function resolveRevocation(input: RevocationOptions | undefined, hasSessionStore: boolean) {
-  const { store, maxEntries = 1_000_000, resyncInterval = 5 } = input ?? {}
+  if (input !== undefined && (typeof input !== 'object' || input === null)) {
+    throw new TypeError('revocation: expected an options object')
+  }
+  const {
+    store,
+    maxEntries = DEFAULTS.revocation.maxEntries,
+    resyncInterval = DEFAULTS.revocation.resyncInterval,
+  } = input ?? {}
   if (store !== undefined) {
     if (hasSessionStore) {
       throw new LoginManagerError(
@@ -397,7 +405,7 @@ function resolveRevocation(input: RevocationOptions | undefined, hasSessionStore
         'revocation.store: only cookie sessions use a revocation list (with session.store, ending a session deletes its record); remove one of the two',
       )
     }
-    if (typeof store?.add !== 'function' || typeof store.load !== 'function') {
+    if (typeof store.add !== 'function' || typeof store.load !== 'function') {
       throw new LoginManagerError(
         'ERR_INVALID_OPTION',
         'revocation.store: not a RevocationStore (it needs add() and load()); use RedisRevocationStore from login-manager/redis or MemoryRevocationStore',
