@@ -105,7 +105,8 @@ export interface RevocationOptions {
   store?: RevocationStore | undefined
   /**
    * Most ids kept in memory (each entry lasts until its session's absolute timeout or its
-   * remember token's expiry). When full, the ids closest to their timeout are dropped first.
+   * remember token's expiry), at 20 to 80 bytes an id. When full, the ids closest to their
+   * timeout are dropped first.
    * @default 1000000
    */
   maxEntries?: number | undefined

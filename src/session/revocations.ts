@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { RevocationTable } from './revocation-table.ts'
 
 /**
  * One revoked id: a sealed session's or a sealed remember-me token's, and when its entry may be
@@ -69,8 +70,8 @@ export interface RevocationListSettings {
   readonly onError: (operation: string, error: unknown) => void
 }
 
-/** The shape of every id the list holds. */
-export const REVOCATION_ID = /^[A-Za-z0-9_-]{22}$/
+/** The shape of every id the list holds: 16 bytes in base64url (the last 4 bits are zero). */
+export const REVOCATION_ID = /^[A-Za-z0-9_-]{21}[AQgw]$/
 
 /** A new random id for a sealed session or remember-me token: 128 bits, base64url. */
 export function newRevocationId(): string {
@@ -85,6 +86,10 @@ const FIRST_RETRY_MS = 250
 const GAP_RELOAD_MS = 1000
 /** A full list is reported at most this often (milliseconds). */
 const FULL_REPORT_MS = 60_000
+/** Expired entries are dropped at most this often (seconds): until then they cost a slot only. */
+const PRUNE_EVERY = 60
+/** A full list drops this share of its entries at once, so it is not full again at once. */
+const DROP_SHARE = 0.01
 
 /**
  * The ids of sealed sessions and remember-me tokens that ended before their timeout (logout,
@@ -97,14 +102,12 @@ const FULL_REPORT_MS = 60_000
  * message or a reconnection never leaves an ended id accepted for long.
  *
  * Memory is bounded by `maxEntries`: when full, the ids closest to their timeout are dropped
- * first (and a `storeError` with operation `revocation.full` is reported).
+ * first (and a `storeError` with operation `revocation.full` is reported). The ids live in one
+ * typed array ({@link RevocationTable}), which the garbage collector does not walk.
  */
 export class RevocationList {
-  readonly #ids = new Map<string, number>()
-  /** Ids by the minute their entry expires: expired entries are dropped a minute at a time. */
-  readonly #byMinute = new Map<number, string[]>()
-  /** Every bucket before this minute is gone. */
-  #lowest: number
+  readonly #table = new RevocationTable()
+  #nextPrune = 0
   /** Revocations of this instance not yet in the store. */
   readonly #pending = new Map<string, number>()
   readonly #settings: RevocationListSettings
@@ -123,7 +126,6 @@ export class RevocationList {
   constructor(settings: RevocationListSettings) {
     this.#settings = settings
     this.#store = settings.store
-    this.#lowest = Math.floor(this.#nowSeconds() / 60)
     if (this.#store === undefined) {
       this.#ready = Promise.resolve()
       return
@@ -133,14 +135,14 @@ export class RevocationList {
     this.#ready.catch(() => {})
   }
 
-  /** True when `id` was revoked (and its entry has not expired yet). */
+  /** True when `id` was revoked (an entry past its expiry may linger a minute: harmless). */
   has(id: string): boolean {
-    return this.#ids.has(id)
+    return this.#table.has(id)
   }
 
   /** How many ids the list holds. */
   get size(): number {
-    return this.#ids.size
+    return this.#table.size
   }
 
   /** How many of this instance's revocations have not reached the store yet. */
@@ -154,7 +156,7 @@ export class RevocationList {
    */
   revoke(id: string, expiresAt: number): void {
     if (!this.#put(id, expiresAt) || this.#store === undefined || this.#closed) return
-    this.#pending.set(id, this.#ids.get(id) as number)
+    this.#pending.set(id, this.#table.expiryOf(id))
     this.#flushSoon()
   }
 
@@ -239,7 +241,7 @@ export class RevocationList {
 
   /** Queues every id held for writing, so that a store that lost them has them again. */
   #writeBack(): void {
-    for (const [id, expiresAt] of this.#ids) this.#pending.set(id, expiresAt)
+    for (const [id, expiresAt] of this.#table.entries()) this.#pending.set(id, expiresAt)
     this.#flushSoon()
   }
 
@@ -291,74 +293,33 @@ export class RevocationList {
     if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt)) return false
     const now = this.#nowSeconds()
     if (expiresAt <= now) return false
-    const known = this.#ids.get(id)
-    if (known !== undefined && known >= expiresAt) return false
     this.#prune(now)
-    this.#ids.set(id, expiresAt)
-    const minute = Math.floor(expiresAt / 60)
-    const bucket = this.#byMinute.get(minute)
-    if (bucket === undefined) this.#byMinute.set(minute, [id])
-    else bucket.push(id)
-    if (minute < this.#lowest) this.#lowest = minute
-    if (this.#ids.size > this.#settings.maxEntries) this.#evict()
+    if (this.#table.expiryOf(id) >= expiresAt || !this.#table.put(id, expiresAt)) return false
+    const max = this.#settings.maxEntries
+    if (this.#table.size > max) {
+      const excess = this.#table.size - max
+      this.#table.dropSoonest(Math.max(excess, Math.floor(max * DROP_SHARE)))
+      this.#reportFull()
+    }
     return true
   }
 
-  /** Drops the entries whose minute has passed. */
   #prune(now: number): void {
-    const minute = Math.floor(now / 60)
-    if (minute <= this.#lowest) return
-    if (minute - this.#lowest > this.#byMinute.size) {
-      // The clock moved far ahead of the buckets: visit the buckets rather than the minutes.
-      for (const key of [...this.#byMinute.keys()]) if (key < minute) this.#dropBucket(key, now)
-    } else {
-      for (let key = this.#lowest; key < minute; key++) this.#dropBucket(key, now)
-    }
-    this.#lowest = minute
+    if (now < this.#nextPrune) return
+    this.#nextPrune = now + PRUNE_EVERY
+    this.#table.prune(now)
   }
 
-  #dropBucket(minute: number, now: number): void {
-    const bucket = this.#byMinute.get(minute)
-    if (bucket === undefined) return
-    this.#byMinute.delete(minute)
-    for (const id of bucket) {
-      // An entry extended since it went into this bucket lives on in a later one.
-      const expiresAt = this.#ids.get(id)
-      if (expiresAt !== undefined && expiresAt <= now) {
-        this.#ids.delete(id)
-        this.#pending.delete(id)
-      }
-    }
-  }
-
-  /** Over `maxEntries`: drops the entries that expire soonest. */
-  #evict(): void {
-    let dropped = 0
-    while (this.#ids.size > this.#settings.maxEntries && this.#byMinute.size > 0) {
-      const bucket = this.#byMinute.get(this.#lowest)
-      if (bucket === undefined || bucket.length === 0) {
-        this.#byMinute.delete(this.#lowest)
-        this.#lowest++
-        continue
-      }
-      const id = bucket.pop() as string
-      const expiresAt = this.#ids.get(id)
-      if (expiresAt !== undefined && Math.floor(expiresAt / 60) === this.#lowest) {
-        this.#ids.delete(id)
-        this.#pending.delete(id)
-        dropped++
-      }
-    }
+  #reportFull(): void {
     const at = this.#settings.now()
-    if (dropped > 0 && at - this.#lastFullReport >= FULL_REPORT_MS) {
-      this.#lastFullReport = at
-      this.#settings.onError(
-        'revocation.full',
-        new Error(
-          `the revocation list is full (revocation.maxEntries = ${this.#settings.maxEntries}): the ids closest to their timeout were dropped, so copies of those sessions work again until then; raise maxEntries or shorten session.absoluteTimeout and remember.duration`,
-        ),
-      )
-    }
+    if (at - this.#lastFullReport < FULL_REPORT_MS) return
+    this.#lastFullReport = at
+    this.#settings.onError(
+      'revocation.full',
+      new Error(
+        `the revocation list is full (revocation.maxEntries = ${this.#settings.maxEntries}): the ids closest to their timeout were dropped, so copies of those sessions work again until then; raise maxEntries or shorten session.absoluteTimeout and remember.duration`,
+      ),
+    )
   }
 
   #nowSeconds(): number {

@@ -131,7 +131,8 @@ async function connect(kind: Kind, url = REDIS_URL, errors: string[] = []): Prom
 }
 
 const now = () => Math.floor(Date.now() / 1000)
-const id = (c: string) => c.repeat(22)
+/** A well-formed id made of one character (and the padding a 16-byte id ends with). */
+const id = (c: string) => `${c.repeat(21)}A`
 
 describe('RedisRevocationStore options', () => {
   const fake = { call: async () => null, subscribe: async () => null, on: () => {} }
