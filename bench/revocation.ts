@@ -172,20 +172,26 @@ interface PairedRound {
   readonly current: RunResult
 }
 
+/** One side of a paired comparison: a build, and how many ids its list starts with. */
+interface Side {
+  readonly dist: string
+  readonly revoked: number
+}
+
 async function paired(
   label: string,
-  baseDist: string,
+  reference: Side,
+  measured: Side,
   secret: string,
-  revoked: number,
   pin: number | null,
 ) {
-  const env = (lib: string, count: number) => ({
+  const env = (side: Side) => ({
     BENCH_SECRET: secret,
-    BENCH_LIB: lib,
-    BENCH_REVOKED: String(count),
+    BENCH_LIB: side.dist,
+    BENCH_REVOKED: String(side.revoked),
   })
-  const baseServer = await startServer(SERVER, env(baseDist, 0), pin)
-  const current = await startServer(SERVER, env(join(ROOT, 'dist'), revoked), pin)
+  const baseServer = await startServer(SERVER, env(reference), pin)
+  const current = await startServer(SERVER, env(measured), pin)
   const prepare = testLoginPrepare(secret)
   const rounds: PairedRound[] = []
   try {
@@ -194,7 +200,7 @@ async function paired(
         await prepare(baseServer.url),
         await prepare(current.url),
       ]
-      await verify({ label: 'base' }, baseServer.url, baseHeaders)
+      await verify({ label: 'reference' }, baseServer.url, baseHeaders)
       await verify({ label }, current.url, currentHeaders)
       const load = {
         connections: CONNECTIONS,
@@ -213,7 +219,7 @@ async function paired(
       rounds.push({ base: b, current: c })
       const cpu = (r: RunResult) => r.serverCpuMicrosecondsPerRequest ?? Number.NaN
       console.log(
-        `  ${label}, round ${round}/${ROUNDS}: ${fmt((100 * c.requestsPerSecond) / b.requestsPerSecond, 1)}% of the base's req/s; ` +
+        `  ${label}, round ${round}/${ROUNDS}: ${fmt((100 * c.requestsPerSecond) / b.requestsPerSecond, 1)}% of the reference's req/s; ` +
           `server CPU ${fmt(cpu(c), 1)} vs ${fmt(cpu(b), 1)} µs/req (${fmt(cpu(c) - cpu(b))} µs)`,
       )
     }
@@ -229,13 +235,14 @@ async function paired(
   const baseCpu = median(rounds.map((r) => r.base.serverCpuMicrosecondsPerRequest ?? Number.NaN))
   return {
     label,
-    revoked,
+    reference,
+    measured,
     ratioMedian: median(ratios),
     ratios,
     cpuDeltaMicrosecondsMedian: median(cpuDeltas),
     cpuDeltasMicroseconds: cpuDeltas,
     baseCpuMicrosecondsPerRequest: baseCpu,
-    /** The throughput ratio as time per request, at the base's CPU time per request. */
+    /** The throughput ratio as time per request, at the reference's CPU time per request. */
     deltaFromRatioMicroseconds: baseCpu * (1 / median(ratios) - 1),
     rounds,
   }
@@ -280,23 +287,25 @@ async function main(): Promise<void> {
   console.log(
     `\nPaired HTTP (both servers loaded at once, sharing core ${pinning.server ?? 'any'}; ${CONNECTIONS} connections each):`,
   )
+  const before: Side = { dist: baseDist, revoked: 0 }
+  const empty: Side = { dist: join(ROOT, 'dist'), revoked: 0 }
+  const full: Side = { dist: join(ROOT, 'dist'), revoked: REVOKED }
+  const ids = REVOKED.toLocaleString('en-US')
   const http = []
-  http.push(await paired('this tree, empty list', baseDist, secret, 0, pinning.server))
-  if (REVOKED > 0)
+  http.push(
+    await paired(`this tree (empty list) against ${BASE}`, before, empty, secret, pinning.server),
+  )
+  if (REVOKED > 0) {
     http.push(
-      await paired(
-        `this tree, ${REVOKED.toLocaleString('en-US')} ids`,
-        baseDist,
-        secret,
-        REVOKED,
-        pinning.server,
-      ),
+      await paired(`this tree (${ids} ids) against ${BASE}`, before, full, secret, pinning.server),
     )
+    http.push(await paired(`${ids} ids against an empty list`, empty, full, secret, pinning.server))
+  }
   for (const h of http) {
     console.log(
-      `  ${h.label}: ${fmt(100 * h.ratioMedian, 1)}% of the base's req/s (median of ${h.ratios.length}; rounds ` +
+      `  ${h.label}: ${fmt(100 * h.ratioMedian, 1)}% of the reference's req/s (median of ${h.ratios.length}; rounds ` +
         `${h.ratios.map((r) => `${fmt(100 * r, 1)}%`).join(', ')}), i.e. ${fmt(h.deltaFromRatioMicroseconds)} µs a request ` +
-        `at the base's ${fmt(h.baseCpuMicrosecondsPerRequest, 1)} µs; server CPU ${fmt(h.cpuDeltaMicrosecondsMedian)} µs/req more (median; rounds ` +
+        `at the reference's ${fmt(h.baseCpuMicrosecondsPerRequest, 1)} µs; server CPU ${fmt(h.cpuDeltaMicrosecondsMedian)} µs/req more (median; rounds ` +
         `${h.cpuDeltasMicroseconds.map((d) => fmt(d)).join(', ')})`,
     )
   }

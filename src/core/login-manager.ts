@@ -238,8 +238,9 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
    * Resolves once the revocation list holds what its store held at start-up (cookie sessions
    * with `revocation.store`; at once otherwise). Await it before serving: until then, a cookie
    * ended by another instance is refused only once its revocation is pushed here.
-   * @throws StoreUnavailableError (rejects) when that first load fails; the list keeps trying in
-   * the background, so an app may also start anyway and catch up once the store answers.
+   * @throws the store's error (rejects; `StoreUnavailableError` from `RedisRevocationStore`) when
+   * that first load fails. The list keeps trying in the background, so an app may also start
+   * anyway and catch up once the store answers.
    * @example `await manager.ready(); app.listen(3000)`
    */
   ready(): Promise<void> {
