@@ -209,6 +209,17 @@ describe('RevocationList with a store', () => {
     await revocations.close()
   })
 
+  it('keeps at most maxEntries unsent revocations while the store is down', async () => {
+    const store = new ScriptedStore()
+    store.failAdds = 1000
+    const { revocations } = list({ store, maxEntries: 3 })
+    await revocations.ready()
+    for (let i = 0; i < 10; i++) revocations.revoke(newRevocationId(), S0 + 600 + i)
+    assert.equal(revocations.size, 3)
+    assert.ok(revocations.unsent <= 3, String(revocations.unsent))
+    await revocations.close()
+  })
+
   it('ready() rejects when the first load fails; the list keeps trying and catches up', async () => {
     const store = new ScriptedStore()
     store.failLoads = 1

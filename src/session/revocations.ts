@@ -157,6 +157,10 @@ export class RevocationList {
   revoke(id: string, expiresAt: number): void {
     if (!this.#put(id, expiresAt) || this.#store === undefined || this.#closed) return
     this.#pending.set(id, this.#table.expiryOf(id))
+    // A long outage must not grow this without bound either: the oldest unsent go first.
+    if (this.#pending.size > this.#settings.maxEntries) {
+      this.#pending.delete(this.#pending.keys().next().value as string)
+    }
     this.#flushSoon()
   }
 
