@@ -25,6 +25,7 @@ import { measure, type RunResult } from './lib/measure.ts'
 import {
   choosePinning,
   ROOT,
+  type ServerProcess,
   startServer,
   stopAllServers,
   stopServerAndWait,
@@ -190,41 +191,55 @@ async function paired(
     BENCH_LIB: side.dist,
     BENCH_REVOKED: String(side.revoked),
   })
-  const baseServer = await startServer(SERVER, env(reference), pin)
-  const current = await startServer(SERVER, env(measured), pin)
   const prepare = testLoginPrepare(secret)
   const rounds: PairedRound[] = []
-  try {
-    for (let round = 0; round <= ROUNDS; round++) {
-      const [baseHeaders, currentHeaders] = [
-        await prepare(baseServer.url),
-        await prepare(current.url),
-      ]
-      await verify({ label: 'reference' }, baseServer.url, baseHeaders)
-      await verify({ label }, current.url, currentHeaders)
-      const load = {
-        connections: CONNECTIONS,
-        pipelining: 1,
-        durationSeconds: round === 0 ? 3 : DURATION,
+  // Both servers are started afresh for every round, in alternating order: on this kind of
+  // machine the process started second tends to run slower (bench/README.md, "One server at a
+  // time"), which would otherwise always count against the same side.
+  for (let round = 1; round <= ROUNDS; round++) {
+    const order = round % 2 === 1 ? [reference, measured] : [measured, reference]
+    const started = []
+    for (const side of order) started.push(await startServer(SERVER, env(side), pin))
+    const [baseServer, current] = (round % 2 === 1 ? started : [...started].reverse()) as [
+      ServerProcess,
+      ServerProcess,
+    ]
+    try {
+      let b: RunResult | undefined
+      let c: RunResult | undefined
+      for (const warmUp of [true, false]) {
+        const [baseHeaders, currentHeaders] = [
+          await prepare(baseServer.url),
+          await prepare(current.url),
+        ]
+        await verify({ label: 'reference' }, baseServer.url, baseHeaders)
+        await verify({ label }, current.url, currentHeaders)
+        const load = {
+          connections: CONNECTIONS,
+          pipelining: 1,
+          durationSeconds: warmUp ? 3 : DURATION,
+        }
+        ;[b, c] = await Promise.all([
+          measure(baseServer.url, baseHeaders, load, baseServer.child.pid),
+          measure(current.url, currentHeaders, load, current.child.pid),
+        ])
+        for (const run of [b, c]) {
+          if (run.non2xx > 0 || run.errors > 0) {
+            throw new Error(`${label}: non-2xx or errors in a paired run`)
+          }
+        }
       }
-      const [b, c] = await Promise.all([
-        measure(baseServer.url, baseHeaders, load, baseServer.child.pid),
-        measure(current.url, currentHeaders, load, current.child.pid),
-      ])
-      for (const run of [b, c]) {
-        if (run.non2xx > 0 || run.errors > 0)
-          throw new Error(`${label}: non-2xx or errors in a paired run`)
-      }
-      if (round === 0) continue
+      if (b === undefined || c === undefined) throw new Error('no paired run')
       rounds.push({ base: b, current: c })
       const cpu = (r: RunResult) => r.serverCpuMicrosecondsPerRequest ?? Number.NaN
       console.log(
-        `  ${label}, round ${round}/${ROUNDS}: ${fmt((100 * c.requestsPerSecond) / b.requestsPerSecond, 1)}% of the reference's req/s; ` +
+        `  ${label}, round ${round}/${ROUNDS} (${round % 2 === 1 ? 'reference' : 'measured'} started first): ` +
+          `${fmt((100 * c.requestsPerSecond) / b.requestsPerSecond, 1)}% of the reference's req/s; ` +
           `server CPU ${fmt(cpu(c), 1)} vs ${fmt(cpu(b), 1)} µs/req (${fmt(cpu(c) - cpu(b))} µs)`,
       )
+    } finally {
+      await Promise.all([stopServerAndWait(baseServer.child), stopServerAndWait(current.child)])
     }
-  } finally {
-    await Promise.all([stopServerAndWait(baseServer.child), stopServerAndWait(current.child)])
   }
   const ratios = rounds.map((r) => r.current.requestsPerSecond / r.base.requestsPerSecond)
   const cpuDeltas = rounds.map(
