@@ -22,6 +22,7 @@ export type {
   LoginView,
   RememberOptions,
   ResolvedOptions,
+  RevocationOptions,
   SessionOptions,
 } from './core/options.ts'
 export { DEFAULTS, MAX_COOKIE_AGE } from './core/options.ts'
@@ -31,8 +32,16 @@ export { RequestInfo } from './core/request-info.ts'
 export type { MaybePromise, RequestAdapter, UserId, UserLike } from './core/types.ts'
 export { decodeCookie, encodeCookie } from './crypto/flask-cookie.ts'
 export type { LoadResult, SaveResult, SessionBackend } from './session/backend.ts'
+export type {
+  RevocationBatch,
+  RevocationEntry,
+  RevocationListener,
+  RevocationStore,
+} from './session/revocations.ts'
 export type { Flash } from './session/session.ts'
 export { Session } from './session/session.ts'
 export type { SessionStore, StoreWrite } from './session/store.ts'
 export type { MemoryStoreOptions } from './stores/memory.ts'
 export { MemoryStore } from './stores/memory.ts'
+export type { MemoryRevocationStoreOptions } from './stores/memory-revocations.ts'
+export { MemoryRevocationStore } from './stores/memory-revocations.ts'

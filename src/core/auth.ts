@@ -132,6 +132,19 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
   #droppedUserId: UserId | undefined
   /** The clock, read once per request (seconds since the epoch). */
   #now = -1
+  /**
+   * Revocation: the id whose revocation voids this request's login. `undefined`: the loaded
+   * sealed session's; `null`: none (a login in this request); a string: the sealed remember
+   * token the login was restored from.
+   */
+  #loginFrom: string | null | undefined
+  /**
+   * Revocation: this request ends the login it was sent (a logout, a login, a re-authentication,
+   * a protection drop): at commit, the sealed session and the remember token it carried end.
+   */
+  #ends = false
+  /** Revocation, at commit: what this request's login came from was ended while it ran. */
+  #endedMeanwhile: boolean | undefined
 
   /** @internal Adapters create this through `LoginManager.createAuth`. */
   constructor(manager: LoginManager<User, Id>, adapter: RequestAdapter) {
@@ -376,6 +389,8 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     session._rotate = true
     this.#endPresented = true
     session._createdAt = this.#nowSeconds()
+    this.#loginFrom = null
+    this.#ends = true
     session._setAuth(
       compact<AuthState>({
         userId: id,
@@ -413,6 +428,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     session._rotate = true
     this.#endPresented = true
     this.#rememberOp = 'clear'
+    this.#ends = true
     this.#m.emit('userLoggedOut', { auth: this, user })
     this.#setUser(null)
     return true
@@ -428,6 +444,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     if (session._auth.userId !== undefined) {
       session._patchAuth({ fresh: true, identifier: this.#currentIdentifier() })
       session._rotate = true
+      this.#ends = true
     }
     this.#m.emit('userLoginConfirmed', { auth: this })
   }
@@ -714,6 +731,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
       return null
     }
     this.#restoreLogin(session, decoded.userId, decoded.duration, decoded.version, null)
+    this.#loginFrom = decoded.id ?? null
     if (decoded.rotated) {
       this.#rememberOp = 'set'
       this.#rememberDuration = decoded.duration ?? this.#o.remember.duration
@@ -876,6 +894,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     session._setAuth({})
     session._rotate = true
     this.#rememberOp = 'clear'
+    this.#ends = true
     this.#m.emit('sessionProtected', { auth: this, mode })
     return false
   }
@@ -1010,6 +1029,12 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     const o = this.#o.session
     const backend = this.#m._backend
     const previous = this.#sessionValue
+    // Every copy of the session this request ends is refused from now on (cookie sessions);
+    // whether another request had ended it first is read before.
+    if (this.#ends && previous !== undefined) {
+      this.#hasEnded(session)
+      backend.end?.(previous)
+    }
     // A permanent session outlives a logout that empties it (Flask keeps `_permanent` there), so
     // the next login on this browser is permanent too.
     if (session.isEmpty && !session.permanent) {
@@ -1024,6 +1049,8 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     // Nothing to end either: a login or logout rotates, and a session that replaced an expired
     // one is new, so it is not empty unless it was modified.
     if (!session._modified && !session._rotate && !this.#sessionKeyRotated && !touchDue) return
+    // Ended by a logout elsewhere while this request ran: never write the old login back.
+    if (this.#hasEnded(session)) return
     const saved = backend.save(session, now, previous, session._rotate)
     this.#track(saved.pending)
     // The session loaded from `previous` lives on, updated in place or moved to a new id by a
@@ -1054,12 +1081,15 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     const presented = this.#cookie(r.name)
     if (op === 'clear') {
       cookies.push(deletionCookie(r.name, r.attributes))
-      // Server-side tokens die with the cookie: a copy replayed after logout is refused.
+      // Tokens die with the cookie: a copy replayed after logout is refused.
       if (tokens !== undefined && presented !== undefined) this.#track(tokens.revoke(presented))
+      else if (presented !== undefined && this.#ends) {
+        this.#m._remember.revoke(presented, this.#nowSeconds())
+      }
       return
     }
     const userId = session?._auth.userId
-    if (userId === undefined || session === undefined) return
+    if (userId === undefined || session === undefined || this.#hasEnded(session)) return
     const now = this.#nowSeconds()
     if (op === 'set') {
       const duration = this.#rememberDuration ?? r.duration
@@ -1076,7 +1106,12 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
         this.#track(issued.pending)
         value = issued.value
       } else {
-        value = this.#m._remember.encode(userId, duration, session._auth.version, now)
+        // Re-sealing the token this login came from keeps its id; a new login ends the old one.
+        const from = this.#rememberDecoded
+        const reseal = from?.ok === true && from.id !== undefined && from.id === this.#loginFrom
+        if (!reseal && presented !== undefined) this.#m._remember.revoke(presented, now)
+        const id = reseal ? (from.id as string) : undefined
+        value = this.#m._remember.encode(userId, duration, session._auth.version, now, id)
       }
       cookies.push(this.#rememberCookie(value, duration))
       return
@@ -1101,7 +1136,10 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
       this.#track(refreshed.pending)
       cookies.push(this.#rememberCookie(refreshed.value, duration))
     } else {
-      const value = this.#m._remember.encode(userId, duration, session._auth.version, now)
+      const decoded = this.#rememberDecoded
+      if (decoded === undefined || this.#m._remember.isEnded(decoded)) return
+      const id = decoded.ok ? decoded.id : undefined
+      const value = this.#m._remember.encode(userId, duration, session._auth.version, now, id)
       cookies.push(this.#rememberCookie(value, duration))
     }
   }
@@ -1121,11 +1159,14 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
         this.#track(this.#m._backend.destroy(previous))
       return
     }
-    // Every session value the request presented, `previous` included. With cookie sessions the
-    // backend's destroy is a no-op: these are the sealed values a revocation list must end.
-    const presented = this.#presentedSessions()
-    for (const value of presented) {
-      if (value !== kept) this.#track(this.#m._backend.destroy(value))
+    // Every session value the request presented, `previous` included: store records are
+    // destroyed, sealed sessions that carried a login go on the revocation list (the one this
+    // request was read from is ended at the start of the commit).
+    const backend = this.#m._backend
+    for (const value of this.#presentedSessions()) {
+      if (value === kept) continue
+      this.#track(backend.destroy(value))
+      if (value !== previous) backend.end?.(value)
     }
   }
 
@@ -1135,6 +1176,15 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
     const values = new Set(getCookies(this.#cookieHeader, this.#o.session.name))
     values.delete('')
     return [...values]
+  }
+
+  /** True when what this request's login came from was revoked while it ran (read once). */
+  #hasEnded(session: Session): boolean {
+    if (this.#endedMeanwhile === undefined) {
+      const from = this.#loginFrom === undefined ? session._sid : this.#loginFrom
+      this.#endedMeanwhile = from != null && this.#m._revocations?.has(from) === true
+    }
+    return this.#endedMeanwhile
   }
 
   #rememberCookie(value: string, duration: number): string {

@@ -17,6 +17,8 @@ export type CookieRejection =
   | 'revoked'
   | 'unknown-session'
   | 'reused'
+  /** A sealed session or remember-me token ended (logout, rotation) before its timeout: on the revocation list. */
+  | 'ended'
 
 /**
  * Every event a {@link LoginManager} emits, with its payload. The first nine are Flask-Login's

@@ -2,6 +2,7 @@ import { KeyRing } from '../crypto/keys.ts'
 import type { SessionBackend } from '../session/backend.ts'
 import { CookieSessionBackend } from '../session/cookie-backend.ts'
 import { jsonBytes, MAX_VERSION_BYTES } from '../session/limits.ts'
+import { RevocationList } from '../session/revocations.ts'
 import { decodeFields, REMEMBER_LINK, StoreSessionBackend } from '../session/store-backend.ts'
 import { StoreKeys } from '../session/store-keys.ts'
 import { RequestAuth } from './auth.ts'
@@ -80,6 +81,8 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
   /** @internal Present when remember-me tokens live in the store. */ readonly _rememberTokens:
     | StoreRememberTokens
     | undefined
+  /** @internal Ended sealed sessions and remember tokens (cookie sessions only). */
+  readonly _revocations: RevocationList | undefined
   /** @internal */ readonly _handlers: {
     unauthorized?: Handler<User, Id> | undefined
     needsRefresh?: Handler<User, Id> | undefined
@@ -104,11 +107,20 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
     const store = this.options.session.store
     if (store === undefined) {
       this._storeKeys = undefined
-      this._backend = new CookieSessionBackend(
-        this._keys.forPurpose('session'),
-        this.options.session.name,
-      )
+      const { revocation, session, now } = this.options
+      this._revocations = new RevocationList({
+        ...revocation,
+        now,
+        onError: (operation, error) => this._storeError(undefined, operation, error),
+      })
+      this._backend = new CookieSessionBackend(this._keys.forPurpose('session'), session.name, {
+        list: this._revocations,
+        idleTimeout: session.idleTimeout,
+        absoluteTimeout: session.absoluteTimeout,
+        now,
+      })
     } else {
+      this._revocations = undefined
       const tagKeys = this._keys.forPurpose('user-tag')
       this._storeKeys = new StoreKeys(
         [
@@ -130,6 +142,7 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
       this._keys.forPurpose('remember'),
       this.options.secrets,
       this.options.remember.name,
+      this._revocations,
     )
     if (this.options.remember.format === 'flask' && options.sessionVersion !== undefined) {
       throw new LoginManagerError(
@@ -231,6 +244,28 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
     return buildLoginUrl(target, nextUrl, this.options.nextField, {
       forceHost: this.options.forceHost,
     })
+  }
+
+  /**
+   * Resolves once the revocation list holds what its store held at start-up (cookie sessions
+   * with `revocation.store`; at once otherwise). Await it before serving: until then, a cookie
+   * ended by another instance is refused only once its revocation is pushed here.
+   * @throws the store's error (rejects; `StoreUnavailableError` from `RedisRevocationStore`) when
+   * that first load fails. The list keeps trying in the background, so an app may also start
+   * anyway and catch up once the store answers.
+   * @example `await manager.ready(); app.listen(3000)`
+   */
+  ready(): Promise<void> {
+    return this._revocations?.ready() ?? Promise.resolve()
+  }
+
+  /**
+   * Stops the revocation list's background work (resyncs, the store subscription) after one
+   * last attempt to write revocations the store has not acknowledged. The app still closes its
+   * own Redis clients.
+   */
+  async close(): Promise<void> {
+    await this._revocations?.close()
   }
 
   /**

@@ -64,12 +64,16 @@ describe('unknown option keys', () => {
       refused({ remember: { durration: 60 } }),
       /unknown option 'remember.durration': did you mean 'remember.duration'\?/,
     )
+    assert.match(
+      refused({ revocation: { maxentries: 10 } }),
+      /unknown option 'revocation.maxentries': did you mean 'revocation.maxEntries'\?/,
+    )
   })
 
   it('a key like no option lists the valid ones at its level', () => {
     const message = refused({ colour: 'blue' })
     assert.match(message, /unknown option 'colour': the options are secret, userLoader, /)
-    assert.match(message, /, session, remember, now \(see docs\/configuration\.md\)$/)
+    assert.match(message, /, session, remember, revocation, now \(see docs\/configuration\.md\)$/)
     assert.match(
       refused({ session: { colour: 'blue' } }),
       /unknown option 'session.colour': the session options are session.name, session.domain, /,
@@ -133,6 +137,7 @@ describe('unknown option keys', () => {
         sameSite: 'lax',
         domain: undefined,
       },
+      revocation: { store: undefined, maxEntries: 1000, resyncInterval: 5 },
     })
     assert.equal(manager.options.session.idleTimeout, 600)
   })

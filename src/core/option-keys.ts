@@ -1,5 +1,10 @@
 import { LoginManagerError } from './errors.ts'
-import type { LoginManagerOptions, RememberOptions, SessionOptions } from './options.ts'
+import type {
+  LoginManagerOptions,
+  RememberOptions,
+  RevocationOptions,
+  SessionOptions,
+} from './options.ts'
 import type { UserId } from './types.ts'
 
 // Every option name, checked against the option interfaces by the compiler (`satisfies`): an
@@ -32,6 +37,7 @@ const TOP = {
   onNeedsRefresh: true,
   session: true,
   remember: true,
+  revocation: true,
   now: true,
 } as const satisfies Record<keyof LoginManagerOptions<object, UserId>, true>
 
@@ -62,11 +68,18 @@ const REMEMBER = {
   format: true,
 } as const satisfies Record<keyof RememberOptions, true>
 
+const REVOCATION = {
+  store: true,
+  maxEntries: true,
+  resyncInterval: true,
+} as const satisfies Record<keyof RevocationOptions, true>
+
 /** Every valid option as written in the docs: `loginView`, `session.idleTimeout`, … */
 const ALL_NAMES: readonly string[] = [
   ...Object.keys(TOP),
   ...Object.keys(SESSION).map((key) => `session.${key}`),
   ...Object.keys(REMEMBER).map((key) => `remember.${key}`),
+  ...Object.keys(REVOCATION).map((key) => `revocation.${key}`),
 ]
 
 /**
@@ -77,9 +90,12 @@ const ALL_NAMES: readonly string[] = [
  */
 export function checkOptionKeys(input: object): void {
   check(input, '', TOP)
-  const { session, remember } = input as { session?: unknown; remember?: unknown }
+  const { session, remember, revocation } = input as Record<string, unknown>
   if (typeof session === 'object' && session !== null) check(session, 'session.', SESSION)
   if (typeof remember === 'object' && remember !== null) check(remember, 'remember.', REMEMBER)
+  if (typeof revocation === 'object' && revocation !== null) {
+    check(revocation, 'revocation.', REVOCATION)
+  }
 }
 
 function check(input: object, prefix: string, known: Readonly<Record<string, true>>): void {

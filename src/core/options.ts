@@ -1,5 +1,6 @@
 import type { CookieAttributes, SameSite } from '../cookie/serialize.ts'
 import { validateCookieOptions } from '../cookie/serialize.ts'
+import type { RevocationStore } from '../session/revocations.ts'
 import type { SessionStore } from '../session/store.ts'
 import type { RequestAuth } from './auth.ts'
 import { LoginManagerError } from './errors.ts'
@@ -90,6 +91,36 @@ export interface RememberOptions extends CookieOptions {
   format?: 'sealed' | 'flask' | undefined
 }
 
+/**
+ * The revocation list of cookie sessions and sealed remember-me cookies: the ids of sessions and
+ * tokens ended before their timeout (logout, a login as someone else, a rotation), refused on
+ * every instance that shares the list. Not used with `session.store`, where ending a session
+ * deletes its record.
+ */
+export interface RevocationOptions {
+  /**
+   * Shares the list between instances and across restarts: `RedisRevocationStore` from
+   * `login-manager/redis`, or a `MemoryRevocationStore` shared by managers of one process.
+   * Without one, each manager keeps its own list in memory: other processes do not see it, and
+   * it is lost at a restart.
+   * @default undefined (this manager's memory only)
+   */
+  store?: RevocationStore | undefined
+  /**
+   * Most ids kept in memory (each entry lasts until its session's absolute timeout or its
+   * remember token's expiry), at 20 to 80 bytes an id. When full, the ids closest to their
+   * timeout are dropped first.
+   * @default 1000000
+   */
+  maxEntries?: number | undefined
+  /**
+   * Seconds between loads of what other instances revoked (a safety net under the store's push
+   * messages) and retries of writes that failed. Only used with a `store`.
+   * @default 5
+   */
+  resyncInterval?: number | undefined
+}
+
 /** Everything a {@link LoginManager} can be configured with. Durations are in seconds. */
 export interface LoginManagerOptions<User extends object, Id extends UserId = string> {
   /**
@@ -163,6 +194,8 @@ export interface LoginManagerOptions<User extends object, Id extends UserId = st
   session?: SessionOptions | undefined
   /** Remember-me cookie. */
   remember?: RememberOptions | undefined
+  /** The revocation list of cookie sessions and sealed remember-me cookies. */
+  revocation?: RevocationOptions | undefined
   /** Clock, in milliseconds since the epoch (tests inject one). @default Date.now */
   now?: (() => number) | undefined
 }
@@ -201,6 +234,11 @@ export interface ResolvedOptions {
     readonly refreshEachRequest: boolean
     readonly format: 'sealed' | 'flask'
   }
+  readonly revocation: {
+    readonly store: RevocationStore | undefined
+    readonly maxEntries: number
+    readonly resyncInterval: number
+  }
   readonly now: () => number
 }
 
@@ -237,6 +275,7 @@ export const DEFAULTS = Object.freeze({
     refreshEachRequest: false,
     format: 'sealed' as const,
   }),
+  revocation: Object.freeze({ maxEntries: 1_000_000, resyncInterval: 5 }),
 })
 
 // Secrets that appear in tutorials and default configs; attackers try these first
@@ -389,6 +428,49 @@ function resolveForceHost(value: unknown): string | undefined {
   return resolved
 }
 
+function resolveRevocation(input: RevocationOptions | undefined, hasSessionStore: boolean) {
+  if (input !== undefined && (typeof input !== 'object' || input === null)) {
+    throw new TypeError('revocation: expected an options object')
+  }
+  const {
+    store,
+    maxEntries = DEFAULTS.revocation.maxEntries,
+    resyncInterval = DEFAULTS.revocation.resyncInterval,
+  } = input ?? {}
+  if (store !== undefined) {
+    if (hasSessionStore) {
+      throw new LoginManagerError(
+        'ERR_INVALID_OPTION',
+        'revocation.store: only cookie sessions use a revocation list (with session.store, ending a session deletes its record); remove one of the two',
+      )
+    }
+    if (typeof store.add !== 'function' || typeof store.load !== 'function') {
+      throw new LoginManagerError(
+        'ERR_INVALID_OPTION',
+        'revocation.store: not a RevocationStore (it needs add() and load()); use RedisRevocationStore from login-manager/redis or MemoryRevocationStore',
+      )
+    }
+  }
+  if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
+    throw new LoginManagerError(
+      'ERR_INVALID_OPTION',
+      `revocation.maxEntries: expected a positive integer, got ${describeValue(maxEntries)}`,
+    )
+  }
+  if (
+    typeof resyncInterval !== 'number' ||
+    !Number.isFinite(resyncInterval) ||
+    resyncInterval < 0.1 ||
+    resyncInterval > 3600
+  ) {
+    throw new LoginManagerError(
+      'ERR_INVALID_OPTION',
+      `revocation.resyncInterval: expected a number of seconds between 0.1 and 3600, got ${describeValue(resyncInterval)}`,
+    )
+  }
+  return Object.freeze({ store, maxEntries, resyncInterval })
+}
+
 /** Applies defaults and validates everything once, at construction; never mutates `input`. */
 export function resolveOptions<User extends object, Id extends UserId>(
   input: LoginManagerOptions<User, Id>,
@@ -469,6 +551,7 @@ export function resolveOptions<User extends object, Id extends UserId>(
       `remember.format: expected 'sealed' or 'flask', got ${JSON.stringify(format)}`,
     )
   }
+  const revocation = resolveRevocation(input.revocation, store !== undefined)
   const nextField = input.nextField ?? DEFAULTS.nextField
   if (typeof nextField !== 'string' || !/^[A-Za-z0-9_.~-]+$/.test(nextField)) {
     throw new LoginManagerError(
@@ -518,6 +601,7 @@ export function resolveOptions<User extends object, Id extends UserId>(
       refreshEachRequest: rememberIn.refreshEachRequest === true,
       format,
     }),
+    revocation,
     now: input.now ?? Date.now,
   })
 }

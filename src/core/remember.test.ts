@@ -37,10 +37,14 @@ function flip(value: string, index: number): string {
 describe('RememberCodec, sealed format', () => {
   it('round-trips string and number ids with duration and version', () => {
     const c = codec([NEW])
-    const a = c.decode(c.encode('alice', 3600, 7, NOW), NOW)
+    // Each token also carries its own id, for the revocation list.
+    const { id: idA, ...a } = c.decode(c.encode('alice', 3600, 7, NOW), NOW) as { id?: string }
     assert.deepEqual(a, { ok: true, userId: 'alice', version: 7, duration: 3600, rotated: false })
-    const b = c.decode(c.encode(42, 60, 'v2', NOW), NOW + 10)
+    const { id: idB, ...b } = c.decode(c.encode(42, 60, 'v2', NOW), NOW + 10) as { id?: string }
     assert.deepEqual(b, { ok: true, userId: 42, version: 'v2', duration: 60, rotated: false })
+    assert.match(idA ?? '', /^[A-Za-z0-9_-]{22}$/)
+    assert.match(idB ?? '', /^[A-Za-z0-9_-]{22}$/)
+    assert.notEqual(idA, idB)
     const d = c.decode(c.encode('x', 60, undefined, NOW), NOW)
     assert.ok(d.ok)
     assert.equal(d.version, undefined)
@@ -117,7 +121,8 @@ describe('RememberCodec, sealed format', () => {
 
   it('rotation: [new, old] opens a token from [old] and reports rotated', () => {
     const value = codec([OLD]).encode('alice', 3600, 3, NOW)
-    const decoded = codec([NEW, OLD]).decode(value, NOW)
+    const { id, ...decoded } = codec([NEW, OLD]).decode(value, NOW) as { id?: string }
+    assert.match(id ?? '', /^[A-Za-z0-9_-]{22}$/)
     assert.deepEqual(decoded, {
       ok: true,
       userId: 'alice',

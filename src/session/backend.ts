@@ -35,6 +35,12 @@ export interface SessionBackend {
   /** Forgets the session behind a cookie value (a no-op for the sealed cookie). */
   destroy(previous: string): void | Promise<void>
   /**
+   * Ends the session behind a cookie value before its timeout (a logout, a login, a rotation):
+   * no copy of the value is accepted again. The sealed cookie puts the session's id on the
+   * revocation list; store sessions need nothing more than `destroy` or their rotation.
+   */
+  end?(previous: string): void
+  /**
    * Server-side sessions, at a new login: links the session to the remember-me token issued on
    * its device (the token's store key), or unlinks it (`null`), from the session's next save on,
    * so that ending the session can end the token too. `required`: the login was restored from

@@ -9,7 +9,14 @@ import {
   MAX_COOKIE_USER_ID_BYTES,
   MAX_VERSION_BYTES,
 } from './limits.ts'
-import { compactAuth, compactFlashes, decodeSharedPayload, encodePayload } from './payload.ts'
+import {
+  compactAuth,
+  compactFlashes,
+  decodeSharedPayload,
+  encodePayload,
+  type SessionInit,
+} from './payload.ts'
+import { newRevocationId, type RevocationList } from './revocations.ts'
 import type { Session } from './session.ts'
 
 /** Browsers ignore a cookie whose name and value pass this many bytes (RFC 6265bis). */
@@ -75,21 +82,42 @@ export function cacheKeyOf(value: string): number {
   return hash
 }
 
+/** What {@link CookieSessionBackend} needs to end sessions before their timeout. */
+export interface CookieRevocation {
+  readonly list: RevocationList
+  /** Seconds. */
+  readonly idleTimeout: number
+  /** Seconds: a revoked id is kept this long after its session was created. */
+  readonly absoluteTimeout: number
+  /** Milliseconds since the epoch. */
+  readonly now: () => number
+}
+
+/** A sealed session whose id is on the revocation list reads as no session. */
+const ENDED: LoadResult = Object.freeze({ ok: false, reason: 'ended' })
+
 /**
  * The default backend: the whole session sealed (AES-256-GCM) into the cookie, bound to the
  * cookie's name. Nothing to run, nothing stored on the server.
+ *
+ * Each sealed session carries a random id, made when the session is created and replaced when it
+ * rotates. With a revocation list, {@link end} puts a logged-in session's id on the list until its
+ * absolute timeout, and a cookie whose id is listed reads as no session, whichever copy of it
+ * comes back.
  */
 export class CookieSessionBackend implements SessionBackend {
   readonly sync = true
   readonly #keys: PurposeKeys
   readonly #name: string
   readonly #cache = new Map<number, Cached>()
+  readonly #revocation: CookieRevocation | undefined
+  readonly #revoked: RevocationList | undefined
 
   /**
    * @throws LoginManagerError `ERR_INVALID_OPTION` when the cookie name is so long that
    * login-manager's own part of a session might not fit in the cookie with it.
    */
-  constructor(keys: PurposeKeys, cookieName: string) {
+  constructor(keys: PurposeKeys, cookieName: string, revocation?: CookieRevocation) {
     const longest = MAX_COOKIE_BYTES - 1 - sealedLength(OWN_PAYLOAD_BYTES)
     if (cookieName.length > longest) {
       throw new LoginManagerError(
@@ -99,6 +127,8 @@ export class CookieSessionBackend implements SessionBackend {
     }
     this.#keys = keys
     this.#name = cookieName
+    this.#revocation = revocation
+    this.#revoked = revocation?.list
   }
 
   /**
@@ -122,7 +152,7 @@ export class CookieSessionBackend implements SessionBackend {
     const key = cacheKeyOf(cookieValue)
     let cached = this.#cache.get(key)
     if (cached !== undefined && cached.value !== cookieValue) cached = undefined
-    if (cached?.loaded !== undefined) return cached.loaded
+    if (cached?.loaded !== undefined) return this.#unlessEnded(cached.loaded)
     let plaintext = cached?.plaintext
     let rotated = false
     if (plaintext === undefined) {
@@ -135,10 +165,22 @@ export class CookieSessionBackend implements SessionBackend {
     if (init === null) return { ok: false, reason: 'malformed' }
     const result: LoadResult = Object.freeze({ ok: true, init: Object.freeze(init), rotated })
     if (!rotated) this.#remember(cookieValue, undefined, result)
-    return result
+    return this.#unlessEnded(result)
   }
 
-  save(session: Session<object>, lastActive: number): SaveResult {
+  #unlessEnded(result: LoadResult): LoadResult {
+    const sid = result.ok ? result.init.sid : undefined
+    return sid !== undefined && this.#revoked?.has(sid) === true ? ENDED : result
+  }
+
+  save(
+    session: Session<object>,
+    lastActive: number,
+    _previous?: string,
+    rotate?: boolean,
+  ): SaveResult {
+    // A rotation gives the session a new identity; the one it replaces is ended by end().
+    if (rotate === true || session._sid === undefined) session._sid = newRevocationId()
     let plaintext = encodePayload(session, lastActive)
     let value = seal(this.#keys, plaintext, this.#name)
     let size = this.#name.length + 1 + value.length
@@ -162,6 +204,18 @@ export class CookieSessionBackend implements SessionBackend {
 
   destroy(): void {}
 
+  /**
+   * Ends the session a cookie value carries, if it was logged in: its id goes on the revocation
+   * list, so no copy of the value (nor any later re-seal of it) is accepted again. A value that
+   * does not open, or whose session had no login or has timed out, changes nothing.
+   */
+  end(previous: string): void {
+    const revocation = this.#revocation
+    if (revocation === undefined) return
+    const loaded = this.load(previous)
+    if (loaded.ok) endSession(revocation, loaded.init, Math.floor(revocation.now() / 1000))
+  }
+
   #remember(value: string, plaintext: string | undefined, loaded: LoadResult | undefined): void {
     const key = cacheKeyOf(value)
     if (this.#cache.size >= CACHE_LIMIT && !this.#cache.has(key)) {
@@ -170,6 +224,15 @@ export class CookieSessionBackend implements SessionBackend {
     }
     this.#cache.set(key, { value, plaintext, loaded })
   }
+}
+
+function endSession(revocation: CookieRevocation, init: SessionInit, now: number): void {
+  const { sid, auth, createdAt, lastActive } = init
+  if (sid === undefined || auth.userId === undefined) return
+  const { idleTimeout, absoluteTimeout } = revocation
+  if (now - lastActive > idleTimeout || now - createdAt > absoluteTimeout) return
+  // A copy is refused by its absolute timeout from then on: the entry is not needed after it.
+  revocation.list.revoke(sid, createdAt + absoluteTimeout + 1)
 }
 
 /**

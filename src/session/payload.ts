@@ -1,4 +1,5 @@
 import type { UserId } from '../core/types.ts'
+import { REVOCATION_ID } from './revocations.ts'
 import type { AuthState, Flash, Session } from './session.ts'
 
 /** What a stored session decodes to, before timeouts are checked. */
@@ -18,12 +19,14 @@ export interface SessionInit {
   lastActive: number
   /** Where a store keeps the session (id and hash tag). */
   handle?: { readonly id: string; readonly tag: string } | undefined
+  /** A sealed session's id, for the revocation list (absent in sessions sealed before ids). */
+  sid?: string | undefined
 }
 
 /**
  * Serialises a session to compact JSON. Short field names keep sealed cookies small:
- * c created, t last active, p permanent, a login state, d data, f flashes. `withoutNext` leaves
- * out the `next` kept by `useSessionForNext` (when it would not fit in a cookie).
+ * s id (sealed sessions), c created, t last active, p permanent, a login state, d data, f flashes.
+ * `withoutNext` leaves out the `next` kept by `useSessionForNext` (when it would not fit in a cookie).
  */
 export function encodePayload(
   session: Session<object>,
@@ -31,6 +34,7 @@ export function encodePayload(
   withoutNext = false,
 ): string {
   const out: Record<string, unknown> = { c: session._createdAt, t: lastActive }
+  if (session._sid !== undefined) out.s = session._sid
   if (session._permanent) out.p = 1
   const auth = compactAuth(session._auth, withoutNext)
   if (auth !== undefined) out.a = auth
@@ -94,6 +98,7 @@ export function decodeSharedPayload(json: string): SessionInit | null {
     permanent: init.permanent,
     createdAt: init.createdAt,
     lastActive: init.lastActive,
+    sid: init.sid,
   }
 }
 
@@ -112,10 +117,11 @@ export function decodePayload(json: string): OwnedSessionInit | null {
   return isObject(raw) ? fromCompact(raw) : null
 }
 
-/** Checks and converts the compact form (`c`, `t`, `p`, `a`, `d`, `f`) shared by every backend. */
+/** Checks and converts the compact form (`s`, `c`, `t`, `p`, `a`, `d`, `f`) shared by every backend. */
 export function fromCompact(raw: Record<string, unknown>): OwnedSessionInit | null {
-  const { c, t, p, a, d, f } = raw
+  const { s, c, t, p, a, d, f } = raw
   if (typeof c !== 'number' || typeof t !== 'number' || !Number.isFinite(c + t)) return null
+  if (s !== undefined && (typeof s !== 'string' || !REVOCATION_ID.test(s))) return null
   const auth: AuthState = {}
   if (a !== undefined) {
     if (!isObject(a)) return null
@@ -147,5 +153,14 @@ export function fromCompact(raw: Record<string, unknown>): OwnedSessionInit | nu
       flashes.push({ category: item[0], message: item[1] })
     }
   }
-  return { data, auth, flashes, permanent: p === 1, createdAt: c, lastActive: t }
+  const init: OwnedSessionInit = {
+    data,
+    auth,
+    flashes,
+    permanent: p === 1,
+    createdAt: c,
+    lastActive: t,
+  }
+  if (s !== undefined) init.sid = s
+  return init
 }

@@ -93,6 +93,8 @@ export class Session<Data extends object = Record<string, unknown>> {
   /** @internal Set when login, logout or re-authentication asks for a new session (new id / seal). */ _rotate = false
   /** @internal Where a store keeps this session (id and hash tag); absent for cookie sessions. */
   _handle: { readonly id: string; readonly tag: string } | undefined
+  /** @internal A sealed session's id (revocation list); a new one is made when it rotates. */
+  _sid: string | undefined
 
   /**
    * @internal `data` is taken over (not copied); `dataJson`, `auth` and `flashes` with
@@ -110,6 +112,7 @@ export class Session<Data extends object = Record<string, unknown>> {
     /** True when no valid cookie backed this session. @default false */
     isNew?: boolean | undefined
     handle?: { readonly id: string; readonly tag: string } | undefined
+    sid?: string | undefined
   }) {
     this.#data = init.data
     this.#dataJson = init.data === undefined ? init.dataJson : undefined
@@ -123,6 +126,7 @@ export class Session<Data extends object = Record<string, unknown>> {
     this._lastActive = init.lastActive
     this._isNew = init.isNew === true
     this._handle = init.handle
+    this._sid = init.sid
   }
 
   /** @internal The app's data (a null-prototype object owned by this session). */
