@@ -442,6 +442,25 @@ for (const adapter of adapters) {
         })
       })
 
+      it('cookie sessions: Cookie s=<one>; s=<other>, then a login: no copy of either logs in again', async () => {
+        await withServer(adapter, app(), async (server) => {
+          const one = new TestClient(server.baseUrl)
+          await one.get('/login-steve')
+          const first = jarValue(one, SESSION)
+          const two = new TestClient(server.baseUrl)
+          await two.get('/login-notch')
+          const second = jarValue(two, SESSION)
+          const browser = new TestClient(server.baseUrl)
+          const login = await browser.get('/login-notch', {
+            headers: { cookie: `${SESSION}=${first}; ${SESSION}=${second}` },
+          })
+          assert.equal(login.body, 'True')
+          assert.equal(await whoIs(server, first), 'Anonymous', 'the one that was read')
+          assert.equal(await whoIs(server, second), 'Anonymous', 'the other one')
+          assert.equal(await text(browser, '/username'), 'Notch')
+        })
+      })
+
       it('cookie sessions: a login with duplicate session cookies works and sets one new session', async () => {
         await withServer(adapter, app(), async (server) => {
           const one = new TestClient(server.baseUrl)
