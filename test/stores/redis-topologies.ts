@@ -56,6 +56,7 @@ process.once('exit', () => {
 
 function killGroup(group: number): void {
   try {
+    process.kill(-group, 'SIGCONT')
     process.kill(-group, 'SIGKILL')
   } catch {
     // Already gone.
@@ -63,13 +64,18 @@ function killGroup(group: number): void {
 }
 
 /** One command on a fresh connection to `port` (admin work: no retries, no offline queue). */
-export async function command(port: number, ...args: (string | number)[]): Promise<unknown> {
+export function command(port: number, ...args: (string | number)[]): Promise<unknown> {
+  return withClient(port, (client) => client.call(String(args[0]), ...args.slice(1).map(String)))
+}
+
+/** Runs `work` with a client connected to `port` (admin work, as {@link command}). */
+export async function withClient<T>(port: number, work: (client: Redis) => Promise<T>): Promise<T> {
   const client = new Redis({
     host: '127.0.0.1',
     port,
     lazyConnect: true,
     connectTimeout: 1_000,
-    commandTimeout: 2_000,
+    commandTimeout: 5_000,
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
     enableReadyCheck: false,
@@ -78,10 +84,44 @@ export async function command(port: number, ...args: (string | number)[]): Promi
   client.on('error', () => {})
   try {
     await client.connect()
-    return await client.call(String(args[0]), ...args.slice(1).map(String))
+    return await work(client)
   } finally {
     client.disconnect()
   }
+}
+
+/** Every key under `prefix` on the server at `port` (SCAN). */
+export async function keysOn(port: number, prefix: string): Promise<string[]> {
+  return withClient(port, async (client) => {
+    const keys = new Set<string>()
+    let cursor = '0'
+    do {
+      const [next, batch] = await client.scan(
+        cursor,
+        'MATCH',
+        `${globEscape(prefix)}*`,
+        'COUNT',
+        1000,
+      )
+      cursor = next
+      for (const key of batch) keys.add(key)
+    } while (cursor !== '0')
+    return [...keys]
+  })
+}
+
+/** Deletes every key under `prefix` on the server at `port`, one key a command (any slot); returns how many. */
+export async function deleteOn(port: number, prefix: string): Promise<number> {
+  const keys = await keysOn(port, prefix)
+  if (keys.length === 0) return 0
+  return withClient(port, async (client) => {
+    const replies = await Promise.all(keys.map((key) => client.del(key)))
+    return replies.reduce((a, b) => a + b, 0)
+  })
+}
+
+function globEscape(text: string): string {
+  return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`)
 }
 
 /** `INFO <section>` of the server on `port` as a map. */
@@ -93,6 +133,12 @@ export async function info(port: number, section: string): Promise<Map<string, s
     if (colon > 0 && !line.startsWith('#')) fields.set(line.slice(0, colon), line.slice(colon + 1))
   }
   return fields
+}
+
+/** How many NOSCRIPT errors the server on `port` answered since it started or since `CONFIG RESETSTAT`. */
+export async function noscriptAnswers(port: number): Promise<number> {
+  const errors = await info(port, 'errorstats')
+  return Number(/count=(\d+)/.exec(errors.get('errorstat_NOSCRIPT') ?? '')?.[1] ?? 0)
 }
 
 /** Polls `check` every 50 ms until it holds; fails with `what` (and the last error) after `ms`. */
@@ -180,6 +226,18 @@ export class RedisServer {
       }
       await sleep(25)
     }
+  }
+
+  /** SIGSTOP: the server keeps its connections and answers nothing until {@link resume}. */
+  pause(): void {
+    const pid = this.#child?.pid
+    if (pid !== undefined && this.running) process.kill(-pid, 'SIGSTOP')
+  }
+
+  /** SIGCONT after {@link pause}. */
+  resume(): void {
+    const pid = this.#child?.pid
+    if (pid !== undefined && this.running) process.kill(-pid, 'SIGCONT')
   }
 
   /** SIGKILL to the whole process group (a crash); resolves once it has exited. */
@@ -394,10 +452,38 @@ export class RedisCluster {
     return Number(await command(server.port, 'CLUSTER', 'KEYSLOT', key))
   }
 
+  /** The hash slots of many keys, over one connection. */
+  async keySlots(keys: readonly string[]): Promise<number[]> {
+    const server = this.servers.find((s) => s.running)
+    assert.ok(server !== undefined)
+    return withClient(server.port, (client) =>
+      Promise.all(keys.map(async (key) => Number(await client.call('CLUSTER', 'KEYSLOT', key)))),
+    )
+  }
+
   server(port: number): RedisServer {
     const found = this.servers.find((s) => s.port === port)
     assert.ok(found !== undefined, `no cluster node on port ${port}`)
     return found
+  }
+
+  /** Every key under `prefix`, by the port of the primary that holds it. */
+  async keysByPrimary(prefix: string): Promise<Map<number, string[]>> {
+    const found = new Map<number, string[]>()
+    for (const node of await this.nodes()) {
+      if (!node.primary || node.failed) continue
+      found.set(node.port, await keysOn(node.port, prefix))
+    }
+    return found
+  }
+
+  /** Deletes every key under `prefix` on every primary; returns how many. */
+  async deleteByPrefix(prefix: string): Promise<number> {
+    let deleted = 0
+    for (const node of await this.nodes()) {
+      if (node.primary && !node.failed) deleted += await deleteOn(node.port, prefix)
+    }
+    return deleted
   }
 
   /**
