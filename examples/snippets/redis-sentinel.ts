@@ -40,13 +40,23 @@ export async function createIoredisSentinelStore(env = process.env, log = consol
   })
   // Required: an 'error' event without a listener crashes the process.
   client.on('error', (error) => log(`redis: ${error.message}`))
+  // With failoverDetector, ioredis can stop for good ("Connection is closed.") when a new
+  // primary is announced while it is reconnecting: start it again, unless the app closes it.
+  let closing = false
+  client.on('end', () => {
+    if (!closing) setTimeout(() => client.connect().catch(() => {}), 100)
+  })
   await client.connect()
   const store = new RedisStore({
     client,
     prefix: env.REDIS_PREFIX ?? 'myapp:',
     commandTimeout: 1_000,
   })
-  return { client, store, close: () => client.quit() }
+  const close = () => {
+    closing = true
+    return client.quit()
+  }
+  return { client, store, close }
 }
 
 export async function createNodeRedisSentinelStore(env = process.env, log = console.error) {

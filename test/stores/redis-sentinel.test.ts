@@ -1,12 +1,15 @@
 /**
  * RedisStore behind Redis Sentinel: one primary, one replica and three sentinels, started for
- * this file on free ports (see `redis-topologies.ts`) and killed at the end. On it: the store
- * conformance kit with ioredis (`Redis` with `sentinels`) and node-redis (`createSentinel`); the
+ * this file on free ports (see `redis-topologies.ts`) and killed at the end. The clients are made
+ * as the docs make them (`examples/snippets/redis-sentinel.ts`). On it: the store conformance
+ * kit with ioredis (`Redis` with `sentinels`) and node-redis (`createSentinel`); the
  * multi-instance scenarios on three instances of the basic example, each with its own client;
- * reads answered by the primary even by a client that may read from replicas; then a manual
- * failover and a primary killed, both under load.
+ * reads answered by the primary even by a client that may read from replicas; then a primary
+ * killed under load (`failover-load.ts`). A planned `SENTINEL FAILOVER` is not run: it does not
+ * coordinate with the old primary, which Sentinel demotes only about ten seconds later, and
+ * what it loses meanwhile is the client's doing (docs/redis-in-production.md says how much).
  *
- * Without redis-server the file is skipped with a printed reason, except on CI (`CI=true`),
+ * Without redis-server or redis-cli the file is skipped with a printed reason, except on CI (`CI=true`),
  * where that is a failure.
  *
  * @module
@@ -110,15 +113,12 @@ describe('RedisStore behind Redis Sentinel (1 primary, 1 replica, 3 sentinels)',
     return client
   }
 
-  // Both clients at once: each suite has keys of its own, and most of their time is waiting.
-  describe('the store conformance kit', { concurrency: true }, () => {
-    runStoreConformance('RedisStore behind Sentinel (ioredis sentinels)', () =>
-      docsStore('ioredis', `${run}:io:`, undefined, CONFORMANCE_TIMEOUT),
-    )
-    runStoreConformance('RedisStore behind Sentinel (node-redis createSentinel)', () =>
-      docsStore('node-redis', `${run}:nr:`, undefined, CONFORMANCE_TIMEOUT),
-    )
-  })
+  runStoreConformance('RedisStore behind Sentinel (ioredis sentinels)', () =>
+    docsStore('ioredis', `${run}:io:`, undefined, CONFORMANCE_TIMEOUT),
+  )
+  runStoreConformance('RedisStore behind Sentinel (node-redis createSentinel)', () =>
+    docsStore('node-redis', `${run}:nr:`, undefined, CONFORMANCE_TIMEOUT),
+  )
 
   for (const [label, first, second] of [
     ['ioredis, node-redis, ioredis', 'ioredis', 'node-redis'],
