@@ -5,7 +5,7 @@
  * kit with ioredis (`Redis` with `sentinels`) and node-redis (`createSentinel`); the
  * multi-instance scenarios on three instances of the basic example, each with its own client;
  * reads answered by the primary even by a client that may read from replicas; then a primary
- * killed under load (`failover-load.ts`). A planned `SENTINEL FAILOVER` is not run: it does not
+ * killed under load (`failover-load.ts`). A manual `SENTINEL FAILOVER` is not run: it does not
  * coordinate with the old primary, which Sentinel demotes only about ten seconds later, and
  * what it loses meanwhile is the client's doing (docs/redis-in-production.md says how much).
  *
