@@ -2,9 +2,9 @@
  * The multi-instance scenarios, for any three instances of the basic example that share one
  * store: a login through one is recognised by the others; a logout through another is refused by
  * all (session and remember cookies); `logoutEverywhere` from a manager outside the instances
- * takes effect on every instance at its next request. `instances.test.ts` runs them on three
- * processes sharing `REDIS_URL`; the Cluster and Sentinel tests on three in-process servers, each
- * with its own client, started by {@link startInstances}.
+ * takes effect on every instance at its next request. The Cluster and Sentinel tests run them on
+ * three in-process servers, each with its own client, started by {@link startInstances} (the
+ * same scenarios as `instances.test.ts`, which runs three processes on one store).
  *
  * @module
  */
