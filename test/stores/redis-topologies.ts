@@ -15,6 +15,7 @@
 import assert from 'node:assert/strict'
 import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
+import { rmSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -34,13 +35,14 @@ export function probeTopologyTools(): string | null {
   return null
 }
 
-// The guard: redis-server in the background, a watcher that kills it when the test process's
-// end of stdin closes, and the server's exit status as the guard's own.
+// The guard: redis-server in the background, a watcher that kills it (and removes the
+// topology's directory) when the test process's end of stdin closes, and the server's exit
+// status as the guard's own.
 const GUARD = `
 exec 3<&0
 redis-server "$@" </dev/null &
 child=$!
-( read -r _ <&3; kill -9 "$child" 2>/dev/null ) &
+( read -r _ <&3; kill -9 "$child" 2>/dev/null; rm -rf "$LM_TOPOLOGY_DIR" ) &
 watcher=$!
 wait "$child"
 status=$?
@@ -48,11 +50,25 @@ kill "$watcher" 2>/dev/null
 exit $status
 `
 
-/** Process groups still running, killed synchronously if the test process exits early. */
+/** Process groups still running and directories still there, for an early exit. */
 const groups = new Set<number>()
+const directories = new Set<string>()
 process.once('exit', () => {
   for (const group of groups) killGroup(group)
+  for (const dir of directories) rmSync(dir, { recursive: true, force: true })
 })
+
+/** A temporary directory for one topology, removed by its `stop()` or at exit. */
+async function topologyDirectory(name: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), `lm-${name}-`))
+  directories.add(dir)
+  return dir
+}
+
+async function removeDirectory(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true })
+  directories.delete(dir)
+}
 
 function killGroup(group: number): void {
   try {
@@ -171,9 +187,13 @@ export class RedisServer {
   #child: ChildProcess | undefined
   #output = ''
 
-  constructor(port: number, args: readonly string[]) {
+  readonly #dir: string
+
+  /** `dir`: the topology's directory, which the guard removes if the test process dies. */
+  constructor(port: number, args: readonly string[], dir: string) {
     this.port = port
     this.#args = args
+    this.#dir = dir
   }
 
   get running(): boolean {
@@ -192,6 +212,7 @@ export class RedisServer {
     const child = spawn('sh', ['-c', GUARD, 'redis-guard', ...this.#args], {
       detached: true,
       stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, LM_TOPOLOGY_DIR: this.#dir },
     })
     this.#child = child
     const group = child.pid
@@ -365,7 +386,7 @@ export class RedisCluster {
 
   /** Starts six nodes, creates the cluster, and waits until every slot is served and every replica in sync. */
   static async start(options: ClusterOptions = {}): Promise<RedisCluster> {
-    const dir = await mkdtemp(join(tmpdir(), 'lm-cluster-'))
+    const dir = await topologyDirectory('cluster')
     const servers: RedisServer[] = []
     const cluster = new RedisCluster(servers, dir)
     try {
@@ -374,7 +395,7 @@ export class RedisCluster {
         Array.from({ length: 6 }, () =>
           startOnFreePorts(
             async ([port, bus]) => {
-              const server = new RedisServer(port as number, [
+              const args = [
                 '--port',
                 String(port),
                 '--cluster-enabled',
@@ -388,8 +409,8 @@ export class RedisCluster {
                 '--dir',
                 dir,
                 ...COMMON,
-              ])
-              return server
+              ]
+              return new RedisServer(port as number, args, dir)
             },
             2,
             servers,
@@ -537,7 +558,7 @@ export class RedisCluster {
   /** Kills every node and removes the directory. */
   async stop(): Promise<void> {
     await Promise.all(this.servers.map((server) => server.kill()))
-    await rm(this.#dir, { recursive: true, force: true })
+    await removeDirectory(this.#dir)
   }
 }
 
@@ -566,14 +587,15 @@ export class RedisSentinelSet {
 
   /** Starts the primary, then its replica, then the sentinels, and waits until they all agree. */
   static async start(options: SentinelOptions = {}): Promise<RedisSentinelSet> {
-    const dir = await mkdtemp(join(tmpdir(), 'lm-sentinel-'))
+    const dir = await topologyDirectory('sentinel')
     const data: RedisServer[] = []
     const sentinels: RedisServer[] = []
     const set = new RedisSentinelSet(data, sentinels, dir)
     try {
       const dataServer = (args: string[]) => async (ports: number[]) => {
         const port = String(ports[0])
-        return new RedisServer(Number(port), ['--port', port, '--dir', dir, ...COMMON, ...args])
+        const server = ['--port', port, '--dir', dir, ...COMMON, ...args]
+        return new RedisServer(Number(port), server, dir)
       }
       const primary = await startOnFreePorts(dataServer([]), 1, data)
       const replica = await startOnFreePorts(
@@ -605,7 +627,7 @@ export class RedisSentinelSet {
                   '',
                 ].join('\n'),
               )
-              return new RedisServer(port as number, [conf, '--sentinel'])
+              return new RedisServer(port as number, [conf, '--sentinel'], dir)
             },
             1,
             sentinels,
@@ -709,7 +731,7 @@ export class RedisSentinelSet {
   /** Kills every server and sentinel and removes the directory. */
   async stop(): Promise<void> {
     await Promise.all([...this.sentinels, ...this.data].map((server) => server.kill()))
-    await rm(this.#dir, { recursive: true, force: true })
+    await removeDirectory(this.#dir)
   }
 }
 
