@@ -1,7 +1,7 @@
-// RedisStore over node-redis (the `redis` package), single server or cluster.
+// RedisStore over node-redis (the `redis` package) on one Redis server.
 
 import { RedisStore } from 'login-manager/redis'
-import { createClient, createCluster } from 'redis'
+import { createClient } from 'redis'
 
 export async function createRedisStore(env = process.env) {
   const url = env.REDIS_URL // rediss://user:password@host:6380 for TLS with a password
@@ -19,18 +19,4 @@ export async function createRedisStore(env = process.env) {
   await client.connect() // before the app serves requests
   const store = new RedisStore({ client, prefix: 'myapp:', commandTimeout: 500 })
   return { store, close: () => client.close() }
-}
-
-export async function createRedisClusterStore(env = process.env) {
-  const url = env.REDIS_URL // any node of the cluster; the client discovers the others
-  if (url === undefined) throw new Error('set REDIS_URL')
-  const cluster = createCluster({
-    rootNodes: [{ url }],
-    // Credentials and TLS for every node go in `defaults`, not in rootNodes.
-    defaults: { disableOfflineQueue: true, socket: { connectTimeout: 2_000 } },
-  })
-  cluster.on('error', (error: Error) => console.error(`redis cluster: ${error.message}`))
-  await cluster.connect()
-  const store = new RedisStore({ client: cluster, prefix: 'myapp:', cluster: true })
-  return { store, close: () => cluster.close() }
 }

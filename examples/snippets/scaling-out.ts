@@ -31,8 +31,8 @@ export function redisStoreFromEnv(env = process.env): RedisStore {
       redisOptions: { maxRetriesPerRequest: 1 },
     })
     client.on('error', log)
-    // cluster: true splits writes whose keys live in different hash slots into steps.
-    return new RedisStore({ client, prefix: 'myapp:', cluster: true })
+    // Cluster mode is on by itself: writes whose keys lie in several hash slots go in steps.
+    return new RedisStore({ client, prefix: 'myapp:' })
   }
   const client = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
   client.on('error', log)

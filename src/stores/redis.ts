@@ -1,66 +1,17 @@
 import { createHash } from 'node:crypto'
 import { LoginManagerError } from '../core/errors.ts'
 import type { SessionStore, StoreWrite } from '../session/store.ts'
+import { adapt, type RedisClientLike, type Send, sameSlot } from './redis-clients.ts'
 import { Deadlines, StoreUnavailableError } from './unavailable.ts'
 
+export type {
+  IoredisLikeClient,
+  NodeRedisClusterLikeClient,
+  NodeRedisLikeClient,
+  NodeRedisSentinelLikeClient,
+  RedisClientLike,
+} from './redis-clients.ts'
 export { StoreUnavailableError }
-
-/**
- * The part of an `ioredis` client (`Redis` or `Cluster`) that {@link RedisStore} uses: `call`.
- *
- * @example
- * ```ts
- * import { Redis } from 'ioredis'
- * const client: IoredisLikeClient = new Redis(process.env.REDIS_URL!)
- * ```
- */
-export interface IoredisLikeClient {
-  call(command: string, ...args: string[]): Promise<unknown>
-}
-
-/**
- * The part of a `redis` (node-redis v4 and later) client that {@link RedisStore} uses:
- * `sendCommand(args)`.
- *
- * @example
- * ```ts
- * import { createClient } from 'redis'
- * const client: NodeRedisLikeClient = await createClient({ url: process.env.REDIS_URL }).connect()
- * ```
- */
-export interface NodeRedisLikeClient {
-  sendCommand(args: string[]): Promise<unknown>
-}
-
-/**
- * The part of a node-redis cluster (`createCluster`) that {@link RedisStore} uses; it is told
- * apart from a single-server client by its `getSlotMaster` method.
- *
- * @example
- * ```ts
- * import { createCluster } from 'redis'
- * const client: NodeRedisClusterLikeClient = await createCluster({ rootNodes }).connect()
- * ```
- */
-export interface NodeRedisClusterLikeClient {
-  sendCommand(
-    firstKey: string | undefined,
-    isReadonly: boolean | undefined,
-    args: string[],
-  ): Promise<unknown>
-  getSlotMaster(slot: number): unknown
-}
-
-/**
- * Any client {@link RedisStore} accepts, recognised by its shape (neither package is imported):
- * an object with `call` is used as ioredis, one with `sendCommand` as node-redis.
- *
- * @example
- * ```ts
- * const store = new RedisStore({ client: redisClientOfYourChoice satisfies RedisClientLike })
- * ```
- */
-export type RedisClientLike = IoredisLikeClient | NodeRedisLikeClient | NodeRedisClusterLikeClient
 
 /**
  * Options of {@link RedisStore}.
@@ -71,7 +22,11 @@ export type RedisClientLike = IoredisLikeClient | NodeRedisLikeClient | NodeRedi
  * ```
  */
 export interface RedisStoreOptions {
-  /** A connected ioredis or node-redis client (or cluster). The app owns it and closes it. */
+  /**
+   * A connected ioredis or node-redis client: a single server, a Sentinel client (ioredis
+   * `Redis` with `sentinels`, node-redis `createSentinel`) or a Redis Cluster client (ioredis
+   * `Cluster`, node-redis `createCluster`). The app owns it and closes it.
+   */
   readonly client: RedisClientLike
   /**
    * Prepended to every key, so that several apps can share one Redis. It must not contain `{` or
@@ -86,14 +41,19 @@ export interface RedisStoreOptions {
    */
   readonly commandTimeout?: number | undefined
   /**
-   * Set to `true` on Redis Cluster. A write whose keys are in different hash slots (different
-   * `{tags}`) is then split into steps, each within one slot: a `requires` key checked first,
-   * then the new record (with its index when it shares its slot), then the rest (the `requires`
-   * key checked again after a create, the index, then the deletion of the replaced record).
-   * login-manager keeps a user's keys in one slot, so this only happens for sessions moving
-   * between tags (a login, or the first request after a secret rotation). With `false` (a
-   * single server, or Sentinel) every operation is one script.
-   * @default false
+   * Redis Cluster mode. A write whose keys are in different hash slots (different `{tags}`) is
+   * then split into steps, each within one slot: a `requires` key checked first, then the new
+   * record (with its index when it shares its slot), then the rest (the `requires` key checked
+   * again after a create, the index, then the deletion of the replaced record). login-manager
+   * keeps a user's keys in one slot, so this only happens for sessions moving between tags (a
+   * login, or the first request after a secret rotation). Without it (a single server, or
+   * Sentinel) every operation is one script.
+   *
+   * It is on by itself for a cluster client (ioredis `Cluster`, node-redis `createCluster`);
+   * set it to `true` for another client that talks to a cluster, such as a cluster proxy.
+   * `false` with a cluster client is refused: a cluster answers `CROSSSLOT` to any script with
+   * keys in several slots.
+   * @default true for an ioredis `Cluster` or a node-redis `createCluster` client, false otherwise
    */
   readonly cluster?: boolean | undefined
 }
@@ -118,7 +78,12 @@ local function wrongType(k, want, what)
 end
 `
 
+// Reads are scripts too: a client that may read from replicas (ioredis `scaleReads`) still sends
+// EVALSHA to the primary, and a lagging replica must neither hide a fresh session from "log out
+// everywhere" nor show a destroyed one as alive.
 const GET = new Script(`return redis.call('HGETALL', KEYS[1])`)
+const MEMBERS = new Script(`return redis.call('SMEMBERS', KEYS[1])`)
+const EXISTS = new Script(`return redis.call('EXISTS', KEYS[1])`)
 
 // KEYS: key [, index] [, replaces] [, replacesIndex] [, requires]
 // ARGV: mode, ttl, hasIndex, hasReplaces, hasReplacesIndex, hasRequires, member, replacedMember,
@@ -212,8 +177,6 @@ return n
 /** Records per script call in `members`/`destroyIndex`, so a huge index never blocks Redis long. */
 const CHUNK = 500
 
-type Send = (firstKey: string | undefined, args: string[]) => Promise<unknown>
-
 /**
  * A {@link SessionStore} on Redis (6 or later, or a compatible server such as Valkey), through
  * the app's own `ioredis` or `redis` client. Import it from `login-manager/redis`.
@@ -224,6 +187,9 @@ type Send = (firstKey: string | undefined, args: string[]) => Promise<unknown>
  *   conditional checks (mode, `expect`, `requires`) and the writes happen in one step, and
  *   nothing is ever half-written. (`destroyIndex` is one script per chunk of 500 records.)
  *   Scripts are sent by SHA (`EVALSHA`) and re-sent in full after a `SCRIPT FLUSH` or a failover.
+ * - Reads are scripts too, so they are answered by a primary even when the client may read from
+ *   replicas: a replica lags, and a session read from one could look logged out, or still logged
+ *   in after a logout.
  * - Every failure rejects with a {@link StoreUnavailableError}: Redis errors, a lost connection,
  *   and an operation that takes longer than `commandTimeout` (2 s by default). A timed-out write
  *   may still be applied later by Redis, whole or not at all.
@@ -258,7 +224,9 @@ type Send = (firstKey: string | undefined, args: string[]) => Promise<unknown>
  *
  * @throws {LoginManagerError} `ERR_INVALID_OPTION` from the constructor when it is given the client
  * itself instead of `{ client }`, when `client` has neither `call` nor `sendCommand`, `prefix`
- * contains `{` or `}`, or `commandTimeout` is not a positive number. Every method rejects with {@link StoreUnavailableError} when Redis fails or is too slow,
+ * contains `{` or `}`, `commandTimeout` is not a positive number, or `cluster` is `false` with a
+ * cluster client. Every method rejects with {@link StoreUnavailableError} when Redis fails or is
+ * too slow,
  * and with a `RangeError` for an invalid argument (a non-finite ttl, an unknown mode, a create
  * without fields).
  */
@@ -271,7 +239,14 @@ export class RedisStore implements SessionStore {
 
   constructor(options: RedisStoreOptions) {
     checkOptionsShape(options)
-    this.#send = adapt(options.client)
+    const { send, isCluster } = adapt(options.client)
+    this.#send = send
+    if (options.cluster === false && isCluster) {
+      throw new LoginManagerError(
+        'ERR_INVALID_OPTION',
+        'RedisStore: cluster: false with a Redis Cluster client (ioredis Cluster, node-redis createCluster): remove the option, or set it to true; a cluster refuses writes whose keys lie in several hash slots',
+      )
+    }
     const prefix = options.prefix ?? ''
     if (typeof prefix !== 'string' || /[{}]/.test(prefix)) {
       throw new LoginManagerError(
@@ -290,7 +265,7 @@ export class RedisStore implements SessionStore {
     // Beyond 2^31 - 1 ms, setTimeout would fire at once: such a timeout means no timeout.
     this.#timeout = timeout > 2_147_483_647 ? Number.POSITIVE_INFINITY : timeout
     this.#deadlines = Number.isFinite(this.#timeout) ? new Deadlines(this.#timeout) : undefined
-    this.#cluster = options.cluster === true
+    this.#cluster = options.cluster ?? isCluster
   }
 
   /**
@@ -461,8 +436,7 @@ export class RedisStore implements SessionStore {
       }
       // Cluster only: members outside the index's slot are checked one command at a time.
       for (const member of alone) {
-        const recordKey = this.#key(member)
-        if (Number(await this.#send(recordKey, ['EXISTS', recordKey])) === 1) alive.push(member)
+        if (await this.#exists(member)) alive.push(member)
         else await this.#send(indexKey, ['SREM', indexKey, member])
       }
       return alive
@@ -505,8 +479,7 @@ export class RedisStore implements SessionStore {
   }
 
   async #exists(key: string): Promise<boolean> {
-    const full = this.#key(key)
-    return Number(await this.#send(full, ['EXISTS', full])) === 1
+    return Number(await this.#script(EXISTS, [this.#key(key)], [])) === 1
   }
 
   /** Whether `other` may go in the same script as `key` (always, unless on a cluster). */
@@ -526,8 +499,7 @@ export class RedisStore implements SessionStore {
   }
 
   async #smembers(index: string): Promise<string[]> {
-    const key = this.#key(index)
-    return strings(await this.#send(key, ['SMEMBERS', key]))
+    return strings(await this.#script(MEMBERS, [this.#key(index)], []))
   }
 
   /** Splits an index's members into those a script may handle with the index, and the rest. */
@@ -615,44 +587,6 @@ function checkOptionsShape(options: unknown): void {
       'RedisStore: got a Redis client where it takes options: write new RedisStore({ client }), not new RedisStore(client)',
     )
   }
-}
-
-function adapt(client: unknown): Send {
-  if (client !== null && (typeof client === 'object' || typeof client === 'function')) {
-    const c = client as Record<string, unknown>
-    // Every function has a `call`: only a client's own counts (not that of a command method).
-    if (typeof c.call === 'function' && c.call !== Function.prototype.call) {
-      const call = c.call as (...args: string[]) => Promise<unknown>
-      return async (_firstKey, args) => call.apply(client, args)
-    }
-    if (typeof c.sendCommand === 'function') {
-      if (typeof c.getSlotMaster === 'function') {
-        const send = c.sendCommand as NodeRedisClusterLikeClient['sendCommand']
-        return async (firstKey, args) => send.call(client, firstKey, false, args)
-      }
-      const send = c.sendCommand as NodeRedisLikeClient['sendCommand']
-      return async (_firstKey, args) => send.call(client, args)
-    }
-  }
-  throw new LoginManagerError(
-    'ERR_INVALID_OPTION',
-    'RedisStore client must be an ioredis client (with `call`) or a node-redis client (with `sendCommand`)',
-  )
-}
-
-/** The Redis Cluster hash tag of a key: the text between its first `{` and the next `}`. */
-function hashTag(key: string): string | null {
-  const open = key.indexOf('{')
-  if (open === -1) return null
-  const close = key.indexOf('}', open + 1)
-  return close > open + 1 ? key.slice(open + 1, close) : null
-}
-
-/** Whether two keys surely share a hash slot (same key, or the same non-empty hash tag). */
-function sameSlot(a: string, b: string): boolean {
-  if (a === b) return true
-  const tag = hashTag(a)
-  return tag !== null && tag === hashTag(b)
 }
 
 function strings(reply: unknown): string[] {
