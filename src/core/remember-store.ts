@@ -259,9 +259,14 @@ export class StoreRememberTokens {
   ): { value: string; pending: Promise<void> } | undefined {
     const opened = this.#open(value)
     if (opened === undefined) return undefined
+    // An update naming the user's index (not a touch), so that the index lives as long as the
+    // token it now outlives: "log out everywhere" must still find a token refreshed past it.
     const pending = this.#store
-      .touch(opened.key, Math.max(1, Math.ceil(duration)), {
-        e: String(Math.floor(now + duration)),
+      .write(opened.key, {
+        mode: 'update',
+        set: { e: String(Math.floor(now + duration)) },
+        ttl: Math.max(1, Math.ceil(duration)),
+        index: this.#keys.index(opened.tag),
       })
       .then(() => {})
     return { value: this.#keys.seal([opened.tag, opened.selector, opened.validator]), pending }
