@@ -89,7 +89,7 @@ export type Send = (firstKey: string | undefined, args: string[]) => Promise<unk
  * a write (node-redis's `isReadonly: false`), so that it goes to a primary even when the client
  * may read from replicas.
  */
-export function adapt(client: unknown): { send: Send; isCluster: boolean } {
+export function adapt(client: unknown, owner = 'RedisStore'): { send: Send; isCluster: boolean } {
   if (client !== null && (typeof client === 'object' || typeof client === 'function')) {
     const c = client as Record<string, unknown>
     // Every function has a `call`: only a client's own counts (not that of a command method).
@@ -118,7 +118,7 @@ export function adapt(client: unknown): { send: Send; isCluster: boolean } {
   }
   throw new LoginManagerError(
     'ERR_INVALID_OPTION',
-    'RedisStore client must be an ioredis client (with `call`) or a node-redis client (with `sendCommand`)',
+    `${owner} client must be an ioredis client (with \`call\`) or a node-redis client (with \`sendCommand\`)`,
   )
 }
 

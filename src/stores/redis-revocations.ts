@@ -8,6 +8,7 @@ import {
   type RevocationStore,
 } from '../session/revocations.ts'
 import { type RedisClientLike, StoreUnavailableError } from './redis.ts'
+import { adapt, type Send } from './redis-clients.ts'
 
 /**
  * The part of an ioredis connection that {@link RedisRevocationStore} subscribes with. It must
@@ -29,14 +30,20 @@ export interface IoredisSubscriberLike {
  * by itself after a reconnection.
  */
 export interface NodeRedisSubscriberLike {
-  subscribe(channel: string, listener: (message: string, channel: string) => void): Promise<unknown>
-  unsubscribe(
-    channel: string,
-    listener?: (message: string, channel: string) => void,
-  ): Promise<unknown>
+  subscribe(channel: string, listener: NodeRedisMessageListener): Promise<unknown>
+  unsubscribe(channel: string, listener?: NodeRedisMessageListener): Promise<unknown>
   on(event: 'ready', listener: () => void): unknown
   removeListener(event: string, listener: (...args: unknown[]) => void): unknown
 }
+
+/**
+ * A node-redis push listener. Typed for either of its reply modes (strings, or Buffers when a
+ * client subscribes in buffer mode), so that single-server, Cluster and Sentinel clients all fit.
+ */
+export type NodeRedisMessageListener = (
+  message: string | Uint8Array,
+  channel: string | Uint8Array,
+) => void
 
 /** A dedicated subscriber connection of either client, recognised by its shape. */
 export type RedisSubscriberLike = IoredisSubscriberLike | NodeRedisSubscriberLike
@@ -169,8 +176,6 @@ return {
 }
 `)
 
-type Send = (firstKey: string, args: string[]) => Promise<unknown>
-
 /**
  * A {@link RevocationStore} on Redis (6 or later, or Valkey): the revocation list of cookie
  * sessions shared by every instance and kept across restarts. Import it from
@@ -228,7 +233,7 @@ export class RedisRevocationStore implements RevocationStore {
         'RedisRevocationStore: expected options { client, subscriber }',
       )
     }
-    this.#send = commandSender(options.client)
+    this.#send = adapt(options.client, 'RedisRevocationStore').send
     const subscriber = options.subscriber as unknown
     if (
       subscriber === null ||
@@ -376,7 +381,8 @@ export class RedisRevocationStore implements RevocationStore {
     const onMessage = (from: string, message: string) => {
       if (from === channel) deliver(message)
     }
-    const onNodeRedisMessage = (message: string) => deliver(message)
+    const onNodeRedisMessage: NodeRedisMessageListener = (message) =>
+      deliver(typeof message === 'string' ? message : Buffer.from(message).toString('utf8'))
     // Both clients emit `ready` after every (re)connection and subscribe again by themselves:
     // what was published while the connection was down is read back from the log.
     const onReady = () => {
@@ -401,7 +407,7 @@ export class RedisRevocationStore implements RevocationStore {
     this.#subscribeNow(ioredis, onNodeRedisMessage)
   }
 
-  #subscribeNow(ioredis: boolean, onNodeRedisMessage: (message: string) => void): void {
+  #subscribeNow(ioredis: boolean, onNodeRedisMessage: NodeRedisMessageListener): void {
     if (this.#subscribing || this.#stopSubscription === undefined) return
     this.#subscribing = true
     const sub = this.#subscriber
@@ -481,28 +487,6 @@ function unavailable(operation: string, error: unknown): StoreUnavailableError {
 
 function isIoredis(sub: RedisSubscriberLike): sub is IoredisSubscriberLike {
   return typeof (sub as Partial<IoredisSubscriberLike>).call === 'function'
-}
-
-function commandSender(client: unknown): Send {
-  if (client !== null && typeof client === 'object') {
-    const c = client as Record<string, unknown>
-    if (typeof c.call === 'function') {
-      const call = c.call as (...args: string[]) => Promise<unknown>
-      return async (_firstKey, args) => call.apply(client, args)
-    }
-    if (typeof c.sendCommand === 'function') {
-      const send = c.sendCommand as (...args: unknown[]) => Promise<unknown>
-      // A node-redis cluster routes by the first key (its sendCommand takes it first).
-      if (typeof c.getSlotMaster === 'function') {
-        return async (firstKey, args) => send.call(client, firstKey, false, args)
-      }
-      return async (_firstKey, args) => send.call(client, args)
-    }
-  }
-  throw new LoginManagerError(
-    'ERR_INVALID_OPTION',
-    'RedisRevocationStore client must be an ioredis client (with `call`) or a node-redis client (with `sendCommand`)',
-  )
 }
 
 /** `id:expiry,id:expiry,…` as published by the add script; anything malformed is skipped. */
