@@ -1,7 +1,7 @@
-import { LoginManagerError } from '../core/errors.ts'
-import type { UserId } from '../core/types.ts'
 import { KEY_ID_LENGTH, type PurposeKeys } from '../crypto/keys.ts'
 import { seal, unseal } from '../crypto/seal.ts'
+import { LoginManagerError } from '../shared/errors.ts'
+import type { UserId } from '../shared/types.ts'
 import type { LoadResult, SaveResult, SessionBackend } from './backend.ts'
 import {
   FLASH_QUEUE_BYTES,

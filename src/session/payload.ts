@@ -1,4 +1,4 @@
-import type { UserId } from '../core/types.ts'
+import type { UserId } from '../shared/types.ts'
 import { REVOCATION_ID } from './revocations.ts'
 import type { AuthState, Flash, Session } from './session.ts'
 

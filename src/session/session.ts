@@ -1,11 +1,7 @@
-import type { UserId } from '../core/types.ts'
-import { queueFlash } from './flash-queue.ts'
+import type { UserId } from '../shared/types.ts'
+import { type Flash, queueFlash } from './flash-queue.ts'
 
-/** One flashed message. */
-export interface Flash {
-  readonly category: string
-  readonly message: string
-}
+export type { Flash }
 
 /**
  * Login state kept beside (never inside) the app's data, so app code cannot clobber it by
