@@ -47,11 +47,11 @@ export function protectionVerdict(
   mode: 'basic' | 'strong' | null,
   login: Pick<AuthState, 'identifier'>,
   permanent: boolean,
-  currentIdentifier: () => string,
+  currentIdentifier: string,
 ): ProtectionVerdict {
   if (mode === null) return 'keep'
   const stored = login.identifier
   if (stored === null) return 'bind'
-  if (stored === currentIdentifier()) return 'keep'
+  if (stored === currentIdentifier) return 'keep'
   return mode === 'basic' || permanent ? 'demote' : 'drop'
 }

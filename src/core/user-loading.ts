@@ -1,6 +1,6 @@
 import type { Session } from '../session/session.ts'
 import { LoginManagerError } from '../shared/errors.ts'
-import type { UserId } from '../shared/types.ts'
+import type { MaybePromise, UserId } from '../shared/types.ts'
 import { dropLogin } from './login.ts'
 import type { RememberStrategy } from './remember/strategy.ts'
 import type { RequestState } from './request-state.ts'
@@ -53,7 +53,7 @@ export class UserLoading<User extends object, Id extends UserId, Auth> {
   load(): User | null | Promise<User | null> {
     if (this.#loaded) return this.#user
     if (this.#pending !== undefined) return this.#pending
-    const result = runSyncOrAsync(this.#loadUser())
+    const result = this.#loadUser()
     if (!(result instanceof Promise)) {
       this.set(result)
       return result
@@ -71,32 +71,22 @@ export class UserLoading<User extends object, Id extends UserId, Auth> {
     return this.#pending
   }
 
-  *#loadUser(): Generator<unknown, User | null, unknown> {
-    const state = this.#state
-    const { manager } = state
+  // The loading runs as steps that each go on synchronously when what they were given is not a
+  // promise, so a cookie session with a synchronous loader never waits for a microtask.
+
+  #loadUser(): MaybePromise<User | null> {
+    const { manager } = this.#state
     if (manager.userCallback === undefined && manager.requestCallback === undefined) {
       throw new LoginManagerError(
         'ERR_NO_USER_LOADER',
         'no user loader: pass `userLoader` (or `requestLoader`) to new LoginManager(), or call manager.userLoader(fn) before handling requests',
       )
     }
-    if (manager.hasListeners('userAccessed')) manager.emit('userAccessed', { auth: state.auth })
-    const session = yield* this.#session()
-    let user: User | null = null
-    if (session._auth.userId !== undefined) {
-      // A login that protection drops is not replaced by another loader in the same request.
-      if (!this.#protect(session)) return null
-      user = yield* this.#fromSession(session, session._auth.userId)
-    }
-    if (user === null && !state.remember.cleared) {
-      user = (yield* this.#remember.restore(state, session)) ?? null
-    }
-    const requestLoader = manager.requestCallback
-    if (user === null && requestLoader !== undefined) {
-      user = ((yield requestLoader(state.request, state.auth)) as User | null | undefined) ?? null
-      if (user !== null) manager.emit('userLoadedFromRequest', { auth: state.auth, user })
-    }
-    return user
+    if (manager.hasListeners('userAccessed'))
+      manager.emit('userAccessed', { auth: this.#state.auth })
+    const session = this.#session()
+    if (session instanceof Promise) return session.then((loaded) => this.#fromSession(loaded))
+    return this.#fromSession(session)
   }
 
   /**
@@ -105,36 +95,68 @@ export class UserLoading<User extends object, Id extends UserId, Auth> {
    * the store fails, the request is anonymous, and with `onStoreError: 'fail'` it answers 503
    * (as when the adapter loads it).
    */
-  *#session(): Generator<unknown, Session, unknown> {
+  #session(): MaybePromise<Session> {
     const state = this.#state
     if (state.session !== undefined || state.manager._backend.sync || !state.hasSessionCookie) {
       return state.sessionNow()
     }
-    try {
-      return (yield state.loadSession()) as Session
-    } catch (error) {
+    return state.loadSession().catch((error: unknown) => {
       state.storeOutcome = state.storeFailed('load', error) ?? undefined
       // Go on with the empty session storeFailed made: a request loader may still vouch.
       return state.sessionNow()
-    }
+    })
   }
 
-  /** The session's user, as the user loader answers for it; a login it refuses is dropped. */
-  *#fromSession(session: Session, id: UserId): Generator<unknown, User | null, unknown> {
+  /** The session's login, as the user loader answers for it. */
+  #fromSession(session: Session): MaybePromise<User | null> {
+    const id = session._auth.userId
+    const loader = this.#state.manager.userCallback
+    if (id === undefined) return this.#otherwise(session)
+    // A login that protection drops is not replaced by another loader in the same request.
+    if (!this.#protect(session)) return null
+    if (loader === undefined) return this.#otherwise(session)
+    const answer = loader(id as Id)
+    if (answer instanceof Promise) {
+      return answer.then((user) => this.#checkSessionUser(session, id, user))
+    }
+    return this.#checkSessionUser(session, id, answer)
+  }
+
+  /** A login the user loader refuses (unknown user, `sessionVersion` moved on) is dropped. */
+  #checkSessionUser(
+    session: Session,
+    id: UserId,
+    answer: User | null | undefined,
+  ): MaybePromise<User | null> {
     const state = this.#state
-    const loader = state.manager.userCallback
-    if (loader === undefined) return null
-    const answer = (yield loader(id as Id)) as User | null | undefined
-    const user = answer ?? null
-    if (user === null) {
+    if (answer === null || answer === undefined) {
       state.manager._checkLostLogin(id, answer, state.nowSeconds() - session._createdAt)
       dropLogin(state, session, 'unknown-user')
-      return null
+      return this.#otherwise(session)
     }
-    if (!state.manager._versionMatches(user, session._auth.version)) {
+    if (!state.manager._versionMatches(answer, session._auth.version)) {
       dropLogin(state, session, 'revoked')
       state.remember.clear()
-      return null
+      return this.#otherwise(session)
+    }
+    return answer
+  }
+
+  /** No user from the session: the remember-me cookie, else the request loader. */
+  #otherwise(session: Session): MaybePromise<User | null> {
+    const state = this.#state
+    if (state.remember.cleared && state.manager.requestCallback === undefined) return null
+    return runSyncOrAsync(this.#rememberThenRequest(session))
+  }
+
+  *#rememberThenRequest(session: Session): Generator<unknown, User | null, unknown> {
+    const state = this.#state
+    let user: User | null = null
+    if (!state.remember.cleared) user = (yield* this.#remember.restore(state, session)) ?? null
+    const requestLoader = state.manager.requestCallback
+    if (user === null && requestLoader !== undefined) {
+      user = ((yield requestLoader(state.request, state.auth)) as User | null | undefined) ?? null
+      if (user !== null) state.manager.emit('userLoadedFromRequest', { auth: state.auth, user })
     }
     return user
   }
@@ -143,10 +165,9 @@ export class UserLoading<User extends object, Id extends UserId, Auth> {
   #protect(session: Session): boolean {
     const state = this.#state
     const mode = state.options.sessionProtection
-    const verdict = protectionVerdict(mode, session._auth, session.permanent, () =>
-      state.identifier(),
-    )
-    if (verdict === 'keep' || mode === null) return true
+    if (mode === null) return true
+    const verdict = protectionVerdict(mode, session._auth, session.permanent, state.identifier())
+    if (verdict === 'keep') return true
     if (verdict === 'bind') {
       // Sessions made by the testing helper bind to the first client that uses them.
       session._patchAuth({ identifier: state.identifier() })

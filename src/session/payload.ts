@@ -10,8 +10,6 @@ export interface SessionInit {
   dataJson?: string | undefined
   auth: AuthState
   flashes: Flash[]
-  /** `auth`, `flashes` and `dataJson` are shared (cached): copy before changing them. */
-  shared?: boolean | undefined
   permanent: boolean
   /** Seconds since the epoch. */
   createdAt: number
@@ -77,11 +75,11 @@ const isId = (v: unknown): v is UserId =>
 export type OwnedSessionInit = SessionInit & { data: Record<string, unknown> }
 
 /**
- * Like {@link decodePayload}, for an init that many requests share (the cookie backend's cache):
- * the login state and flashes are frozen and the data is kept as JSON, so no request can change
- * what the next one reads.
+ * Like {@link decodePayload}, for an init the cookie backend's cache hands to many requests: the
+ * login state and flashes are frozen (each session copies them) and the data is kept as JSON
+ * (each session parses its own copy when it first reads it).
  */
-export function decodeSharedPayload(json: string): SessionInit | null {
+export function decodeCachedPayload(json: string): SessionInit | null {
   const init = decodePayload(json)
   if (init === null) return null
   let dataJson: string | undefined
@@ -94,7 +92,6 @@ export function decodeSharedPayload(json: string): SessionInit | null {
     dataJson,
     auth: Object.freeze(init.auth) as AuthState,
     flashes: Object.freeze(init.flashes) as Flash[],
-    shared: true,
     permanent: init.permanent,
     createdAt: init.createdAt,
     lastActive: init.lastActive,
