@@ -110,7 +110,8 @@ export class Session<Data extends object = Record<string, unknown>> {
     this.#data = init.data
     this.#dataJson = init.data === undefined ? init.dataJson : undefined
     this._auth = init.auth === undefined ? {} : { ...init.auth }
-    this._flashes = init.flashes === undefined ? [] : init.flashes.slice()
+    this._flashes =
+      init.flashes === undefined || init.flashes.length === 0 ? [] : init.flashes.slice()
     this._permanent = init.permanent === true
     this._createdAt = init.createdAt
     this._lastActive = init.lastActive
