@@ -1,12 +1,11 @@
 import { KeyRing } from '../crypto/keys.ts'
 import type { SessionBackend } from '../session/backend.ts'
 import { CookieSessionBackend } from '../session/cookie-backend.ts'
-import { jsonBytes, MAX_VERSION_BYTES } from '../session/limits.ts'
 import { RevocationList } from '../session/revocations.ts'
 import { StoreSessionBackend } from '../session/store-backend.ts'
 import { StoreKeys } from '../session/store-keys.ts'
 import { LoginManagerError } from '../shared/errors.ts'
-import type { MaybePromise, RequestAdapter, UserId, UserLike } from '../shared/types.ts'
+import type { MaybePromise, RequestAdapter, UserId } from '../shared/types.ts'
 import { RequestAuth } from './auth.ts'
 import { Devices, type SessionInfo } from './devices.ts'
 import { type AuthEvents, TypedEvents } from './events.ts'
@@ -24,6 +23,7 @@ import type { RequestInfo } from './request-info.ts'
 import { resolveOptions } from './resolve-options.ts'
 import { ClientIdentifiers } from './session-protection.ts'
 import { LoginViews } from './unauthorized.ts'
+import { checkedVersion, userIdOf } from './user-identity.ts'
 import {
   insecureLoginWarning,
   isProduction,
@@ -365,26 +365,9 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
 
   /** @internal The id to store for a user, checked. */
   _userIdOf(user: User): Id {
-    const id =
-      this.#getUserId !== undefined
-        ? this.#getUserId(user)
-        : typeof (user as UserLike).getId === 'function'
-          ? (user as UserLike).getId?.()
-          : (user as { id?: unknown }).id
-    if (typeof id === 'number' ? !Number.isFinite(id) : typeof id !== 'string') {
-      throw new LoginManagerError(
-        'ERR_USER_ID',
-        `loginUser: the user's id must be a string or a finite number, got ${typeof id}; give users an \`id\` or \`getId()\`, or pass \`getUserId\``,
-      )
-    }
-    if (typeof id === 'string' && (id === '' || id.length > 1024 || !isWellFormed(id))) {
-      throw new LoginManagerError(
-        'ERR_USER_ID',
-        'loginUser: a string id must be non-empty, at most 1024 characters and valid Unicode',
-      )
-    }
-    if (this._backend instanceof CookieSessionBackend) this._backend.checkUserId(id as Id)
-    return id as Id
+    const id = userIdOf(user, this.#getUserId)
+    if (this._backend instanceof CookieSessionBackend) this._backend.checkUserId(id)
+    return id
   }
 
   /**
@@ -393,18 +376,7 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
    * finite number or a string of at most 128 bytes.
    */
   _versionOf(user: User): string | number | undefined {
-    const version: unknown = this.#sessionVersion?.(user) ?? undefined
-    if (
-      version === undefined ||
-      (typeof version === 'number' && Number.isFinite(version)) ||
-      (typeof version === 'string' && jsonBytes(version) - 2 <= MAX_VERSION_BYTES)
-    ) {
-      return version
-    }
-    throw new LoginManagerError(
-      'ERR_INVALID_OPTION',
-      `sessionVersion: must return a finite number or a string of at most ${MAX_VERSION_BYTES} bytes (a counter, a timestamp or a short hash), got ${typeof version === 'string' ? `a string of ${jsonBytes(version) - 2} bytes` : String(version)}`,
-    )
+    return checkedVersion(this.#sessionVersion?.(user) ?? undefined)
   }
 
   /** @internal Never throws: a version that could not have been stored simply does not match. */
@@ -413,9 +385,4 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
       this.#sessionVersion === undefined || (this.#sessionVersion(user) ?? undefined) === stored
     )
   }
-}
-
-// String.prototype.isWellFormed is not in the ES2023 typings; lone surrogates cannot be encoded.
-function isWellFormed(value: string): boolean {
-  return !/\p{Surrogate}/u.test(value)
 }
