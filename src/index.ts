@@ -1,10 +1,8 @@
 export type { SameSite } from './cookie/serialize.ts'
 export type { GuardedAuth, LoginOptions, ResponseEffects } from './core/auth.ts'
 export { RequestAuth } from './core/auth.ts'
-export type { ErrorCode } from './core/errors.ts'
-export { LoginManagerError } from './core/errors.ts'
-export type { CookieRejection, LoginManagerEvents } from './core/events.ts'
-export type { SessionInfo } from './core/login-manager.ts'
+export type { CookieRejection } from './core/events.ts'
+export type { LoginManagerEvents, LoginManagerOptions, SessionInfo } from './core/login-manager.ts'
 export { LoginManager } from './core/login-manager.ts'
 export { AnonymousUser, UserMixin } from './core/mixins.ts'
 export {
@@ -18,7 +16,6 @@ export {
 export type {
   CookieOptions,
   KeepOnLogin,
-  LoginManagerOptions,
   LoginView,
   RememberOptions,
   ResolvedOptions,
@@ -29,7 +26,6 @@ export { DEFAULTS, MAX_COOKIE_AGE } from './core/options.ts'
 export type { AuthOutcome } from './core/outcome.ts'
 export { isAuthOutcome, redirect, respond } from './core/outcome.ts'
 export { RequestInfo } from './core/request-info.ts'
-export type { MaybePromise, RequestAdapter, UserId, UserLike } from './core/types.ts'
 export { decodeCookie, encodeCookie } from './crypto/flask-cookie.ts'
 export type { LoadResult, SaveResult, SessionBackend } from './session/backend.ts'
 export type {
@@ -41,6 +37,9 @@ export type {
 export type { Flash } from './session/session.ts'
 export { Session } from './session/session.ts'
 export type { SessionStore, StoreWrite } from './session/store.ts'
+export type { ErrorCode } from './shared/errors.ts'
+export { LoginManagerError } from './shared/errors.ts'
+export type { MaybePromise, RequestAdapter, UserId, UserLike } from './shared/types.ts'
 export type { MemoryStoreOptions } from './stores/memory.ts'
 export { MemoryStore } from './stores/memory.ts'
 export type { MemoryRevocationStoreOptions } from './stores/memory-revocations.ts'

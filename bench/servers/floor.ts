@@ -17,13 +17,13 @@ const { rawHeader } =
   await built<typeof import('../../src/adapters/headers.ts')>('adapters/headers.js')
 const { getCookie } = await built<typeof import('../../src/cookie/parse.ts')>('cookie/parse.js')
 const { unseal } = await built<typeof import('../../src/crypto/seal.ts')>('crypto/seal.js')
-const { decodeSharedPayload } =
+const { decodeCachedPayload } =
   await built<typeof import('../../src/session/payload.ts')>('session/payload.js')
 
 const manager = createBenchManager(benchSecret())
 const keys = manager._keys.forPurpose('session')
 const { name, idleTimeout, absoluteTimeout } = manager.options.session
-const opened = new Map<string, ReturnType<typeof decodeSharedPayload>>()
+const opened = new Map<string, ReturnType<typeof decodeCachedPayload>>()
 let lastClient = ''
 let lastIdentifier = ''
 
@@ -35,7 +35,7 @@ app.get('/protected', (req, res) => {
   let init = value === undefined ? null : opened.get(value)
   if (value !== undefined && init === undefined) {
     const result = unseal(keys, value, name)
-    init = result.ok ? decodeSharedPayload(result.plaintext) : null
+    init = result.ok ? decodeCachedPayload(result.plaintext) : null
     if (opened.size < 10_000) opened.set(value, init)
   }
   const now = Math.floor(Date.now() / 1000)

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { LoginManagerError } from '../core/errors.ts'
+import { LoginManagerError } from '../shared/errors.ts'
 import {
   type CookieAttributes,
   deletionCookie,

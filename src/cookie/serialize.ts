@@ -1,4 +1,4 @@
-import { LoginManagerError } from '../core/errors.ts'
+import { LoginManagerError } from '../shared/errors.ts'
 
 /*
  * Writing Set-Cookie headers, strictly: every name, value and attribute is checked against the

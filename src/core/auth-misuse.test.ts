@@ -3,12 +3,11 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
+import { LoginManagerError } from '../shared/errors.ts'
+import type { RequestAdapter } from '../shared/types.ts'
 import { MemoryStore } from '../stores/memory.ts'
-import { LoginManagerError } from './errors.ts'
-import { LoginManager } from './login-manager.ts'
+import { LoginManager, type LoginManagerOptions } from './login-manager.ts'
 import { UserMixin } from './mixins.ts'
-import type { LoginManagerOptions } from './options.ts'
-import type { RequestAdapter } from './types.ts'
 
 const SECRET = randomBytes(32).toString('base64url')
 

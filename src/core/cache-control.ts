@@ -1,4 +1,4 @@
-import type { ResponseEffects } from './auth.ts'
+import type { ResponseEffects } from './commit.ts'
 
 /**
  * The `Cache-Control` value an adapter sets on a response with these effects, given the value

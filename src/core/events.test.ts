@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import type { RequestAdapter } from '../shared/types.ts'
 import { TypedEvents } from './events.ts'
 import { LoginManager } from './login-manager.ts'
-import type { RequestAdapter } from './types.ts'
 
 interface Events {
   ping: { n: number }

@@ -1,56 +1,40 @@
-import type { RequestAuth } from './auth.ts'
-import type { UserId, UserLike } from './types.ts'
+import type { CookieRejection } from '../shared/rejections.ts'
+import type { UserId, UserLike } from '../shared/types.ts'
 
-/** Why an incoming cookie was ignored; carried by the `cookieRejected` event. */
-export type CookieRejection =
-  | 'oversized'
-  | 'malformed'
-  | 'unknown-key'
-  | 'decrypt'
-  | 'signature'
-  | 'expired'
-  | 'idle-timeout'
-  | 'absolute-timeout'
-  | 'future-dated'
-  | 'unknown-user'
-  | 'inactive-user'
-  | 'revoked'
-  | 'unknown-session'
-  | 'reused'
-  /** A sealed session or remember-me token ended (logout, rotation) before its timeout: on the revocation list. */
-  | 'ended'
+export type { CookieRejection }
 
 /**
  * Every event a {@link LoginManager} emits, with its payload. The first nine are Flask-Login's
- * signals under their DESIGN.md names; the last two are security events Flask-Login lacks.
+ * signals under their DESIGN.md names; the others are security and store events Flask-Login
+ * lacks. `Auth` is the request's auth object (`LoginManagerEvents` fills it in).
  */
-export interface LoginManagerEvents<User extends object, Id extends UserId> {
+export interface AuthEvents<User extends object, Id extends UserId, Auth> {
   /** `loginUser` succeeded (Flask `user_logged_in`). */
-  userLoggedIn: { auth: RequestAuth<User, Id>; user: User }
+  userLoggedIn: { auth: Auth; user: User }
   /** `logoutUser` ran; `user` is the anonymous user when nobody was logged in (`user_logged_out`). */
-  userLoggedOut: { auth: RequestAuth<User, Id>; user: User | UserLike }
+  userLoggedOut: { auth: Auth; user: User | UserLike }
   /** A remember-me cookie restored the login (`user_loaded_from_cookie`). */
-  userLoadedFromCookie: { auth: RequestAuth<User, Id>; user: User }
+  userLoadedFromCookie: { auth: Auth; user: User }
   /** The request loader returned a user (`user_loaded_from_request`). */
-  userLoadedFromRequest: { auth: RequestAuth<User, Id>; user: User }
+  userLoadedFromRequest: { auth: Auth; user: User }
   /** `confirmLogin` marked the login fresh (`user_login_confirmed`). */
-  userLoginConfirmed: { auth: RequestAuth<User, Id> }
+  userLoginConfirmed: { auth: Auth }
   /** `unauthorized()` ran, custom handler or not (`user_unauthorized`). */
-  userUnauthorized: { auth: RequestAuth<User, Id> }
+  userUnauthorized: { auth: Auth }
   /** `needsRefresh()` ran (`user_needs_refresh`). */
-  userNeedsRefresh: { auth: RequestAuth<User, Id> }
+  userNeedsRefresh: { auth: Auth }
   /** The current user was first read in this request (`user_accessed`). */
-  userAccessed: { auth: RequestAuth<User, Id> }
+  userAccessed: { auth: Auth }
   /** Session protection saw a different client (`session_protected`). */
-  sessionProtected: { auth: RequestAuth<User, Id>; mode: 'basic' | 'strong' }
+  sessionProtected: { auth: Auth; mode: 'basic' | 'strong' }
   /** A session or remember cookie was ignored; the request went on as anonymous. */
   cookieRejected: {
-    auth: RequestAuth<User, Id>
+    auth: Auth
     cookie: 'session' | 'remember'
     reason: CookieRejection
   }
   /** A `next` value was refused by the safe-redirect check. `target` is JSON-escaped for logs. */
-  redirectRejected: { auth: RequestAuth<User, Id>; target: string }
+  redirectRejected: { auth: Auth; target: string }
   /**
    * A remember-me token that had already been used came back: the cookie was copied. Before the
    * event fires, every session restored from (or logged in with) that token's series is ended,
@@ -59,12 +43,12 @@ export interface LoginManagerEvents<User extends object, Id extends UserId> {
    * everywhere.
    */
   rememberTokenReused: {
-    auth: RequestAuth<User, Id>
+    auth: Auth
     userId: Id
     ended: { readonly sessions: number; readonly tokens: number }
   }
   /** The session store failed or timed out (logged to stderr when nobody listens). */
-  storeError: { auth: RequestAuth<User, Id> | undefined; operation: string; error: unknown }
+  storeError: { auth: Auth | undefined; operation: string; error: unknown }
 }
 
 type Listener<T> = (payload: T) => void

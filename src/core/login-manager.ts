@@ -1,26 +1,29 @@
 import { KeyRing } from '../crypto/keys.ts'
 import type { SessionBackend } from '../session/backend.ts'
 import { CookieSessionBackend } from '../session/cookie-backend.ts'
-import { jsonBytes, MAX_VERSION_BYTES } from '../session/limits.ts'
 import { RevocationList } from '../session/revocations.ts'
-import { decodeFields, REMEMBER_LINK, StoreSessionBackend } from '../session/store-backend.ts'
+import { StoreSessionBackend } from '../session/store-backend.ts'
 import { StoreKeys } from '../session/store-keys.ts'
+import { LoginManagerError } from '../shared/errors.ts'
+import type { MaybePromise, RequestAdapter, UserId } from '../shared/types.ts'
 import { RequestAuth } from './auth.ts'
-import { LoginManagerError } from './errors.ts'
-import { type LoginManagerEvents, TypedEvents } from './events.ts'
+import { Devices, type SessionInfo } from './devices.ts'
+import { type AuthEvents, TypedEvents } from './events.ts'
 import { AnonymousUser } from './mixins.ts'
 import { loginUrl as buildLoginUrl } from './next-url.ts'
-import {
-  type LoginManagerOptions,
-  type LoginView,
-  type ResolvedOptions,
-  resolveOptions,
-} from './options.ts'
+import type { LoginView, ManagerOptions, ResolvedOptions } from './options.ts'
 import type { AuthOutcome } from './outcome.ts'
-import { RememberCodec } from './remember.ts'
-import { StoreRememberTokens } from './remember-store.ts'
+import { rememberCodecFor } from './remember/choose.ts'
+import type { RememberCodec } from './remember/codec.ts'
+import { CookieRememberTokens } from './remember/cookie-tokens.ts'
+import { StoreRememberStrategy } from './remember/store-strategy.ts'
+import { StoreRememberTokens } from './remember/store-tokens.ts'
+import type { RememberStrategy } from './remember/strategy.ts'
 import type { RequestInfo } from './request-info.ts'
-import type { MaybePromise, RequestAdapter, UserId, UserLike } from './types.ts'
+import { resolveOptions } from './resolve-options.ts'
+import { ClientIdentifiers } from './session-protection.ts'
+import { LoginViews } from './unauthorized.ts'
+import { checkedVersion, userIdOf } from './user-identity.ts'
 import {
   insecureLoginWarning,
   isProduction,
@@ -28,18 +31,21 @@ import {
   RECENT_LOGIN_SECONDS,
 } from './warnings.ts'
 
-/** The most `destroyIndex` passes of one `logoutEverywhere` (each after the first catches a race). */
-const LOGOUT_PASSES = 8
+export type { SessionInfo }
 
-/** One server-side session of a user, as {@link LoginManager.listSessions} reports it. */
-export interface SessionInfo {
-  /** Opaque; pass it to `revokeSession`. Not the session id (that never leaves the cookie). */
-  readonly handle: string
-  /** Seconds since the epoch. */
-  readonly createdAt: number
-  /** Seconds since the epoch. */
-  readonly lastActive: number
-}
+/** Every event a {@link LoginManager} emits, with its payload (see `AuthEvents`). */
+export type LoginManagerEvents<User extends object, Id extends UserId = string> = AuthEvents<
+  User,
+  Id,
+  RequestAuth<User, Id>
+>
+
+/** Everything a {@link LoginManager} can be configured with. Durations are in seconds. */
+export type LoginManagerOptions<User extends object, Id extends UserId = string> = ManagerOptions<
+  User,
+  Id,
+  RequestAuth<User, Id>
+>
 
 type UserLoader<User, Id> = (id: Id) => MaybePromise<User | null>
 type RequestLoader<User extends object, Id extends UserId> = (
@@ -89,10 +95,14 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
   }
   #userLoader: UserLoader<User, Id> | undefined
   #requestLoader: RequestLoader<User, Id> | undefined
-  #loginView: LoginView | undefined
-  #loginViews: [prefix: string, view: LoginView | null | false, folded: string][] = []
-  #refreshView: LoginView | undefined
-  readonly #resolveEndpoint: ((name: string) => string) | undefined
+  /** @internal How remember-me tokens are issued and checked, chosen from the options. */
+  readonly _rememberStrategy: RememberStrategy
+  /** @internal Session-protection identifiers of the clients this manager serves. */
+  readonly _identifiers = new ClientIdentifiers()
+  /** @internal The login and refresh views. */
+  readonly _views: LoginViews
+  /** @internal A user's sessions and devices (server-side sessions). */
+  readonly _devices: Devices
   readonly #localize: ((message: string) => string) | undefined
   readonly #anonymousUser: () => object
   readonly #getUserId: ((user: User) => Id) | undefined
@@ -131,35 +141,39 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
       )
       this._backend = new StoreSessionBackend(store, this._storeKeys, this.options.session)
     }
+    const remember = this.options.remember
     this._rememberTokens =
-      store !== undefined &&
-      this.options.remember.format === 'sealed' &&
-      this._storeKeys !== undefined
+      store !== undefined && remember.format === 'sealed' && this._storeKeys !== undefined
         ? new StoreRememberTokens(store, this._storeKeys)
         : undefined
-    this._remember = new RememberCodec(
-      this.options.remember.format,
+    this._remember = rememberCodecFor(
+      remember.format,
       this._keys.forPurpose('remember'),
       this.options.secrets,
-      this.options.remember.name,
+      remember.name,
       this._revocations,
     )
-    if (this.options.remember.format === 'flask' && options.sessionVersion !== undefined) {
+    this._rememberStrategy =
+      this._rememberTokens === undefined
+        ? new CookieRememberTokens(this._remember)
+        : new StoreRememberStrategy(this._rememberTokens)
+    if (remember.format === 'flask' && options.sessionVersion !== undefined) {
       throw new LoginManagerError(
         'ERR_INVALID_OPTION',
         "sessionVersion: Flask-format remember cookies cannot carry a version, so every one would be refused; use remember.format 'sealed' (the default) with sessionVersion",
       )
     }
+    this._devices = new Devices(store, this._storeKeys, this._rememberTokens)
     this._handlers = { unauthorized: options.onUnauthorized, needsRefresh: options.onNeedsRefresh }
     this.#userLoader = options.userLoader
     this.#requestLoader = options.requestLoader
-    this.#resolveEndpoint = options.resolveEndpoint
     this.#localize = options.localize
     this.#anonymousUser = options.anonymousUser ?? (() => new AnonymousUser())
     this.#getUserId = options.getUserId
     this.#sessionVersion = options.sessionVersion
-    this.#loginView = this.#checkView('loginView', options.loginView)
-    this.#refreshView = this.#checkView('refreshView', options.refreshView)
+    this._views = new LoginViews(options.resolveEndpoint)
+    this._views.setLoginView(options.loginView ?? null)
+    this._views.setRefreshView(options.refreshView)
     for (const [prefix, view] of Object.entries(options.loginViews ?? {})) {
       this.setLoginView(view, prefix)
     }
@@ -207,28 +221,12 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
    * and `false` answers 401.
    */
   setLoginView(view: LoginView | null | false, prefix?: string): void {
-    if (prefix === undefined) {
-      this.#loginView =
-        view === false || view === null ? undefined : this.#checkView('loginView', view)
-      return
-    }
-    if (typeof prefix !== 'string' || !prefix.startsWith('/')) {
-      throw new LoginManagerError(
-        'ERR_INVALID_OPTION',
-        `loginViews: prefix ${JSON.stringify(prefix)} must be a path starting with '/'`,
-      )
-    }
-    const key = prefix.length > 1 && prefix.endsWith('/') ? prefix.slice(0, -1) : prefix
-    const checked = view === null || view === false ? view : this.#checkView('loginViews', view)
-    this.#loginViews = this.#loginViews.filter(([p]) => p !== key)
-    this.#loginViews.push([key, checked ?? null, key.toLowerCase()])
-    // Longest prefix first, so the most specific router wins.
-    this.#loginViews.sort((a, b) => b[0].length - a[0].length)
+    this._views.setLoginView(view, prefix)
   }
 
   /** Sets the refresh view used by `needsRefresh()`. */
   setRefreshView(view: LoginView | null): void {
-    this.#refreshView = view === null ? undefined : this.#checkView('refreshView', view)
+    this._views.setRefreshView(view)
   }
 
   /**
@@ -236,8 +234,7 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
    * @example `manager.loginUrl('http://localhost/protected') // '/login?next=%2Fprotected'`
    */
   loginUrl(nextUrl?: string, view: string | undefined = undefined): string {
-    const target =
-      view === undefined ? this.#expand(this.#loginView, undefined) : this.#expandString(view)
+    const target = this._views.target(view)
     if (target === null) {
       throw new LoginManagerError('ERR_INVALID_OPTION', 'loginUrl: no login view is configured')
     }
@@ -295,25 +292,7 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
    * @throws LoginManagerError `ERR_NO_STORE` with cookie sessions.
    */
   async listSessions(userId: Id): Promise<SessionInfo[]> {
-    const { store, keys } = this.#requireStore('listSessions')
-    const sessions: SessionInfo[] = []
-    for (const tag of keys.userTags(userId)) {
-      for (const key of await store.members(keys.index(tag))) {
-        // The index also lists the user's remember-me tokens: only sessions are reported.
-        const parts = keys.sessionParts(key)
-        if (parts === undefined || parts.tag !== tag) continue
-        const fields = await store.get(key)
-        // A record that does not decode is no session (its next read deletes it).
-        const decoded = fields === null ? null : decodeFields(fields)
-        if (decoded === null) continue
-        sessions.push({
-          handle: `${tag}.${parts.idHash}`,
-          createdAt: decoded.init.createdAt,
-          lastActive: decoded.init.lastActive,
-        })
-      }
-    }
-    return sessions.sort((a, b) => b.lastActive - a.lastActive)
+    return this._devices.listSessions(userId)
   }
 
   /**
@@ -323,24 +302,7 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
    * @throws LoginManagerError `ERR_NO_STORE` with cookie sessions.
    */
   async revokeSession(userId: Id, handle: string): Promise<boolean> {
-    const { store, keys } = this.#requireStore('revokeSession')
-    const dot = handle.indexOf('.')
-    const tag = handle.slice(0, dot)
-    const tags = keys.userTags(userId)
-    if (dot === -1 || !tags.includes(tag)) return false
-    const key = keys.sessionByHash(tag, handle.slice(dot + 1))
-    const fields = await store.get(key)
-    if (fields === null) return false
-    // The token first: should the second step fail, the session is still there to revoke again.
-    const token = fields[REMEMBER_LINK]
-    const tokenTag = token === undefined ? undefined : keys.rememberTag(token)
-    const linked = token !== undefined && tokenTag !== undefined && tags.includes(tokenTag)
-    if (linked) await store.destroy(token, keys.index(tokenTag))
-    await store.destroy(key, keys.index(tag))
-    // A restore from the token that was in flight wrote its session before the token went (or
-    // cannot write it at all): it is found by its link.
-    if (linked) await this._rememberTokens?.endLinkedSessions(userId, token)
-    return true
+    return this._devices.revokeSession(userId, handle)
   }
 
   /**
@@ -351,54 +313,7 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
    * @throws LoginManagerError `ERR_NO_STORE` with cookie sessions.
    */
   async logoutEverywhere(userId: Id, keep: readonly string[] = []): Promise<number> {
-    const { store, keys } = this.#requireStore('logoutEverywhere')
-    const indexes = keys.userTags(userId).map((tag) => keys.index(tag))
-    let count = 0
-    // Until a pass ends nothing: a restore or a rotation racing a pass is written only while
-    // the token or record it stands on exists, so it lands before that goes, and the next pass
-    // finds it in the index. (A new login with a password is a new login, and stays.)
-    for (let pass = 0; pass < LOGOUT_PASSES; pass++) {
-      let ended = 0
-      for (const index of indexes) ended += await store.destroyIndex(index, keep)
-      count += ended
-      if (ended === 0) break
-    }
-    return count
-  }
-
-  #requireStore(operation: string) {
-    const store = this.options.session.store
-    if (store === undefined || this._storeKeys === undefined) {
-      throw new LoginManagerError(
-        'ERR_NO_STORE',
-        `${operation}: needs server-side sessions (session.store); with cookie sessions, bump the user's sessionVersion to end all their sessions`,
-      )
-    }
-    return { store, keys: this._storeKeys }
-  }
-
-  /**
-   * @internal The login view for a request: the longest matching prefix entry, else the app's.
-   * `caseSensitive: false` matches prefixes without regard to letter case, for frameworks that
-   * route that way.
-   */
-  _loginViewFor(request: RequestInfo, caseSensitive = true): string | null {
-    const path =
-      caseSensitive || this.#loginViews.length === 0 ? request.path : request.path.toLowerCase()
-    for (const [exact, view, folded] of this.#loginViews) {
-      const prefix = caseSensitive ? exact : folded
-      if (path === prefix || path.startsWith(prefix === '/' ? '/' : `${prefix}/`)) {
-        if (view === false) return null
-        if (view !== null) return this.#expand(view, request)
-        break
-      }
-    }
-    return this.#expand(this.#loginView, request)
-  }
-
-  /** @internal */
-  _refreshViewFor(request: RequestInfo): string | null {
-    return this.#expand(this.#refreshView, request)
+    return this._devices.logoutEverywhere(userId, keep)
   }
 
   /** @internal Reports a store failure: the `storeError` event, or stderr when nobody listens. */
@@ -450,26 +365,9 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
 
   /** @internal The id to store for a user, checked. */
   _userIdOf(user: User): Id {
-    const id =
-      this.#getUserId !== undefined
-        ? this.#getUserId(user)
-        : typeof (user as UserLike).getId === 'function'
-          ? (user as UserLike).getId?.()
-          : (user as { id?: unknown }).id
-    if (typeof id === 'number' ? !Number.isFinite(id) : typeof id !== 'string') {
-      throw new LoginManagerError(
-        'ERR_USER_ID',
-        `loginUser: the user's id must be a string or a finite number, got ${typeof id}; give users an \`id\` or \`getId()\`, or pass \`getUserId\``,
-      )
-    }
-    if (typeof id === 'string' && (id === '' || id.length > 1024 || !isWellFormed(id))) {
-      throw new LoginManagerError(
-        'ERR_USER_ID',
-        'loginUser: a string id must be non-empty, at most 1024 characters and valid Unicode',
-      )
-    }
-    if (this._backend instanceof CookieSessionBackend) this._backend.checkUserId(id as Id)
-    return id as Id
+    const id = userIdOf(user, this.#getUserId)
+    if (this._backend instanceof CookieSessionBackend) this._backend.checkUserId(id)
+    return id
   }
 
   /**
@@ -478,18 +376,7 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
    * finite number or a string of at most 128 bytes.
    */
   _versionOf(user: User): string | number | undefined {
-    const version: unknown = this.#sessionVersion?.(user) ?? undefined
-    if (
-      version === undefined ||
-      (typeof version === 'number' && Number.isFinite(version)) ||
-      (typeof version === 'string' && jsonBytes(version) - 2 <= MAX_VERSION_BYTES)
-    ) {
-      return version
-    }
-    throw new LoginManagerError(
-      'ERR_INVALID_OPTION',
-      `sessionVersion: must return a finite number or a string of at most ${MAX_VERSION_BYTES} bytes (a counter, a timestamp or a short hash), got ${typeof version === 'string' ? `a string of ${jsonBytes(version) - 2} bytes` : String(version)}`,
-    )
+    return checkedVersion(this.#sessionVersion?.(user) ?? undefined)
   }
 
   /** @internal Never throws: a version that could not have been stored simply does not match. */
@@ -498,49 +385,4 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
       this.#sessionVersion === undefined || (this.#sessionVersion(user) ?? undefined) === stored
     )
   }
-
-  #checkView(label: string, view: LoginView | undefined): LoginView | undefined {
-    if (view === undefined || view === null) return undefined
-    if (typeof view === 'function') return view
-    if (typeof view !== 'string' || view === '') {
-      throw new TypeError(`${label}: expected a path, a URL, an endpoint name or a function`)
-    }
-    if (!isUrlOrPath(view) && this.#resolveEndpoint === undefined) {
-      throw new LoginManagerError(
-        'ERR_INVALID_OPTION',
-        `${label}: '${view}' is neither a path ('/login') nor a URL; use a path, or pass resolveEndpoint to map endpoint names to paths`,
-      )
-    }
-    return view
-  }
-
-  #expand(view: LoginView | undefined, request: RequestInfo | undefined): string | null {
-    if (view === undefined) return null
-    if (typeof view === 'function') {
-      if (request === undefined) return null
-      const result = view(request)
-      return typeof result === 'string' && result !== '' ? this.#expandString(result) : null
-    }
-    return this.#expandString(view)
-  }
-
-  #expandString(view: string): string {
-    if (isUrlOrPath(view)) return view
-    if (this.#resolveEndpoint === undefined) {
-      throw new LoginManagerError(
-        'ERR_INVALID_OPTION',
-        `login view '${view}' is neither a path nor a URL and no resolveEndpoint is configured`,
-      )
-    }
-    return this.#resolveEndpoint(view)
-  }
-}
-
-function isUrlOrPath(view: string): boolean {
-  return view.startsWith('/') || /^https?:\/\//i.test(view)
-}
-
-// String.prototype.isWellFormed is not in the ES2023 typings; lone surrogates cannot be encoded.
-function isWellFormed(value: string): boolean {
-  return !/\p{Surrogate}/u.test(value)
 }

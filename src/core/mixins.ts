@@ -1,4 +1,4 @@
-import type { UserId, UserLike } from './types.ts'
+import type { UserId, UserLike } from '../shared/types.ts'
 
 /**
  * Flask-Login's `UserMixin`: active, authenticated while active, not anonymous, and `getId()`

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
-import { LoginManagerError } from './errors.ts'
-import { LoginManager } from './login-manager.ts'
+import { LoginManagerError } from '../shared/errors.ts'
+import { LoginManager, type LoginManagerOptions } from './login-manager.ts'
 import { nearestName } from './option-keys.ts'
-import type { LoginManagerOptions } from './options.ts'
 
 const SECRET = randomBytes(32).toString('base64url')
 

@@ -1,11 +1,11 @@
-import { LoginManagerError } from './errors.ts'
+import { LoginManagerError } from '../shared/errors.ts'
+import type { UserId } from '../shared/types.ts'
 import type {
-  LoginManagerOptions,
+  ManagerOptions,
   RememberOptions,
   RevocationOptions,
   SessionOptions,
 } from './options.ts'
-import type { UserId } from './types.ts'
 
 // Every option name, checked against the option interfaces by the compiler (`satisfies`): an
 // option added to an interface but not here, or listed here but not there, fails the typecheck.
@@ -39,7 +39,7 @@ const TOP = {
   remember: true,
   revocation: true,
   now: true,
-} as const satisfies Record<keyof LoginManagerOptions<object, UserId>, true>
+} as const satisfies Record<keyof ManagerOptions<object, UserId, unknown>, true>
 
 const SESSION = {
   name: true,

@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
-import { LoginManagerError } from './errors.ts'
-import { LoginManager } from './login-manager.ts'
-import {
-  DEFAULTS,
-  type LoginManagerOptions,
-  MAX_COOKIE_AGE,
-  resolveOptions,
-  resolveSecrets,
-} from './options.ts'
+import { LoginManagerError } from '../shared/errors.ts'
+import { LoginManager, type LoginManagerOptions } from './login-manager.ts'
+import { DEFAULTS, MAX_COOKIE_AGE } from './options.ts'
+import { resolveOptions, resolveSecrets } from './resolve-options.ts'
 
 // 32 bytes, 32 distinct characters.
 const SECRET = 'Zq3!vR8#pL2@xW6$mN0^tB5&cF9*hJ1%'

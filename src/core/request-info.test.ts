@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import type { RequestAdapter } from '../shared/types.ts'
 import { LoginManager } from './login-manager.ts'
 import { RequestInfo } from './request-info.ts'
-import type { RequestAdapter } from './types.ts'
 
 const SECRET = 'Zq3!vR8#pL2@xW6$mN0^tB5&cF9*hJ1%'
 

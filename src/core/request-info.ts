@@ -1,4 +1,4 @@
-import type { RequestAdapter } from './types.ts'
+import type { RequestAdapter } from '../shared/types.ts'
 
 /**
  * The request as loaders and view functions see it: the adapter's facts plus lazily parsed URL

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
+import type { RequestAdapter } from '../shared/types.ts'
 import { MemoryStore } from '../stores/memory.ts'
 import { LoginManager } from './login-manager.ts'
 import { UserMixin } from './mixins.ts'
-import type { RequestAdapter } from './types.ts'
 
 class User extends UserMixin {
   constructor(readonly id: string) {

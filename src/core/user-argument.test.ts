@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
+import type { RequestAdapter } from '../shared/types.ts'
 import { LoginManager } from './login-manager.ts'
 import { UserMixin } from './mixins.ts'
-import type { RequestAdapter } from './types.ts'
 import { checkUserArgument } from './user-argument.ts'
 
 class User extends UserMixin {

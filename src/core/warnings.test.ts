@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { describe, it, type TestContext } from 'node:test'
+import type { RequestAdapter } from '../shared/types.ts'
 import type { ResponseEffects } from './auth.ts'
-import { LoginManager } from './login-manager.ts'
+import { LoginManager, type LoginManagerOptions } from './login-manager.ts'
 import { UserMixin } from './mixins.ts'
-import type { LoginManagerOptions } from './options.ts'
-import type { RequestAdapter } from './types.ts'
 import { isLoopbackHost, RECENT_LOGIN_SECONDS } from './warnings.ts'
 
 const SECRET = randomBytes(32).toString('base64url')

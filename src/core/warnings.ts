@@ -1,6 +1,6 @@
+import type { UserId } from '../shared/types.ts'
 import type { ResolvedOptions } from './options.ts'
 import type { RequestInfo } from './request-info.ts'
-import type { UserId } from './types.ts'
 
 /**
  * How long after a login (seconds) a dropped login still counts as "right after": the first

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { createHmac, hkdfSync } from 'node:crypto'
 import { describe, it } from 'node:test'
-import { LoginManagerError } from '../core/errors.ts'
+import { LoginManagerError } from '../shared/errors.ts'
 import { isCanonicalBase64url, KeyRing } from './keys.ts'
 
 const A = 'a'.repeat(32)

@@ -1,5 +1,5 @@
 import { createHmac, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto'
-import { LoginManagerError } from '../core/errors.ts'
+import { LoginManagerError } from '../shared/errors.ts'
 
 /**
  * One 32-byte key derived from one configured secret for one purpose.

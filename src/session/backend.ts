@@ -1,4 +1,4 @@
-import type { CookieRejection } from '../core/events.ts'
+import type { CookieRejection } from '../shared/rejections.ts'
 import type { SessionInit } from './payload.ts'
 import type { Session } from './session.ts'
 

@@ -1,7 +1,7 @@
-import { LoginManagerError } from '../core/errors.ts'
-import type { UserId } from '../core/types.ts'
 import { KEY_ID_LENGTH, type PurposeKeys } from '../crypto/keys.ts'
 import { seal, unseal } from '../crypto/seal.ts'
+import { LoginManagerError } from '../shared/errors.ts'
+import type { UserId } from '../shared/types.ts'
 import type { LoadResult, SaveResult, SessionBackend } from './backend.ts'
 import {
   FLASH_QUEUE_BYTES,
@@ -12,7 +12,7 @@ import {
 import {
   compactAuth,
   compactFlashes,
-  decodeSharedPayload,
+  decodeCachedPayload,
   encodePayload,
   type SessionInit,
 } from './payload.ts'
@@ -62,7 +62,7 @@ export const OWN_PAYLOAD_BYTES =
 // timestamps in the decoded session).
 const CACHE_LIMIT = 10_000
 
-/** A cache entry: the full cookie value, and its plaintext (sealed here, not read yet) or its decoded, shared session. */
+/** A cache entry: the full cookie value, and its plaintext (sealed here, not read yet) or its decoded session (frozen). */
 interface Cached {
   readonly value: string
   readonly plaintext: string | undefined
@@ -161,7 +161,7 @@ export class CookieSessionBackend implements SessionBackend {
       plaintext = opened.plaintext
       rotated = opened.rotated
     }
-    const init = decodeSharedPayload(plaintext)
+    const init = decodeCachedPayload(plaintext)
     if (init === null) return { ok: false, reason: 'malformed' }
     const result: LoadResult = Object.freeze({ ok: true, init: Object.freeze(init), rotated })
     if (!rotated) this.#remember(cookieValue, undefined, result)

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { LoginManagerError } from '../core/errors.ts'
 import { LoginManager } from '../core/login-manager.ts'
-import { RememberCodec } from '../core/remember.ts'
+import { rememberCodecFor } from '../core/remember/choose.ts'
 import { KeyRing } from '../crypto/keys.ts'
 import { seal, unseal } from '../crypto/seal.ts'
+import { LoginManagerError } from '../shared/errors.ts'
 import { MemoryStore } from '../stores/memory.ts'
 import { MemoryRevocationStore } from '../stores/memory-revocations.ts'
 import { CookieSessionBackend } from './cookie-backend.ts'
@@ -164,7 +164,7 @@ describe('RememberCodec: revocable sealed tokens', () => {
       now: () => T0,
       onError: () => {},
     })
-    return { list, codec: new RememberCodec('sealed', keys, [SECRET], '__Host-remember', list) }
+    return { list, codec: rememberCodecFor('sealed', keys, [SECRET], '__Host-remember', list) }
   }
 
   it('a revoked token decodes as ended; a re-issue with the same id is ended with it', () => {
@@ -190,7 +190,7 @@ describe('RememberCodec: revocable sealed tokens', () => {
       now: () => now,
       onError: () => {},
     })
-    const codec = new RememberCodec('sealed', keys, [SECRET], '__Host-remember', list)
+    const codec = rememberCodecFor('sealed', keys, [SECRET], '__Host-remember', list)
     const value = codec.encode('alice', 3600, undefined, S0) // expires at S0 + 3600
     const decoded = codec.decode(value, S0)
     assert.ok(decoded.ok && decoded.id !== undefined)
@@ -209,7 +209,7 @@ describe('RememberCodec: revocable sealed tokens', () => {
   it('leaves Flask tokens, expired tokens and foreign values alone', () => {
     const { list, codec } = remember()
     const keys = new KeyRing([SECRET]).forPurpose('remember')
-    const flask = new RememberCodec('flask', keys, [SECRET], '__Host-remember', list)
+    const flask = rememberCodecFor('flask', keys, [SECRET], '__Host-remember', list)
     flask.revoke(flask.encode('alice', 3600, undefined, S0), S0)
     codec.revoke(codec.encode('alice', 60, undefined, S0), S0 + 120)
     codec.revoke('v1.garbage', S0)

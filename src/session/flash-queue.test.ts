@@ -99,13 +99,12 @@ describe('queueFlash', () => {
 })
 
 describe('Session.flash uses the bounded queue', () => {
-  it('a flash shared from a cached cookie is copied, then bounded and deduplicated', () => {
+  it('a flash from a cached cookie is copied, then bounded and deduplicated', () => {
     const shared = Object.freeze([Object.freeze({ category: 'message', message: 'Please log in' })])
     const session = new Session({
       createdAt: 1,
       lastActive: 1,
       flashes: shared as unknown as Flash[],
-      shared: true,
     })
     for (let i = 0; i < 64; i++) session.flash('Please log in')
     assert.equal(shared.length, 1, 'the cached queue is untouched')

@@ -1,5 +1,10 @@
 import { FLASH_QUEUE_BYTES, jsonBytes, MAX_FLASHES, truncateToJsonBytes } from './limits.ts'
-import type { Flash } from './session.ts'
+
+/** One flashed message. */
+export interface Flash {
+  readonly category: string
+  readonly message: string
+}
 
 // The queue is stored as `[["category","message"],…]`: two brackets for the list, and per entry
 // two brackets, the comma between its two strings, and a comma before every entry but the first.

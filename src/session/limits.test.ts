@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { LoginManagerError } from '../core/errors.ts'
 import { LoginManager } from '../core/login-manager.ts'
 import { KeyRing } from '../crypto/keys.ts'
 import { seal } from '../crypto/seal.ts'
+import { LoginManagerError } from '../shared/errors.ts'
 import {
   CookieSessionBackend,
   MAX_COOKIE_BYTES,

@@ -1,4 +1,4 @@
-import type { UserId } from '../core/types.ts'
+import type { UserId } from '../shared/types.ts'
 import { REVOCATION_ID } from './revocations.ts'
 import type { AuthState, Flash, Session } from './session.ts'
 
@@ -10,8 +10,6 @@ export interface SessionInit {
   dataJson?: string | undefined
   auth: AuthState
   flashes: Flash[]
-  /** `auth`, `flashes` and `dataJson` are shared (cached): copy before changing them. */
-  shared?: boolean | undefined
   permanent: boolean
   /** Seconds since the epoch. */
   createdAt: number
@@ -77,11 +75,13 @@ const isId = (v: unknown): v is UserId =>
 export type OwnedSessionInit = SessionInit & { data: Record<string, unknown> }
 
 /**
- * Like {@link decodePayload}, for an init that many requests share (the cookie backend's cache):
- * the login state and flashes are frozen and the data is kept as JSON, so no request can change
- * what the next one reads.
+ * Like {@link decodePayload}, for an init the cookie backend's cache hands to many requests: each
+ * session copies the login state and the flash list, the flashes themselves are frozen (the app
+ * receives them from `consumeFlashes`), and the data is kept as JSON (each session parses its own
+ * copy when it first reads it). The login state and the list are not frozen: copying a frozen
+ * object or array is several times slower in V8 than copying a plain one.
  */
-export function decodeSharedPayload(json: string): SessionInit | null {
+export function decodeCachedPayload(json: string): SessionInit | null {
   const init = decodePayload(json)
   if (init === null) return null
   let dataJson: string | undefined
@@ -92,9 +92,8 @@ export function decodeSharedPayload(json: string): SessionInit | null {
   for (const flash of init.flashes) Object.freeze(flash)
   return {
     dataJson,
-    auth: Object.freeze(init.auth) as AuthState,
-    flashes: Object.freeze(init.flashes) as Flash[],
-    shared: true,
+    auth: init.auth,
+    flashes: init.flashes,
     permanent: init.permanent,
     createdAt: init.createdAt,
     lastActive: init.lastActive,

@@ -74,12 +74,12 @@ describe('Session values', () => {
     assert.equal(s.get('obj')?.n, 2)
   })
 
-  it('never changes a shared (cached) init, whatever the request does', () => {
+  it('never changes a cached (frozen) init, whatever the request does', () => {
     const auth = Object.freeze({ userId: 'u', fresh: true })
     const flashes = Object.freeze([Object.freeze({ category: 'info', message: 'hi' })])
     const dataJson = '{"cart":["a"],"theme":"dark"}'
-    const shared = { auth, flashes: flashes as never, dataJson, shared: true }
-    const s = new Session({ ...shared, createdAt: 1, lastActive: 1, isNew: false })
+    const cached = { auth, flashes: flashes as never, dataJson }
+    const s = new Session({ ...cached, createdAt: 1, lastActive: 1, isNew: false })
     ;(s.get('cart') as string[]).push('b')
     s.markModified()
     s.set('theme', 'light')
@@ -92,7 +92,7 @@ describe('Session values', () => {
     assert.deepEqual(auth, { userId: 'u', fresh: true })
     assert.equal(flashes.length, 1)
     // A second request with the same cookie starts from the untouched init.
-    const again = new Session({ ...shared, createdAt: 1, lastActive: 1, isNew: false })
+    const again = new Session({ ...cached, createdAt: 1, lastActive: 1, isNew: false })
     assert.deepEqual(again.get('cart'), ['a'])
     assert.equal(again.get('theme'), 'dark')
     assert.equal(again._auth.fresh, true)
@@ -101,10 +101,9 @@ describe('Session values', () => {
     assert.equal(Object.getPrototypeOf(again._data), null)
   })
 
-  it('a shared session with only data is not empty before its data is read', () => {
+  it('a session with only data as JSON is not empty before its data is read', () => {
     const s = new Session({
       dataJson: '{"a":1}',
-      shared: true,
       createdAt: 1,
       lastActive: 1,
       isNew: false,

@@ -1,11 +1,7 @@
-import type { UserId } from '../core/types.ts'
-import { queueFlash } from './flash-queue.ts'
+import type { UserId } from '../shared/types.ts'
+import { type Flash, queueFlash } from './flash-queue.ts'
 
-/** One flashed message. */
-export interface Flash {
-  readonly category: string
-  readonly message: string
-}
+export type { Flash }
 
 /**
  * Login state kept beside (never inside) the app's data, so app code cannot clobber it by
@@ -80,8 +76,6 @@ export class Session<Data extends object = Record<string, unknown>> {
   #data: Record<string, unknown> | undefined
   /** The data as JSON, parsed on first access (`undefined`: no data, or already parsed). */
   #dataJson: string | undefined
-  #flashesShared: boolean
-  #authShared: boolean
   #changes: SessionChanges | undefined
   /** @internal */ _auth: AuthState
   /** @internal */ _flashes: Flash[]
@@ -97,15 +91,14 @@ export class Session<Data extends object = Record<string, unknown>> {
   _sid: string | undefined
 
   /**
-   * @internal `data` is taken over (not copied); `dataJson`, `auth` and `flashes` with
-   * `shared: true` belong to a cache and are copied before any change.
+   * @internal `data` is taken over (not copied); `auth` and `flashes` are copied, so an init
+   * kept in a cache is never changed through the session it made.
    */
   constructor(init: {
     data?: Record<string, unknown> | undefined
     dataJson?: string | undefined
     auth?: AuthState | undefined
     flashes?: Flash[] | undefined
-    shared?: boolean | undefined
     permanent?: boolean | undefined
     createdAt: number
     lastActive: number
@@ -116,11 +109,9 @@ export class Session<Data extends object = Record<string, unknown>> {
   }) {
     this.#data = init.data
     this.#dataJson = init.data === undefined ? init.dataJson : undefined
-    const shared = init.shared === true
-    this._auth = init.auth ?? {}
-    this.#authShared = shared && init.auth !== undefined
-    this._flashes = init.flashes ?? []
-    this.#flashesShared = shared && init.flashes !== undefined
+    this._auth = init.auth === undefined ? {} : { ...init.auth }
+    this._flashes =
+      init.flashes === undefined || init.flashes.length === 0 ? [] : init.flashes.slice()
     this._permanent = init.permanent === true
     this._createdAt = init.createdAt
     this._lastActive = init.lastActive
@@ -164,14 +155,6 @@ export class Session<Data extends object = Record<string, unknown>> {
     if (this.#dataJson !== undefined) return true
     for (const _ in this.#data) return true
     return false
-  }
-
-  #ownFlashes(): Flash[] {
-    if (this.#flashesShared) {
-      this._flashes = this._flashes.slice()
-      this.#flashesShared = false
-    }
-    return this._flashes
   }
 
   /** The value stored under `key`, or `undefined`. Mutating a returned object needs {@link markModified}. */
@@ -225,9 +208,7 @@ export class Session<Data extends object = Record<string, unknown>> {
     if (this.isEmpty) return
     this._dropData()
     this._auth = {}
-    this.#authShared = false
     this._flashes = []
-    this.#flashesShared = false
     this._changes.auth = true
     this._changes.flashes = true
     this._modified = true
@@ -272,7 +253,7 @@ export class Session<Data extends object = Record<string, unknown>> {
    */
   flash(message: string, category = 'message'): void {
     if (typeof message !== 'string') throw new TypeError('flash: message must be a string')
-    queueFlash(this.#ownFlashes(), String(category), message)
+    queueFlash(this._flashes, String(category), message)
     this._changes.flashes = true
     this._modified = true
   }
@@ -284,9 +265,8 @@ export class Session<Data extends object = Record<string, unknown>> {
   consumeFlashes(category?: string): Flash[] {
     if (this._flashes.length === 0) return []
     if (category === undefined) {
-      const all = this.#flashesShared ? this._flashes.slice() : this._flashes
+      const all = this._flashes
       this._flashes = []
-      this.#flashesShared = false
       this._changes.flashes = true
       this._modified = true
       return all
@@ -294,7 +274,6 @@ export class Session<Data extends object = Record<string, unknown>> {
     const taken = this._flashes.filter((f) => f.category === category)
     if (taken.length > 0) {
       this._flashes = this._flashes.filter((f) => f.category !== category)
-      this.#flashesShared = false
       this._changes.flashes = true
       this._modified = true
     }
@@ -304,7 +283,6 @@ export class Session<Data extends object = Record<string, unknown>> {
   /** @internal Replaces the login state, marking the session changed. */
   _setAuth(next: AuthState): void {
     this._auth = next
-    this.#authShared = false
     this._changes.auth = true
     this._modified = true
   }
@@ -314,10 +292,6 @@ export class Session<Data extends object = Record<string, unknown>> {
     for (const key of Object.keys(patch) as (keyof AuthState)[]) {
       const value = patch[key]
       if (this._auth[key] === value) continue
-      if (this.#authShared) {
-        this._auth = { ...this._auth }
-        this.#authShared = false
-      }
       if (value === undefined) delete this._auth[key]
       else (this._auth as Record<string, unknown>)[key] = value
       this._changes.auth = true

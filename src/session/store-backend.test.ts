@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { LoginManagerError } from '../core/errors.ts'
 import { KeyRing } from '../crypto/keys.ts'
+import { LoginManagerError } from '../shared/errors.ts'
 import { MemoryStore } from '../stores/memory.ts'
 import { MAX_JSON_DEPTH, MAX_READ_BYTES, MAX_RECORD_BYTES } from './record-json.ts'
 import { Session } from './session.ts'

@@ -1,4 +1,4 @@
-import { LoginManagerError } from '../core/errors.ts'
+import { LoginManagerError } from '../shared/errors.ts'
 import type { LoadResult, SaveResult, SessionBackend } from './backend.ts'
 import { cacheKeyOf } from './cookie-backend.ts'
 import { compactAuth, compactFlashes, fromCompact, type OwnedSessionInit } from './payload.ts'

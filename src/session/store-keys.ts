@@ -1,7 +1,8 @@
-import { createHash, createHmac, randomBytes } from 'node:crypto'
-import type { UserId } from '../core/types.ts'
+import { hmacSha256Base64url, sha256Base64url } from '../crypto/hash.ts'
 import type { PurposeKeys } from '../crypto/keys.ts'
+import { randomBase64url } from '../crypto/random.ts'
 import { sign, verify } from '../crypto/sign.ts'
+import type { UserId } from '../shared/types.ts'
 
 // Session ids: 256 bits from the CSPRNG. Tags: 128 bits. Both base64url, checked exactly before
 // anything reaches a store (a malformed id never does).
@@ -12,17 +13,17 @@ const SESSION_KEY = /^lm:\{([A-Za-z0-9_-]{22})\}:s:([A-Za-z0-9_-]{43})$/
 
 /** A new random session id or remember validator (32 bytes, base64url). */
 export function randomId(): string {
-  return randomBytes(32).toString('base64url')
+  return randomBase64url(32)
 }
 
 /** A new random hash tag / remember selector (16 bytes, base64url). */
 export function randomTag(): string {
-  return randomBytes(16).toString('base64url')
+  return randomBase64url(16)
 }
 
 /** SHA-256 of a secret in base64url: what is stored instead of the secret itself. */
 export function hashSecret(value: string): string {
-  return createHash('sha256').update(value).digest('base64url')
+  return sha256Base64url(value)
 }
 
 /**
@@ -106,5 +107,5 @@ export class StoreKeys {
 }
 
 function tagWith(key: Buffer, userId: UserId): string {
-  return createHmac('sha256', key).update(JSON.stringify(userId)).digest('base64url').slice(0, 22)
+  return hmacSha256Base64url(key, JSON.stringify(userId)).slice(0, 22)
 }

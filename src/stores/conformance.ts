@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
-import { randomUUID } from 'node:crypto'
 import { createRequire } from 'node:module'
 import type * as NodeTest from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { randomUuid } from '../crypto/random.ts'
 import type { SessionStore, StoreWrite } from '../session/store.ts'
 
 /**
@@ -60,11 +60,11 @@ export function runStoreConformance(
   const { after, before, describe, it } = createRequire(import.meta.url)(
     'node:test',
   ) as typeof NodeTest
-  const run = randomUUID().slice(0, 8)
+  const run = randomUuid().slice(0, 8)
   let counter = 0
   /** A fresh hash tag: one user, so to speak, per test. */
   const tag = (): string => `conf-${run}-${++counter}`
-  const sessionKey = (t: string): string => `lm:{${t}}:s:${randomUUID()}`
+  const sessionKey = (t: string): string => `lm:{${t}}:s:${randomUuid()}`
   const indexKey = (t: string): string => `lm:{${t}}:idx`
   const wait = async (ms: number): Promise<void> => {
     if (options.supportsTimeTravel) options.supportsTimeTravel.advance(ms)
@@ -608,7 +608,7 @@ export function runStoreConformance(
 
       it('keys are opaque: braces, colons, glob characters and spaces round-trip and match nothing else', async () => {
         const t = tag()
-        const weird = `lm:{${t}}:s:{}:*?[] weird key ${randomUUID()}`
+        const weird = `lm:{${t}}:s:{}:*?[] weird key ${randomUuid()}`
         const star = `lm:{${t}}:s:*`
         const index = `lm:{${t}}:idx:[*] ?`
         assert.equal(await create(weird, { u: '1' }, { index }), true)

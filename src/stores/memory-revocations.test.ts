@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { LoginManagerError } from '../core/errors.ts'
 import { newRevocationId, type RevocationEntry } from '../session/revocations.ts'
+import { LoginManagerError } from '../shared/errors.ts'
 import { MemoryRevocationStore } from './memory-revocations.ts'
 
 const T0 = Date.UTC(2030, 0, 1, 12)

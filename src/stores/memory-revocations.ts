@@ -1,10 +1,10 @@
-import { LoginManagerError } from '../core/errors.ts'
 import type {
   RevocationBatch,
   RevocationEntry,
   RevocationListener,
   RevocationStore,
 } from '../session/revocations.ts'
+import { LoginManagerError } from '../shared/errors.ts'
 
 /** Options of {@link MemoryRevocationStore}. */
 export interface MemoryRevocationStoreOptions {

@@ -1,5 +1,5 @@
-import { LoginManagerError } from '../core/errors.ts'
 import type { SessionStore, StoreWrite } from '../session/store.ts'
+import { LoginManagerError } from '../shared/errors.ts'
 
 /**
  * Options of {@link MemoryStore}.

@@ -1,4 +1,4 @@
-import { LoginManagerError } from '../core/errors.ts'
+import { LoginManagerError } from '../shared/errors.ts'
 
 /**
  * The part of an `ioredis` client (`Redis`, including one connected through `sentinels`, or

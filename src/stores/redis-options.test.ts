@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { Cluster, Redis } from 'ioredis'
 import { createClient, createCluster, createSentinel } from 'redis'
-import { LoginManagerError } from '../core/errors.ts'
+import { LoginManagerError } from '../shared/errors.ts'
 import { RedisStore, type RedisStoreOptions } from './redis.ts'
 
 const refusedWith = (message: string | RegExp) => (error: unknown) => {

@@ -1,5 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto'
-import { LoginManagerError } from '../core/errors.ts'
+import { sha1Hex } from '../crypto/hash.ts'
+import { randomBase64url } from '../crypto/random.ts'
 import {
   REVOCATION_ID,
   type RevocationBatch,
@@ -7,6 +7,7 @@ import {
   type RevocationListener,
   type RevocationStore,
 } from '../session/revocations.ts'
+import { LoginManagerError } from '../shared/errors.ts'
 import { type RedisClientLike, StoreUnavailableError } from './redis.ts'
 import { adapt, type Send } from './redis-clients.ts'
 
@@ -92,7 +93,7 @@ const SCAN_COUNT = 1_000
 class Script {
   readonly sha: string
   constructor(readonly source: string) {
-    this.sha = createHash('sha1').update(source).digest('hex')
+    this.sha = sha1Hex(source)
   }
 }
 
@@ -344,7 +345,7 @@ export class RedisRevocationStore implements RevocationStore {
   async #loadAll(reset: boolean): Promise<RevocationBatch> {
     return this.#run('load', async () => {
       // The cursor is taken first: whatever is revoked during the scan is in the log after it.
-      const candidate = randomBytes(9).toString('base64url')
+      const candidate = randomBase64url(9)
       const [nowText, nowMsText, epoch] = strings(
         await this.#script(START, [this.#epoch], [candidate]),
       )

@@ -14,8 +14,8 @@ import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis, type RedisOptions } from 'ioredis'
 import { createClient } from 'redis'
-import { LoginManagerError } from '../core/errors.ts'
 import type { SessionStore } from '../session/store.ts'
+import { LoginManagerError } from '../shared/errors.ts'
 import { type IoredisLikeClient, RedisStore, StoreUnavailableError } from './redis.ts'
 
 const servers = new Set<ChildProcess>()

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto'
-import { LoginManagerError } from '../core/errors.ts'
+import { sha1Hex } from '../crypto/hash.ts'
 import type { SessionStore, StoreWrite } from '../session/store.ts'
+import { LoginManagerError } from '../shared/errors.ts'
 import { adapt, type RedisClientLike, type Send, sameSlot } from './redis-clients.ts'
 import { Deadlines, StoreUnavailableError } from './unavailable.ts'
 
@@ -61,7 +61,7 @@ export interface RedisStoreOptions {
 class Script {
   readonly sha: string
   constructor(readonly source: string) {
-    this.sha = createHash('sha1').update(source).digest('hex')
+    this.sha = sha1Hex(source)
   }
 }
 

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { RequestAuth } from '../core/auth.ts'
-import { LoginManager } from '../core/login-manager.ts'
+import { LoginManager, type LoginManagerOptions } from '../core/login-manager.ts'
 import { UserMixin } from '../core/mixins.ts'
-import type { LoginManagerOptions } from '../core/options.ts'
-import type { RequestAdapter } from '../core/types.ts'
+import type { RequestAdapter } from '../shared/types.ts'
 import { loginCookies, testLogin } from './index.ts'
 
 const SECRET = 'Zq3!vR8#pL2@xW6$mN0^tB5&cF9*hJ1%'

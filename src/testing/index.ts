@@ -1,6 +1,6 @@
 import type { LoginManager } from '../core/login-manager.ts'
-import type { UserId } from '../core/types.ts'
 import { Session } from '../session/session.ts'
+import type { UserId } from '../shared/types.ts'
 
 /** Options of {@link testLogin}. */
 export interface TestLoginOptions {

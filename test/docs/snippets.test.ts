@@ -268,7 +268,7 @@ describe('docs: defaults, errors and events match the code', () => {
   })
 
   it('the README error table lists every ErrorCode, and nothing else', () => {
-    const source = read('src/core/errors.ts')
+    const source = read('src/shared/errors.ts')
     const union = /export type ErrorCode =([^;]*?)\n\n/s.exec(source)?.[1] ?? source
     const codes = [...union.matchAll(/'(ERR_[A-Z_]+)'/g)].map((m) => m[1])
     assert.ok(codes.length >= 8)
@@ -281,7 +281,7 @@ describe('docs: defaults, errors and events match the code', () => {
 
   it('docs/events.md describes every event of LoginManagerEvents', () => {
     const source = read('src/core/events.ts')
-    const body = /interface LoginManagerEvents[^{]*\{([\s\S]*?)\n\}/.exec(source)?.[1] ?? ''
+    const body = /interface AuthEvents[^{]*\{([\s\S]*?)\n\}/.exec(source)?.[1] ?? ''
     const events = [...body.matchAll(/^ {2}(\w+): \{/gm)].map((m) => m[1])
     assert.equal(events.length, 13)
     const documented = tables(read('docs/events.md'))

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto'
 import { after, describe, it } from 'node:test'
 import { LoginManager } from 'login-manager'
 import { RedisStore } from 'login-manager/redis'
-import type { StoreRememberTokens } from '../../src/core/remember-store.ts'
+import type { StoreRememberTokens } from '../../src/core/remember/store-tokens.ts'
 import { deleteByPrefix, ON_CI, probeRedis, rawClient } from './support.ts'
 
 const unreachable = await probeRedis()

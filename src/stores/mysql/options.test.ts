@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
-import { LoginManagerError } from '../../core/errors.ts'
+import { LoginManagerError } from '../../shared/errors.ts'
 import type { MySqlPoolLike } from './options.ts'
 import { MySqlStore } from './store.ts'
 

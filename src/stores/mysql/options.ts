@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { LoginManagerError } from '../../core/errors.ts'
+import { LoginManagerError } from '../../shared/errors.ts'
 import type { TableNames } from './schema.ts'
 
 /** A statement parameter: `MySqlStore` sends strings and numbers only. */

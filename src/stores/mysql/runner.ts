@@ -6,7 +6,7 @@
  * @module
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { LoginManagerError } from '../../core/errors.ts'
+import { LoginManagerError } from '../../shared/errors.ts'
 import { Deadlines, StoreUnavailableError } from '../unavailable.ts'
 import type { MySqlConnectionLike, MySqlParam, MySqlPoolLike } from './options.ts'
 import type { Dialect, Statements } from './sql.ts'

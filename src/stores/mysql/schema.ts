@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { LoginManagerError } from '../../core/errors.ts'
+import { LoginManagerError } from '../../shared/errors.ts'
 import { quote } from './sql.ts'
 
 /** The unquoted table names of a store. */

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import pg from 'pg'
-import { LoginManagerError } from '../../core/errors.ts'
+import { LoginManagerError } from '../../shared/errors.ts'
 import { PostgresStore, type PostgresStoreOptions } from './index.ts'
 import { decodeFields, decodeText, encodeFields, encodeText } from './sql.ts'
 

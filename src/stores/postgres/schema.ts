@@ -1,4 +1,4 @@
-import { LoginManagerError } from '../../core/errors.ts'
+import { LoginManagerError } from '../../shared/errors.ts'
 
 /**
  * Where {@link PostgresStore}'s tables live: `schema`, the two table names, and a `prefix`

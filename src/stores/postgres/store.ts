@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto'
 import pg from 'pg'
-import { LoginManagerError } from '../../core/errors.ts'
+import { sha256Hex } from '../../crypto/hash.ts'
 import type { SessionStore, StoreWrite } from '../../session/store.ts'
+import { LoginManagerError } from '../../shared/errors.ts'
 import { Deadlines, StoreUnavailableError } from '../unavailable.ts'
 import {
   migrationSql,
@@ -61,7 +61,7 @@ export interface PostgresResult {
  *
  * @example
  * ```ts
- * import { createHash } from 'node:crypto'
+ * import { sha256Hex } from '../../crypto/hash.ts'
 import pg from 'pg'
  * const pool: PostgresPoolLike = new pg.Pool({ connectionString: process.env.DATABASE_URL })
  * ```
@@ -158,7 +158,7 @@ const SWEEP_BATCHES = 20
  *
  * @example
  * ```ts
- * import { createHash } from 'node:crypto'
+ * import { sha256Hex } from '../../crypto/hash.ts'
 import pg from 'pg'
  * import { PostgresStore } from 'login-manager/postgres'
  *
@@ -639,7 +639,7 @@ const names = new Map<string, string>()
 function statementName(text: string): string {
   let name = names.get(text)
   if (name === undefined) {
-    name = `lm_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`
+    name = `lm_${sha256Hex(text).slice(0, 24)}`
     // The texts are few (one per operation, write shape and table set); the bound is a guard.
     if (names.size >= 4096) names.clear()
     names.set(text, name)

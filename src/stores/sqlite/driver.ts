@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module'
-import { LoginManagerError } from '../../core/errors.ts'
+import { LoginManagerError } from '../../shared/errors.ts'
 
 /**
  * The part of a better-sqlite3 prepared statement that {@link SqliteStore} uses.

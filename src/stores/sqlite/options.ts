@@ -1,4 +1,4 @@
-import { LoginManagerError } from '../../core/errors.ts'
+import { LoginManagerError } from '../../shared/errors.ts'
 import { checkDatabase, type SqliteDatabaseLike } from './driver.ts'
 import { type SqliteTableOptions, type TableNames, tableNames } from './schema.ts'
 

@@ -1,4 +1,4 @@
-import { LoginManagerError } from '../../core/errors.ts'
+import { LoginManagerError } from '../../shared/errors.ts'
 import type { SqliteDatabaseLike } from './driver.ts'
 
 /**

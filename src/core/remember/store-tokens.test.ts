@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import type { SessionStore, StoreWrite } from '../session/store.ts'
-import { REMEMBER_LINK } from '../session/store-backend.ts'
-import { MemoryStore } from '../stores/memory.ts'
-import { LoginManager } from './login-manager.ts'
-import type { StoreRememberTokens, TokenCheck, TokenMatch } from './remember-store.ts'
+import type { SessionStore, StoreWrite } from '../../session/store.ts'
+import { REMEMBER_LINK } from '../../session/store-backend.ts'
+import { MemoryStore } from '../../stores/memory.ts'
+import { LoginManager } from '../login-manager.ts'
+import type { StoreRememberTokens, TokenCheck, TokenMatch } from './store-tokens.ts'
 
 const DAY = 86_400
 

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { encodeCookie } from '../crypto/flask-cookie.ts'
-import { KeyRing } from '../crypto/keys.ts'
-import { seal } from '../crypto/seal.ts'
-import { CookieSessionBackend } from '../session/cookie-backend.ts'
-import { Session } from '../session/session.ts'
-import { LoginManager } from './login-manager.ts'
-import { RememberCodec, type RememberDecoded } from './remember.ts'
-import type { RequestAdapter } from './types.ts'
+import { encodeCookie } from '../../crypto/flask-cookie.ts'
+import { KeyRing } from '../../crypto/keys.ts'
+import { seal } from '../../crypto/seal.ts'
+import { CookieSessionBackend } from '../../session/cookie-backend.ts'
+import { Session } from '../../session/session.ts'
+import type { RequestAdapter } from '../../shared/types.ts'
+import { LoginManager } from '../login-manager.ts'
+import { rememberCodecFor } from './choose.ts'
+import type { RememberDecoded } from './codec.ts'
 
 const OLD = 'Zq3!vR8#pL2@xW6$mN0^tB5&cF9*hJ1%'
 const NEW = 'Yp4$uQ7@oK1#wV5!lM9&sA3*gE8^iH2%'
@@ -21,7 +22,7 @@ const HEX_SATO =
   '19eb6417c22e6e4ba7d9ca586d4778e3436a98c174be84347090be382a1ce3b4730f292c921228e1dbccf4a638ed10f9ec0fe31a979168fa2d49c0275705a74c'
 
 function codec(secrets: string[], format: 'sealed' | 'flask' = 'sealed', name = NAME) {
-  return new RememberCodec(format, new KeyRing(secrets).forPurpose('remember'), secrets, name)
+  return rememberCodecFor(format, new KeyRing(secrets).forPurpose('remember'), secrets, name)
 }
 
 function rejected(decoded: RememberDecoded): string {

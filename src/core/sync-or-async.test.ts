@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { drive } from './drive.ts'
+import { runSyncOrAsync } from './sync-or-async.ts'
 
-describe('drive', () => {
+describe('runSyncOrAsync', () => {
   it('stays synchronous when nothing yielded is a promise', () => {
     function* gen(): Generator<unknown, number, unknown> {
       const a = (yield 1) as number
@@ -10,7 +10,7 @@ describe('drive', () => {
       const c = (yield null) as null
       return a + b.length + (c === null ? 10 : 0)
     }
-    const result = drive(gen())
+    const result = runSyncOrAsync(gen())
     assert.ok(!(result instanceof Promise), 'a non-promise value is returned')
     assert.equal(result, 14)
   })
@@ -20,7 +20,7 @@ describe('drive', () => {
     function* gen(): Generator<unknown, string, unknown> {
       return 'done'
     }
-    assert.equal(drive(gen()), 'done')
+    assert.equal(runSyncOrAsync(gen()), 'done')
   })
 
   it('switches to a promise at the first yielded promise, and resumes with resolved values', async () => {
@@ -35,9 +35,13 @@ describe('drive', () => {
       const d = (yield Promise.resolve(4000)) as number
       return a + b + c + d
     }
-    const result = drive(gen())
+    const result = runSyncOrAsync(gen())
     assert.ok(result instanceof Promise)
-    assert.deepEqual(order, ['start', 'sync step done'], 'sync steps ran before drive returned')
+    assert.deepEqual(
+      order,
+      ['start', 'sync step done'],
+      'sync steps ran before runSyncOrAsync returned',
+    )
     assert.equal(await result, 4321)
     assert.deepEqual(order, ['start', 'sync step done', 'after first await'])
   })
@@ -47,7 +51,7 @@ describe('drive', () => {
       yield 1
       throw new RangeError('sync boom')
     }
-    assert.throws(() => drive(gen()), { name: 'RangeError', message: 'sync boom' })
+    assert.throws(() => runSyncOrAsync(gen()), { name: 'RangeError', message: 'sync boom' })
   })
 
   it('lets the generator catch a synchronous error of its own (e.g. a loader that throws)', () => {
@@ -62,7 +66,7 @@ describe('drive', () => {
         return `caught ${(error as Error).message}`
       }
     }
-    assert.equal(drive(gen()), 'caught loader failed')
+    assert.equal(runSyncOrAsync(gen()), 'caught loader failed')
   })
 
   it('propagates a rejected promise as a rejection', async () => {
@@ -70,7 +74,7 @@ describe('drive', () => {
       yield Promise.reject(new TypeError('async boom'))
       return 1
     }
-    await assert.rejects(drive(gen()) as Promise<number>, {
+    await assert.rejects(runSyncOrAsync(gen()) as Promise<number>, {
       name: 'TypeError',
       message: 'async boom',
     })
@@ -94,7 +98,7 @@ describe('drive', () => {
       const last = (yield Promise.resolve('last')) as string
       return [first, sync, second, last].join(', ')
     }
-    assert.equal(await drive(gen()), 'caught first, sync, caught second, last')
+    assert.equal(await runSyncOrAsync(gen()), 'caught first, sync, caught second, last')
   })
 
   it('rejects with an error thrown by the generator after an await', async () => {
@@ -102,7 +106,7 @@ describe('drive', () => {
       yield Promise.resolve(1)
       throw new Error('after await')
     }
-    await assert.rejects(drive(gen()) as Promise<number>, /after await/)
+    await assert.rejects(runSyncOrAsync(gen()) as Promise<number>, /after await/)
   })
 
   it('rejects with a later rejection the generator does not catch', async () => {
@@ -112,6 +116,6 @@ describe('drive', () => {
       yield Promise.reject(new Error('late'))
       return 3
     }
-    await assert.rejects(drive(gen()) as Promise<number>, /late/)
+    await assert.rejects(runSyncOrAsync(gen()) as Promise<number>, /late/)
   })
 })

@@ -1,11 +1,11 @@
-import { timingSafeEqual } from 'node:crypto'
-import { asciiJson, isStoredText } from '../session/record-json.ts'
-import type { SessionStore } from '../session/store.ts'
-import { REMEMBER_LINK } from '../session/store-backend.ts'
-import { hashSecret, randomId, randomTag, type StoreKeys } from '../session/store-keys.ts'
-import type { CookieRejection } from './events.ts'
-import { MAX_COOKIE_AGE } from './options.ts'
-import type { UserId } from './types.ts'
+import { constantTimeEqual } from '../../crypto/hash.ts'
+import { asciiJson, isStoredText } from '../../session/record-json.ts'
+import type { SessionStore } from '../../session/store.ts'
+import { REMEMBER_LINK } from '../../session/store-backend.ts'
+import { hashSecret, randomId, randomTag, type StoreKeys } from '../../session/store-keys.ts'
+import type { CookieRejection } from '../../shared/rejections.ts'
+import type { UserId } from '../../shared/types.ts'
+import { MAX_COOKIE_AGE } from '../options.ts'
 
 /** How long a just-replaced validator is still accepted: parallel requests of one browser. */
 const GRACE_SECONDS = 30
@@ -395,6 +395,5 @@ function isIdValue(value: unknown): value is string | number {
 }
 
 function sameHash(presented: string, stored: string): boolean {
-  if (stored.length !== presented.length) return false
-  return timingSafeEqual(Buffer.from(presented), Buffer.from(stored))
+  return constantTimeEqual(presented, stored)
 }

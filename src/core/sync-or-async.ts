@@ -1,21 +1,21 @@
-import type { MaybePromise } from './types.ts'
+import type { MaybePromise } from '../shared/types.ts'
 
 /**
  * Runs a generator that yields values which may be promises, staying synchronous for as long as
  * nothing yielded is a promise. This lets one user-loading algorithm serve both the synchronous
  * `auth.user` (sync loaders, cookie sessions) and the asynchronous `auth.getUser()`.
  */
-export function drive<T>(gen: Generator<unknown, T, unknown>): MaybePromise<T> {
+export function runSyncOrAsync<T>(gen: Generator<unknown, T, unknown>): MaybePromise<T> {
   let input: unknown
   for (;;) {
     const step = gen.next(input)
     if (step.done) return step.value
-    if (step.value instanceof Promise) return finish(gen, step.value)
+    if (step.value instanceof Promise) return continueAsync(gen, step.value)
     input = step.value
   }
 }
 
-async function finish<T>(gen: Generator<unknown, T, unknown>, pending: Promise<unknown>) {
+async function continueAsync<T>(gen: Generator<unknown, T, unknown>, pending: Promise<unknown>) {
   let step: IteratorResult<unknown, T>
   try {
     step = gen.next(await pending)
