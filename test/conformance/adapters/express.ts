@@ -1,9 +1,18 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
 import express, { type Request, type RequestHandler, type Response } from 'express'
 import { isAuthOutcome } from 'login-manager'
 import { expressLogin } from 'login-manager/express'
-import type { AdapterHarness, AppSpec, RouteContext, RouteDef, RouteResult } from '../harness.ts'
+import {
+  type AdapterHarness,
+  type AppSpec,
+  type RouteContext,
+  type RouteDef,
+  type RouteResult,
+  STREAM_PAUSE,
+  streamedResult,
+} from '../harness.ts'
 
 /** The first string value of a parsed query or body field. */
 function first(value: unknown): string | null {
@@ -49,6 +58,7 @@ export function makeExpressHarness(
 ): AdapterHarness {
   return {
     name,
+    streamSendsHeadersFirst: true,
     async start<U extends object>(spec: AppSpec<U>) {
       // Created first: when the adapter refuses the manager, nothing is listening yet.
       const login = expressLogin(spec.manager)
@@ -82,6 +92,18 @@ export function makeExpressHarness(
         }
       }
 
+      // res.write() sends the headers with the first chunk, before the handler is done.
+      const stream = async (res: Response, result: RouteResult): Promise<void> => {
+        const { status, headers, parts } = streamedResult(result)
+        res.status(status)
+        for (const [name, value] of Object.entries(headers)) res.setHeader(name, value)
+        if (!res.hasHeader('content-type')) res.type('text/plain')
+        const [head, rest] = parts
+        res.write(head)
+        await sleep(STREAM_PAUSE)
+        res.end(rest)
+      }
+
       const wrap =
         (route: RouteDef<U>): RequestHandler =>
         async (req, res, next) => {
@@ -91,7 +113,9 @@ export function makeExpressHarness(
               query: (name) => first((req.query as Record<string, unknown>)[name]),
               form: formOf(req),
             }
-            render(res, await route.handler(ctx))
+            const result = await route.handler(ctx)
+            if (route.stream === true) await stream(res, result)
+            else render(res, result)
           } catch (error) {
             next(error)
           }
