@@ -1,16 +1,24 @@
 import type { Context, Handler, MiddlewareHandler } from 'hono'
-import type { GuardedAuth, RequestAuth } from '../core/auth.ts'
-import type { LoginManager } from '../core/login-manager.ts'
-import type { AuthOutcome } from '../core/outcome.ts'
-import type { UserId } from '../core/types.ts'
+import type { StatusCode } from 'hono/utils/http-status'
 import {
-  applyEffectsToResponse,
-  asNodeIncoming,
-  FetchRequestAdapter,
+  type AuthOutcome,
+  type GuardedAuth,
+  guardNotCalled,
+  type LoginManager,
+  type Reply,
+  type RequestAuth,
+  type RequestCycle,
+  renderOutcome,
+  startRequest,
+  type UserId,
+} from '../adapter/index.ts'
+import {
+  FetchRequest,
   finishResponse,
-  type NodeIncoming,
-  outcomeToResponse,
-} from './web.ts'
+  replacement,
+  replyResponse,
+  withFinish,
+} from './fetch-response.ts'
 
 /** Hono `Env` with the auth object in `c.var.auth`. */
 export type AuthEnv<User extends object, Id extends UserId = string> = {
@@ -26,8 +34,8 @@ export type GuardedEnv<User extends object, Id extends UserId = string> = {
 export interface HonoLoginOptions {
   /**
    * The client address for session protection. Hono has no portable one: the default reads the
-   * socket address under `@hono/node-server` and `undefined` elsewhere. Behind a proxy, return the
-   * address your proxy vouches for.
+   * socket address under `@hono/node-server` (`c.env.incoming`) and `undefined` elsewhere. Behind
+   * a proxy, return the address your proxy vouches for.
    */
   clientAddress?: (c: Context) => string | undefined
 }
@@ -44,12 +52,14 @@ export interface HonoLogin<User extends object, Id extends UserId = string> {
    * `c.var.auth` and applies its cookies to the response.
    */
   readonly middleware: MiddlewareHandler<AuthEnv<User, Id>>
-  /** Guard middleware: redirect to the login view (or 401) unless logged in; narrows `c.var.auth.user`. */
+  /**
+   * Guard middleware: redirect to the login view (or 401) unless logged in; narrows
+   * `c.var.auth.user`. Without `login.middleware` it does the middleware's work itself.
+   */
   loginRequired(): MiddlewareHandler<GuardedEnv<User, Id>>
   /**
-   * Wraps a handler in the guard. Needs no `login.middleware` on the route (it provides
-   * `c.var.auth` itself when missing), and keeps the route a single handler, which Hono runs
-   * without its middleware machinery: the cheapest way to protect a route.
+   * Wraps a handler in the guard. Needs no `login.middleware` on the route, and keeps the route a
+   * single handler, which Hono runs without its middleware machinery.
    */
   loginRequired(handler: GuardedHandler<User, Id>): Handler<GuardedEnv<User, Id>>
   /** Guard middleware: logged in and fresh. */
@@ -64,23 +74,26 @@ export interface HonoLogin<User extends object, Id extends UserId = string> {
   render(outcome: AuthOutcome, c?: Context): Response
 }
 
-/** `@hono/node-server` passes the Node request as `c.env.incoming`. */
-function nodeIncoming(c: Context): NodeIncoming | undefined {
-  return asNodeIncoming((c.env as { incoming?: unknown } | undefined)?.incoming)
-}
-
+/** `@hono/node-server` passes the Node request as `c.env.incoming` (its documented bindings). */
 function nodeSocketAddress(c: Context): string | undefined {
-  return nodeIncoming(c)?.socket?.remoteAddress
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined
+  return env?.incoming?.socket?.remoteAddress
 }
 
-/**
- * An outcome as a Response built by the context, so that headers set before with `c.header()`
- * (a CORS middleware's, say) are kept: Hono adds them only to the responses it builds itself.
- */
-function render(outcome: AuthOutcome, c?: Context): Response {
-  const response = outcomeToResponse(outcome)
-  return c === undefined ? response : c.newResponse(response.body, response)
+/** Where the request's cycle is kept in the context's variables. */
+const CYCLE = 'loginManagerCycle'
+
+/** A reply built by the context: headers set before with `c.header()` (CORS, say) are kept. */
+function respond(c: Context, reply: Reply): Response {
+  return c.newResponse(reply.body === '' ? null : reply.body, reply.status as StatusCode, {
+    ...reply.headers,
+  })
 }
+
+const GUARDS = {
+  loginRequired: 'login',
+  freshLoginRequired: 'fresh',
+} as const
 
 /**
  * Creates the Hono (v4) integration.
@@ -99,86 +112,88 @@ export function honoLogin<User extends object, Id extends UserId = string>(
 ): HonoLogin<User, Id> {
   manager.assertReady()
   const clientAddress = options.clientAddress ?? nodeSocketAddress
+  type Cycle = RequestCycle<User, Id>
 
-  const create = (c: Context): RequestAuth<User, Id> => {
-    const auth = manager.createAuth(
-      new FetchRequestAdapter(c.req.raw, clientAddress(c), c, nodeIncoming(c)),
-    )
-    c.set('auth', auth)
-    return auth
+  const begin = (c: Context): Cycle => {
+    const cycle = startRequest(manager, new FetchRequest(c.req.raw, clientAddress(c), c))
+    c.set('auth', cycle.auth)
+    c.set(CYCLE, cycle)
+    return cycle
+  }
+  const cycleOf = (c: Context) => c.get(CYCLE) as Cycle | undefined
+
+  /** Replaces the response entirely: Hono's `c.res` setter keeps the old one's headers unless cleared. */
+  const replace = (c: Context, reply: Reply): void => {
+    const old = c.res
+    c.res = undefined
+    c.res = replacement(old, reply)
   }
 
   const middleware: MiddlewareHandler<AuthEnv<User, Id>> = async function loginManager(c, next) {
-    const auth = create(c)
-    if (!manager._backend.sync) {
-      const unavailable = await auth.prepare()
-      if (unavailable !== null) return outcomeToResponse(unavailable)
+    const cycle = begin(c)
+    const loading = cycle.ready()
+    if (loading !== null) {
+      const failed = await loading
+      if (failed !== null) {
+        replace(c, failed)
+        return
+      }
     }
     await next()
-    const effects = auth.commit(c.res.status)
-    if (effects === null) return
-    const updated = applyEffectsToResponse(c.res, effects)
-    if (updated !== c.res) c.res = updated
-    const failure = await effects.pending
-    if (failure) {
-      // Hono's `c.res` setter copies the old response's headers (its cookies too): clear first.
-      c.res = undefined
-      c.res = outcomeToResponse(failure)
-    }
+    const headers = c.res.headers
+    const finish = cycle.finish(c.res.status, {
+      vary: headers.get('vary') ?? undefined,
+      cacheControl: headers.get('cache-control') ?? undefined,
+    })
+    if (finish === null) return
+    const finished = withFinish(c.res, finish)
+    if (finished !== c.res) c.res = finished
+    if (finish.writes === undefined) return
+    const failure = await finish.writes
+    if (failure !== null) replace(c, failure)
   }
 
-  const guardMiddleware = (fresh: boolean): MiddlewareHandler<GuardedEnv<User, Id>> =>
+  const guardMiddleware = (kind: 'login' | 'fresh'): MiddlewareHandler<GuardedEnv<User, Id>> =>
     async function loginGuard(c, next) {
-      const auth = (c.get('auth') as RequestAuth<User, Id> | undefined) ?? create(c)
-      const outcome = await auth.guard(fresh)
-      if (outcome !== null) return render(outcome, c)
-      await next()
+      const guard = async () => {
+        const reply = await (cycleOf(c) as Cycle).guard(kind)
+        if (reply === null) await next()
+        else c.res = respond(c, reply)
+      }
+      // Without login.middleware around it, the guard runs the request's cycle itself.
+      if (cycleOf(c) === undefined) return middleware(c as unknown as Context, guard)
+      await guard()
     }
 
-  const guardHandler = (
-    fresh: boolean,
-    handler: GuardedHandler<User, Id>,
-  ): Handler<GuardedEnv<User, Id>> =>
-    function guardedHandler(c) {
-      const existing = c.get('auth') as RequestAuth<User, Id> | undefined
-      if (existing !== undefined) {
-        // login.middleware runs around this route: it applies the cookies.
-        const decision = existing.guard(fresh)
-        if (decision === null) return handler(c)
-        if (decision instanceof Promise) {
-          return decision.then((outcome) => (outcome === null ? handler(c) : render(outcome, c)))
-        }
-        return render(decision, c)
-      }
-      const auth = create(c)
-      const run = (outcome: AuthOutcome | null): Response | Promise<Response> => {
-        if (outcome !== null) return finishResponse(auth, render(outcome, c))
-        // The common case (cookie sessions, a synchronous handler) needs no promise at all.
-        return finishResponse(auth, handler(c))
-      }
-      if (!manager._backend.sync) {
-        return (async () => {
-          const unavailable = await auth.prepare()
-          if (unavailable !== null) return outcomeToResponse(unavailable)
-          return run(await auth.guard(fresh))
-        })()
-      }
-      const decision = auth.guard(fresh)
-      return decision instanceof Promise ? decision.then(run) : run(decision)
+  const guardHandler = (kind: 'login' | 'fresh', handler: GuardedHandler<User, Id>) =>
+    function guardedHandler(c: Context<GuardedEnv<User, Id>>): Response | Promise<Response> {
+      const existing = cycleOf(c)
+      const cycle = existing ?? begin(c)
+      // login.middleware around the route finishes the response; otherwise this handler does.
+      const done = (response: Response | Promise<Response>) =>
+        existing === undefined ? finishResponse(cycle, response) : response
+      const answer = (reply: Reply | null) => done(reply === null ? handler(c) : respond(c, reply))
+      const decision = cycle.guard(kind)
+      return decision instanceof Promise ? decision.then(answer) : answer(decision)
     }
+
+  const guard = (name: keyof typeof GUARDS) =>
+    ((handler?: unknown) => {
+      if (handler === undefined) return guardMiddleware(GUARDS[name])
+      if (typeof handler === 'function') {
+        return guardHandler(GUARDS[name], handler as GuardedHandler<User, Id>)
+      }
+      // Hono invoked the factory itself: it was passed uncalled.
+      throw guardNotCalled(name, `app.get('/path', login.${name}(), handler)`)
+    }) as HonoLogin<User, Id>['loginRequired']
 
   return {
     middleware,
-    loginRequired: ((handler?: GuardedHandler<User, Id>) =>
-      handler === undefined ? guardMiddleware(false) : guardHandler(false, handler)) as HonoLogin<
-      User,
-      Id
-    >['loginRequired'],
-    freshLoginRequired: ((handler?: GuardedHandler<User, Id>) =>
-      handler === undefined ? guardMiddleware(true) : guardHandler(true, handler)) as HonoLogin<
-      User,
-      Id
-    >['freshLoginRequired'],
-    render,
+    loginRequired: guard('loginRequired'),
+    freshLoginRequired: guard('freshLoginRequired'),
+    render: (outcome, c) => {
+      const reply = renderOutcome(outcome)
+      return c === undefined ? replyResponse(reply) : respond(c, reply)
+    },
   }
 }
