@@ -37,8 +37,6 @@ class CoreFacts implements RequestAdapter {
   }
 }
 
-const NOTHING_LOADED = null
-
 /** A guard's or a store's outcome as the reply an adapter writes. */
 function replyFor(outcome: AuthOutcome | null): Reply | null {
   if (outcome === null) return null
@@ -64,6 +62,8 @@ export class RequestCycle<User extends object, Id extends UserId = string> {
   #loading: Promise<Reply | null> | null | undefined
   /** The store-failure reply a failed load left for the guard and the response. */
   #failure: Reply | undefined
+  /** The session is loaded (or there was nothing to load): guards decide synchronously. */
+  #loaded = false
   #finished = false
 
   /** @internal Adapters call {@link startRequest}. */
@@ -84,17 +84,20 @@ export class RequestCycle<User extends object, Id extends UserId = string> {
   ready(): null | Promise<Reply | null> {
     if (this.#loading !== undefined) return this.#loading
     if (this.#sync || this.#request.header('cookie') === undefined) {
-      this.#loading = NOTHING_LOADED
+      this.#loading = null
+      this.#loaded = true
       return null
     }
     this.#loading = this.auth.prepare().then(
       (failure) => {
         const reply = writeResult(failure)
         if (reply !== null) this.#failure = reply
+        this.#loaded = true
         return reply
       },
       () => {
         this.#failure = STORE_UNAVAILABLE
+        this.#loaded = true
         return STORE_UNAVAILABLE
       },
     )
@@ -110,11 +113,10 @@ export class RequestCycle<User extends object, Id extends UserId = string> {
    * path.
    */
   guard(kind: 'login' | 'fresh'): Reply | null | Promise<Reply | null> {
-    const loading = this.ready()
-    if (loading !== null) {
-      return loading.then((failure) => failure ?? this.#decide(kind === 'fresh'))
+    if (!this.#loaded) {
+      const loading = this.ready()
+      if (loading !== null) return loading.then(() => this.#decide(kind === 'fresh'))
     }
-    if (this.#failure !== undefined) return this.#failure
     return this.#decide(kind === 'fresh')
   }
 
