@@ -31,7 +31,8 @@ export interface KoaLogin<User extends object, Id extends UserId = string> {
   readonly middleware: Middleware<AuthState<User, Id>>
   /**
    * Guard: redirect to the login view (or 401) unless logged in. Needs `login.middleware`.
-   * Call it: `router.get('/path', login.loginRequired(), handler)`.
+   * Call it: `router.get('/path', login.loginRequired(), handler)`; passed uncalled
+   * (`app.use(login.loginRequired)`), it fails each request with `ERR_GUARD_NOT_CALLED`.
    */
   loginRequired(): Middleware<GuardedState<User, Id>>
   /** Guard: logged in and fresh (see {@link loginRequired}). */

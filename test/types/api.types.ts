@@ -14,7 +14,7 @@ import { expressLogin } from 'login-manager/express'
 import { fastifyLogin } from 'login-manager/fastify'
 import { fetchLogin } from 'login-manager/fetch'
 import { type AuthEnv, honoLogin } from 'login-manager/hono'
-import { type AuthState, koaLogin } from 'login-manager/koa'
+import { type AuthState, type GuardedState, koaLogin } from 'login-manager/koa'
 
 type Equals<A, B> =
   (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false
@@ -113,6 +113,8 @@ new Hono<AuthEnv<User>>().get(
 hono.freshLoginRequired((c) => c.text(c.var.auth.user.name))
 // @ts-expect-error a guarded handler must return a Response
 hono.loginRequired((c) => c.var.auth.user.name)
+// @ts-expect-error a guard passed uncalled: login.loginRequired must be called
+new Hono<AuthEnv<User>>().use(hono.loginRequired)
 
 // Koa: state typed through the middleware.
 const koa = koaLogin(manager)
@@ -120,6 +122,12 @@ new Koa<AuthState<User>>().use(koa.middleware).use((ctx) => {
   assertEquals<typeof ctx.state.auth, RequestAuth<User>>(true)
 })
 koaLogin(manager, { caseSensitiveRouting: true })
+new Koa<GuardedState<User>>().use(koa.loginRequired()).use((ctx) => {
+  assertEquals<typeof ctx.state.auth.user, User>(true)
+})
+// Koa's Middleware type accepts a function of no arguments, so an uncalled guard
+// (`app.use(koa.loginRequired)`) type-checks; it fails at the first request (misuse.test.ts).
+assertEquals<ReturnType<typeof koa.auth>, RequestAuth<User>>(true)
 // @ts-expect-error caseSensitiveRouting is a boolean
 koaLogin(manager, { caseSensitiveRouting: 'yes' })
 
@@ -137,6 +145,10 @@ const page = web.loginRequired((_req, a) => {
 })
 // Synchronous when it can be: a Response, or a promise of one.
 assertEquals<ReturnType<typeof page>, Response | Promise<Response>>(true)
+// @ts-expect-error the Fetch guard wraps a handler: there is no guard middleware to call
+web.loginRequired()
+// @ts-expect-error nor to pass uncalled as the server's handler
+export const uncalled: (request: Request) => Response | Promise<Response> = web.loginRequired
 // @hono/node-server's env (with the Node request) is a valid context.
 declare const incoming: import('node:http').IncomingMessage
 page(new Request('http://x/'), { incoming })
