@@ -67,7 +67,7 @@ export const fetchHarness: AdapterHarness = makeFetchHarness('fetch', 'request')
 
 /**
  * The same, with `@hono/node-server`'s `env` passed as the context (as `serve({ fetch: handler })`
- * does by itself): headers and the client address come from the Node request.
+ * does by itself): the client address comes from the Node request.
  */
 export const fetchNodeHarness: AdapterHarness = makeFetchHarness('fetch-node', 'incoming')
 
