@@ -56,8 +56,13 @@ const failedWrite = (): Reply => STORE_UNAVAILABLE
 export class RequestCycle<User extends object, Id extends UserId = string> {
   /** The per-request auth object the app uses (`req.auth`, `c.var.auth`, `ctx.state.auth`, …). */
   readonly auth: RequestAuth<User, Id>
+  /**
+   * The session lives in a store, so the response may have writes to wait for
+   * ({@link ResponseFinish.writes}): an adapter whose framework ends responses itself (Node's
+   * `res.end`) holds the end until they settle. `false` for cookie sessions, which never wait.
+   */
+  readonly writesToStore: boolean
   readonly #request: AdapterRequest
-  readonly #sync: boolean
   /** `undefined`: not started; `null`: nothing to load or loaded; else the load under way. */
   #loading: Promise<Reply | null> | null | undefined
   /** The store-failure reply a failed load left for the guard and the response. */
@@ -70,7 +75,7 @@ export class RequestCycle<User extends object, Id extends UserId = string> {
   constructor(manager: LoginManager<User, Id>, request: AdapterRequest) {
     this.auth = manager.createAuth(new CoreFacts(request))
     this.#request = request
-    this.#sync = manager._backend.sync
+    this.writesToStore = !manager._backend.sync
   }
 
   /**
@@ -83,7 +88,7 @@ export class RequestCycle<User extends object, Id extends UserId = string> {
    */
   ready(): null | Promise<Reply | null> {
     if (this.#loading !== undefined) return this.#loading
-    if (this.#sync || this.#request.header('cookie') === undefined) {
+    if (!this.writesToStore || this.#request.header('cookie') === undefined) {
       this.#loading = null
       this.#loaded = true
       return null

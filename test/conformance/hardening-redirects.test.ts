@@ -392,7 +392,6 @@ describe('loginViews letter case follows each framework’s routing option', () 
     const login = expressLogin(manager())
     const web = express()
     web.set('case sensitive routing', true)
-    login.install(web)
     web.get(
       '/first/protected',
       login.loginRequired((_req, res) => void res.send('first')),

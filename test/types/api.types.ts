@@ -90,10 +90,8 @@ express().get(
   }),
 )
 assertEquals<ReturnType<typeof login.auth>, RequestAuth<User>>(true)
-// install(app) takes an Express application, nothing else.
-login.install(express())
-// @ts-expect-error install needs an Express application
-login.install({})
+// The middleware and the called guards are Express handlers.
+express().use(login.middleware, login.loginRequired(), login.freshLoginRequired())
 
 // Hono: the guard's Env narrows c.var.auth.user.
 const hono = honoLogin(manager)

@@ -36,25 +36,25 @@ function formOf(req: Request): Record<string, string> {
 export const expressHarness: AdapterHarness = makeExpressHarness('express', express)
 
 /**
- * Express 5 with `login.install(app)` instead of the middleware, and guards wrapping the handlers:
- * the layout without any login-manager middleware layer.
+ * Express 5 without an app-wide middleware: guards wrapping the handlers, and `login.middleware`
+ * on each unguarded route, the layout with no login-manager layer in front of guarded routes.
  */
-export const expressInstallHarness: AdapterHarness = makeExpressHarness(
-  'express-install',
+export const expressRoutesHarness: AdapterHarness = makeExpressHarness(
+  'express-routes',
   express,
-  'install',
+  'routes',
 )
 
 /**
  * A harness over one Express module: the same app for every major version, since
  * `login-manager/express` must accept Express 4 and 5 unchanged. `style` picks how the app wires
- * login-manager in: `app.use(login.middleware)` and guard middleware, or `login.install(app)` and
- * guards wrapping the handlers.
+ * login-manager in: `app.use(login.middleware)` and guard middleware, or guards wrapping the
+ * handlers and the middleware on each unguarded route.
  */
 export function makeExpressHarness(
   name: string,
   express: typeof import('express'),
-  style: 'middleware' | 'install' = 'middleware',
+  style: 'middleware' | 'routes' = 'middleware',
 ): AdapterHarness {
   return {
     name,
@@ -75,8 +75,7 @@ export function makeExpressHarness(
         })
       }
       app.use(express.urlencoded({ extended: false }))
-      if (style === 'install') login.install(app)
-      else app.use(login.middleware)
+      if (style === 'middleware') app.use(login.middleware)
 
       const render = (res: Response, result: RouteResult): void => {
         if (typeof result === 'string') {
@@ -124,15 +123,10 @@ export function makeExpressHarness(
       for (const route of spec.routes) {
         const handlers: RequestHandler[] = []
         const handler = wrap(route)
-        if (style === 'install') {
+        if (style === 'routes') {
           if (route.guard === 'login') handlers.push(login.loginRequired(handler))
           else if (route.guard === 'fresh') handlers.push(login.freshLoginRequired(handler))
-          else {
-            // As documented: with a session store, a handler outside a guard that reads the
-            // session synchronously takes the middleware, which loads it first.
-            if (!spec.manager._backend.sync) handlers.push(login.middleware)
-            handlers.push(handler)
-          }
+          else handlers.push(login.middleware, handler)
         } else {
           if (route.guard === 'login') handlers.push(login.loginRequired())
           else if (route.guard === 'fresh') handlers.push(login.freshLoginRequired())

@@ -46,7 +46,7 @@ export function createManager(secret: string, store?: SessionStore): LoginManage
 export function expressApp(manager: LoginManager<User>) {
   const login = expressLogin(manager)
   const app = express()
-  login.install(app)
+  app.use(login.middleware)
   app.get(
     '/me',
     login.loginRequired((req, res) => {
