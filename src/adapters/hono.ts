@@ -1,78 +1,30 @@
-import type { Context, Handler, MiddlewareHandler } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
 import type { StatusCode } from 'hono/utils/http-status'
 import {
-  type AuthOutcome,
-  type GuardedAuth,
   guardNotCalled,
   type LoginManager,
   type Reply,
-  type RequestAuth,
   type RequestCycle,
   renderOutcome,
   startRequest,
   type UserId,
 } from '../adapter/index.ts'
-import {
-  FetchRequest,
-  finishResponse,
-  replacement,
-  replyResponse,
-  withFinish,
-} from './fetch-response.ts'
+import { FetchRequest, finishResponse, replyResponse } from './fetch-response.ts'
+import type {
+  AuthEnv,
+  GuardedEnv,
+  GuardedHandler,
+  HonoLogin,
+  HonoLoginOptions,
+} from './hono-types.ts'
 
-/** Hono `Env` with the auth object in `c.var.auth`. */
-export type AuthEnv<User extends object, Id extends UserId = string> = {
-  Variables: { auth: RequestAuth<User, Id> }
-}
-
-/** Hono `Env` after a login guard: `c.var.auth.user` is `User`. */
-export type GuardedEnv<User extends object, Id extends UserId = string> = {
-  Variables: { auth: GuardedAuth<User, Id> }
-}
-
-/** Options of {@link honoLogin}. */
-export interface HonoLoginOptions {
-  /**
-   * The client address for session protection. Hono has no portable one: the default reads the
-   * socket address under `@hono/node-server` (`c.env.incoming`) and `undefined` elsewhere. Behind
-   * a proxy, return the address your proxy vouches for.
-   */
-  clientAddress?: (c: Context) => string | undefined
-}
-
-/** A route handler behind a guard: `c.var.auth.user` is `User`. */
-export type GuardedHandler<User extends object, Id extends UserId = string> = (
-  c: Context<GuardedEnv<User, Id>>,
-) => Response | Promise<Response>
-
-/** The Hono integration of one {@link LoginManager}. */
-export interface HonoLogin<User extends object, Id extends UserId = string> {
-  /**
-   * `app.use(login.middleware)` (or on the paths that need it): puts the auth object in
-   * `c.var.auth` and applies its cookies to the response.
-   */
-  readonly middleware: MiddlewareHandler<AuthEnv<User, Id>>
-  /**
-   * Guard middleware: redirect to the login view (or 401) unless logged in; narrows
-   * `c.var.auth.user`. Without `login.middleware` it does the middleware's work itself.
-   */
-  loginRequired(): MiddlewareHandler<GuardedEnv<User, Id>>
-  /**
-   * Wraps a handler in the guard. Needs no `login.middleware` on the route, and keeps the route a
-   * single handler, which Hono runs without its middleware machinery.
-   */
-  loginRequired(handler: GuardedHandler<User, Id>): Handler<GuardedEnv<User, Id>>
-  /** Guard middleware: logged in and fresh. */
-  freshLoginRequired(): MiddlewareHandler<GuardedEnv<User, Id>>
-  /** Wraps a handler in the fresh-login guard (see {@link loginRequired}). */
-  freshLoginRequired(handler: GuardedHandler<User, Id>): Handler<GuardedEnv<User, Id>>
-  /**
-   * A Response for an outcome of `auth.unauthorized()` / `auth.needsRefresh()`. Given the
-   * context, it keeps the headers earlier middleware set with `c.header()` (such as CORS
-   * headers), as Hono's own `c.body()` does.
-   */
-  render(outcome: AuthOutcome, c?: Context): Response
-}
+export type {
+  AuthEnv,
+  GuardedEnv,
+  GuardedHandler,
+  HonoLogin,
+  HonoLoginOptions,
+} from './hono-types.ts'
 
 /** `@hono/node-server` passes the Node request as `c.env.incoming` (its documented bindings). */
 function nodeSocketAddress(c: Context): string | undefined {
@@ -90,10 +42,7 @@ function respond(c: Context, reply: Reply): Response {
   })
 }
 
-const GUARDS = {
-  loginRequired: 'login',
-  freshLoginRequired: 'fresh',
-} as const
+const GUARDS = { loginRequired: 'login', freshLoginRequired: 'fresh' } as const
 
 /**
  * Creates the Hono (v4) integration.
@@ -122,35 +71,21 @@ export function honoLogin<User extends object, Id extends UserId = string>(
   }
   const cycleOf = (c: Context) => c.get(CYCLE) as Cycle | undefined
 
-  /** Replaces the response entirely: Hono's `c.res` setter keeps the old one's headers unless cleared. */
-  const replace = (c: Context, reply: Reply): void => {
-    const old = c.res
+  /** Sets the response; Hono's `c.res` setter would keep the old one's headers unless cleared. */
+  const send = (c: Context, response: Response): void => {
+    if (response === c.res) return
     c.res = undefined
-    c.res = replacement(old, reply)
+    c.res = response
   }
 
   const middleware: MiddlewareHandler<AuthEnv<User, Id>> = async function loginManager(c, next) {
     const cycle = begin(c)
     const loading = cycle.ready()
-    if (loading !== null) {
-      const failed = await loading
-      if (failed !== null) {
-        replace(c, failed)
-        return
-      }
-    }
+    const failed = loading === null ? null : await loading
+    if (failed !== null) return send(c, replyResponse(failed))
     await next()
-    const headers = c.res.headers
-    const finish = cycle.finish(c.res.status, {
-      vary: headers.get('vary') ?? undefined,
-      cacheControl: headers.get('cache-control') ?? undefined,
-    })
-    if (finish === null) return
-    const finished = withFinish(c.res, finish)
-    if (finished !== c.res) c.res = finished
-    if (finish.writes === undefined) return
-    const failure = await finish.writes
-    if (failure !== null) replace(c, failure)
+    const finished = finishResponse(cycle, c.res)
+    send(c, finished instanceof Promise ? await finished : finished)
   }
 
   const guardMiddleware = (kind: 'login' | 'fresh'): MiddlewareHandler<GuardedEnv<User, Id>> =>

@@ -2,60 +2,18 @@ import { Readable } from 'node:stream'
 import type { Context, Middleware, Next } from 'koa'
 import {
   type AdapterRequest,
-  type AuthOutcome,
-  type GuardedAuth,
   guardNotCalled,
   type LoginManager,
   middlewareMissing,
   type Reply,
-  type RequestAuth,
   type RequestCycle,
   renderOutcome,
   startRequest,
   type UserId,
 } from '../adapter/index.ts'
+import type { AuthState, GuardedState, KoaLogin, KoaLoginOptions } from './koa-types.ts'
 
-/** Koa state with the auth object in `ctx.state.auth`. */
-export interface AuthState<User extends object, Id extends UserId = string> {
-  auth: RequestAuth<User, Id>
-}
-
-/** Koa state after a login guard: `ctx.state.auth.user` is `User`. */
-export interface GuardedState<User extends object, Id extends UserId = string> {
-  auth: GuardedAuth<User, Id>
-}
-
-/** The Koa integration of one {@link LoginManager}. */
-export interface KoaLogin<User extends object, Id extends UserId = string> {
-  /** `app.use(login.middleware)`: puts the auth object in `ctx.state.auth`. */
-  readonly middleware: Middleware<AuthState<User, Id>>
-  /**
-   * Guard: redirect to the login view (or 401) unless logged in. Needs `login.middleware`.
-   * Call it: `router.get('/path', login.loginRequired(), handler)`; passed uncalled
-   * (`app.use(login.loginRequired)`), it fails each request with `ERR_GUARD_NOT_CALLED`.
-   */
-  loginRequired(): Middleware<GuardedState<User, Id>>
-  /** Guard: logged in and fresh (see {@link loginRequired}). */
-  freshLoginRequired(): Middleware<GuardedState<User, Id>>
-  /**
-   * The auth object of a request.
-   * @throws LoginManagerError `ERR_MIDDLEWARE_MISSING` when `login.middleware` did not run.
-   */
-  auth(ctx: Context): RequestAuth<User, Id>
-  /** Renders an outcome of `auth.unauthorized()` / `auth.needsRefresh()` on the context. */
-  send(ctx: Context, outcome: AuthOutcome): void
-}
-
-/** Options of {@link koaLogin}. */
-export interface KoaLoginOptions {
-  /**
-   * Whether the app's router matches paths with their letter case; `loginViews` prefixes are
-   * matched the same way. Koa has no router of its own: the default follows `@koa/router`, which
-   * ignores case unless created with `sensitive: true` (then pass `true` here).
-   * @default false
-   */
-  caseSensitiveRouting?: boolean | undefined
-}
+export type { AuthState, GuardedState, KoaLogin, KoaLoginOptions } from './koa-types.ts'
 
 class KoaRequest implements AdapterRequest {
   readonly #ctx: Context
@@ -134,10 +92,8 @@ export function koaLogin<User extends object, Id extends UserId = string>(
   const caseSensitive = options.caseSensitiveRouting === true
   const cycleOf = (ctx: object, what: string): RequestCycle<User, Id> => {
     const cycle = (ctx as WithCycle<User, Id>)[CYCLE]
-    if (cycle === undefined) {
-      throw middlewareMissing(what, 'add app.use(login.middleware) before your routes')
-    }
-    return cycle
+    if (cycle !== undefined) return cycle
+    throw middlewareMissing(what, 'add app.use(login.middleware) before your routes')
   }
 
   const middleware: Middleware<AuthState<User, Id>> = async function loginManager(ctx, next) {
@@ -145,10 +101,8 @@ export function koaLogin<User extends object, Id extends UserId = string>(
     ;(ctx as WithCycle<User, Id>)[CYCLE] = cycle
     ctx.state.auth = cycle.auth
     const loading = cycle.ready()
-    if (loading !== null) {
-      const failed = await loading
-      if (failed !== null) return replace(ctx, failed)
-    }
+    const failed = loading === null ? null : await loading
+    if (failed !== null) return replace(ctx, failed)
     // A thrown error skips the finish: nothing of a failed request is persisted (as for 5xx).
     await next()
     const finish = cycle.finish(ctx.status, {
