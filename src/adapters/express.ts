@@ -45,11 +45,11 @@ export interface ExpressLogin<User extends object, Id extends UserId = string> {
    */
   auth(req: Request): RequestAuth<User, Id>
   /** Route middleware: 302 to the login view (or 401) unless logged in (Flask's `login_required`). */
-  loginRequired(): RequestHandler
+  loginRequired(none?: undefined): RequestHandler
   /** Wraps a handler; inside it `req.auth.user` is typed `User`. */
   loginRequired(handler: GuardedHandler<User, Id>): RequestHandler
   /** Like `loginRequired`, and the login must be fresh (Flask's `fresh_login_required`). */
-  freshLoginRequired(): RequestHandler
+  freshLoginRequired(none?: undefined): RequestHandler
   freshLoginRequired(handler: GuardedHandler<User, Id>): RequestHandler
   /** Sends an outcome from `auth.unauthorized()` / `auth.needsRefresh()` (or your own). */
   send(res: Response, outcome: AuthOutcome): void

@@ -87,8 +87,8 @@ export const fastifyHarness: AdapterHarness = {
           return render(reply, await route.handler(ctx))
         },
       }
-      if (route.guard === 'login') options.preHandler = login.loginRequired
-      else if (route.guard === 'fresh') options.preHandler = login.freshLoginRequired
+      if (route.guard === 'login') options.preHandler = login.loginRequired()
+      else if (route.guard === 'fresh') options.preHandler = login.freshLoginRequired()
       app.route(options)
     }
 
