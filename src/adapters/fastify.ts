@@ -1,88 +1,36 @@
-import type {
-  FastifyInstance,
-  FastifyPluginAsync,
-  FastifyReply,
-  FastifyRequest,
-  preHandlerHookHandler,
-} from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify'
 import {
-  type AdapterRequest,
-  type AuthOutcome,
+  assertGuardCalled,
   type GuardedAuth,
-  guardNotCalled,
   type LoginManager,
   middlewareMissing,
   notGuarded,
   type Reply,
-  type RequestAuth,
   type RequestCycle,
   renderOutcome,
   startRequest,
   type UserId,
 } from '../adapter/index.ts'
-import { nodeHeader } from './node.ts'
+import type { FastifyLogin } from './fastify-types.ts'
+import { NodeAdapterRequest, type NodeRequestReader } from './node.ts'
 
-/** The Fastify integration of one {@link LoginManager}. */
-export interface FastifyLogin<User extends object, Id extends UserId = string> {
-  /** `await app.register(login.plugin)`: gives every request of the app its auth object. */
-  readonly plugin: FastifyPluginAsync
-  /**
-   * The typed auth object of a request (no declaration merging needed).
-   * @throws LoginManagerError `ERR_MIDDLEWARE_MISSING` when the plugin is not registered.
-   */
-  auth(request: FastifyRequest): RequestAuth<User, Id>
-  /**
-   * The auth object of a request a login guard let through: `user` is `User`.
-   * @throws LoginManagerError `ERR_NOT_GUARDED` on a route without a login guard.
-   */
-  guarded(request: FastifyRequest): GuardedAuth<User, Id>
-  /** `{ preHandler: login.loginRequired() }`: redirect to the login view (or 401) unless logged in. */
-  loginRequired(none?: undefined): preHandlerHookHandler
-  /** `{ preHandler: login.freshLoginRequired() }`: logged in, and the login is fresh. */
-  freshLoginRequired(none?: undefined): preHandlerHookHandler
-  /** Sends an outcome of `auth.unauthorized()` / `auth.needsRefresh()` (or your own). */
-  send(reply: FastifyReply, outcome: AuthOutcome): FastifyReply
-}
+export type { FastifyLogin } from './fastify-types.ts'
 
-class FastifyAdapterRequest implements AdapterRequest {
-  readonly #request: FastifyRequest
-  readonly caseSensitiveRouting: boolean
-  constructor(request: FastifyRequest, caseSensitiveRouting: boolean) {
-    this.#request = request
-    this.caseSensitiveRouting = caseSensitiveRouting
-  }
-  get method() {
-    return this.#request.method
-  }
-  get url() {
-    return this.#request.url
-  }
-  header(name: string) {
-    return nodeHeader(this.#request.headers, name)
-  }
-  get clientAddress() {
-    return this.#request.ip // honours Fastify's `trustProxy`
-  }
-  get origin() {
-    return `${this.#request.protocol}://${this.#request.host}`
-  }
-  get raw() {
-    return this.#request
-  }
-}
+/** How Fastify answers the request facts; `caseSensitiveRouting` is the app's router option. */
+const reader = (caseSensitive: boolean): NodeRequestReader<FastifyRequest> => ({
+  url: (request) => request.url,
+  clientAddress: (request) => request.ip, // honours Fastify's `trustProxy`
+  origin: (request) => `${request.protocol}://${request.host}`,
+  caseSensitiveRouting: () => caseSensitive,
+})
 
 const CYCLE = Symbol('login-manager.cycle')
 const PASSED = Symbol('login-manager.guard-passed')
 type Slots = { [CYCLE]: RequestCycle<object, UserId> | null; [PASSED]: boolean }
+const slots = (request: FastifyRequest) => request as unknown as Slots
 
 function sendReply(reply: FastifyReply, r: Reply): FastifyReply {
   return reply.code(r.status).headers(r.headers).send(r.body)
-}
-
-/** Drops every header of the reply, Fastify's own and those set on the Node response. */
-function clearHeaders(reply: FastifyReply): void {
-  for (const name of Object.keys(reply.getHeaders())) reply.removeHeader(name)
-  for (const name of reply.raw.getHeaderNames()) reply.raw.removeHeader(name)
 }
 
 /**
@@ -102,7 +50,7 @@ export function fastifyLogin<User extends object, Id extends UserId = string>(
 ): FastifyLogin<User, Id> {
   manager.assertReady()
   const cycleOf = (request: FastifyRequest, what: string) => {
-    const cycle = (request as unknown as Partial<Slots>)[CYCLE]
+    const cycle = slots(request)[CYCLE]
     if (cycle === undefined || cycle === null) {
       throw middlewareMissing(what, 'await app.register(login.plugin) before the routes')
     }
@@ -115,7 +63,7 @@ export function fastifyLogin<User extends object, Id extends UserId = string>(
     app.decorateRequest(PASSED, false)
     app.decorateRequest('auth', {
       getter(this: FastifyRequest) {
-        return (this as unknown as Slots)[CYCLE]?.auth ?? null
+        return slots(this)[CYCLE]?.auth ?? null
       },
     })
     // `loginViews` prefixes match as Fastify's router does (`routerOptions.caseSensitive`).
@@ -124,16 +72,17 @@ export function fastifyLogin<User extends object, Id extends UserId = string>(
       (config.routerOptions as { caseSensitive?: boolean } | undefined)?.caseSensitive ??
       config.caseSensitive ??
       true
+    const facts = reader(caseSensitive)
     // Callback-style hooks: with cookie sessions nothing here needs a promise.
     app.addHook('onRequest', (request, reply, done) => {
-      const cycle = startRequest(manager, new FastifyAdapterRequest(request, caseSensitive))
-      ;(request as unknown as Slots)[CYCLE] = cycle as unknown as Slots[typeof CYCLE]
+      const cycle = startRequest(manager, new NodeAdapterRequest(request, facts))
+      slots(request)[CYCLE] = cycle as unknown as Slots[typeof CYCLE]
       const loading = cycle.ready()
       if (loading === null) done()
       else loading.then((r) => (r === null ? done() : sendReply(reply, r)), done)
     })
     app.addHook('onSend', (request, reply, payload, done) => {
-      const finish = (request as unknown as Slots)[CYCLE]?.finish(reply.statusCode, {
+      const finish = slots(request)[CYCLE]?.finish(reply.statusCode, {
         vary: reply.getHeader('vary')?.toString(),
         cacheControl: reply.getHeader('cache-control')?.toString(),
       })
@@ -146,7 +95,9 @@ export function fastifyLogin<User extends object, Id extends UserId = string>(
       finish.writes.then((r) => {
         if (r === null) return done(null, payload)
         ;(payload as { destroy?: () => void } | null)?.destroy?.()
-        clearHeaders(reply)
+        // Every header goes, Fastify's own and any set on the Node response.
+        for (const name of Object.keys(reply.getHeaders())) reply.removeHeader(name)
+        for (const name of reply.raw.getHeaderNames()) reply.raw.removeHeader(name)
         reply.code(r.status).headers(r.headers)
         done(null, r.body)
       })
@@ -161,27 +112,15 @@ export function fastifyLogin<User extends object, Id extends UserId = string>(
   })
 
   const guard = (name: 'loginRequired' | 'freshLoginRequired') =>
-    function guardFactory(none?: unknown, _reply?: unknown, done?: unknown): preHandlerHookHandler {
-      if (none !== undefined) {
-        // Fastify invoked the factory itself: `{ preHandler: login.loginRequired }`.
-        const error = guardNotCalled(name, `{ preHandler: login.${name}() }`)
-        if (typeof done !== 'function') throw error
-        done(error)
-        return undefined as never
-      }
+    function guardFactory(none?: undefined): preHandlerHookHandler {
+      assertGuardCalled(name, none, `{ preHandler: login.${name}() }`)
       const kind = name === 'loginRequired' ? 'login' : 'fresh'
+      // Fastify passes what a hook throws to its error handler.
       return function loginGuard(request, reply, next) {
-        let decision: Reply | null | Promise<Reply | null>
-        try {
-          decision = cycleOf(request, `login.${name}()`).guard(kind)
-        } catch (error) {
-          next(error as Error)
-          return
-        }
+        const decision = cycleOf(request, `login.${name}()`).guard(kind)
         const proceed = (r: Reply | null) => {
-          if (r !== null)
-            return sendReply(reply, r) // answering from a hook: no next()
-          ;(request as unknown as Slots)[PASSED] = true
+          if (r !== null) return sendReply(reply, r) // answering from a hook: no next()
+          slots(request)[PASSED] = true
           next()
         }
         if (decision instanceof Promise) decision.then(proceed, next)
@@ -194,7 +133,7 @@ export function fastifyLogin<User extends object, Id extends UserId = string>(
     auth: (request) => cycleOf(request, 'login.auth(request)').auth,
     guarded(request) {
       const auth = cycleOf(request, 'login.guarded(request)').auth
-      if (!(request as unknown as Slots)[PASSED]) {
+      if (!slots(request)[PASSED]) {
         throw notGuarded(
           'login.guarded(request)',
           'put the route behind { preHandler: login.loginRequired() }, or use login.auth(request), whose user may be null',
