@@ -27,3 +27,17 @@ export function notGuarded(accessor: string, fix: string): LoginManagerError {
     `${accessor} is only for requests a login guard let through: ${fix}`,
   )
 }
+
+/**
+ * Throws {@link guardNotCalled} when the framework invoked a guard factory itself: its first
+ * argument is then a request or context object, not a handler or nothing. Every framework passes
+ * what a middleware throws to its own error path (Express `next(err)`, Fastify's error handler,
+ * Koa's and Hono's `onError`), so that request fails loudly, never hangs.
+ */
+export function assertGuardCalled(
+  name: 'loginRequired' | 'freshLoginRequired',
+  first: unknown,
+  hint: string,
+): void {
+  if (first !== undefined && typeof first !== 'function') throw guardNotCalled(name, hint)
+}

@@ -1,89 +1,31 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import {
-  type AdapterRequest,
-  type AuthOutcome,
-  type GuardedAuth,
-  guardNotCalled,
+  assertGuardCalled,
   type LoginManager,
   middlewareMissing,
   type Reply,
-  type RequestAuth,
   type RequestCycle,
   renderOutcome,
   startRequest,
   type UserId,
 } from '../adapter/index.ts'
-import { finishOnHeaders, nodeHeader, writeReply } from './node.ts'
+import type { ExpressLogin, GuardedHandler, GuardedRequest } from './express-types.ts'
+import { finishOnHeaders, NodeAdapterRequest, type NodeRequestReader, writeReply } from './node.ts'
 
-/** An Express request after the middleware: `req.auth` is the per-request auth object. */
-export type AuthRequest<User extends object, Id extends UserId = string> = Request & {
-  auth: RequestAuth<User, Id>
-}
+export type {
+  AuthRequest,
+  ExpressLogin,
+  GuardedHandler,
+  GuardedRequest,
+} from './express-types.ts'
 
-/** An Express request after a login guard: `req.auth.user` is `User`, never `null`. */
-export type GuardedRequest<User extends object, Id extends UserId = string> = Request & {
-  auth: GuardedAuth<User, Id>
-}
-
-/** A route handler wrapped by a guard. */
-export type GuardedHandler<User extends object, Id extends UserId = string> = (
-  req: GuardedRequest<User, Id>,
-  res: Response,
-  next: NextFunction,
-) => unknown
-
-/** The Express integration of one {@link LoginManager}. */
-export interface ExpressLogin<User extends object, Id extends UserId = string> {
-  /**
-   * `app.use(login.middleware)`: gives each request its `req.auth` (loading a store session
-   * first). Guards work without it, each on its own route.
-   */
-  readonly middleware: RequestHandler
-  /**
-   * The typed auth object of a request (no declaration merging needed).
-   * @throws LoginManagerError `ERR_MIDDLEWARE_MISSING` when neither the middleware nor a guard ran.
-   */
-  auth(req: Request): RequestAuth<User, Id>
-  /** Route middleware: 302 to the login view (or 401) unless logged in (Flask's `login_required`). */
-  loginRequired(): RequestHandler
-  /** Wraps a handler; inside it `req.auth.user` is typed `User`. */
-  loginRequired(handler: GuardedHandler<User, Id>): RequestHandler
-  /** Like `loginRequired`, and the login must be fresh (Flask's `fresh_login_required`). */
-  freshLoginRequired(): RequestHandler
-  freshLoginRequired(handler: GuardedHandler<User, Id>): RequestHandler
-  /** Sends an outcome from `auth.unauthorized()` / `auth.needsRefresh()` (or your own). */
-  send(res: Response, outcome: AuthOutcome): void
-}
-
-class ExpressRequest implements AdapterRequest {
-  readonly #req: Request
-  constructor(req: Request) {
-    this.#req = req
-  }
-  get method() {
-    return this.#req.method
-  }
-  get url() {
-    return this.#req.originalUrl
-  }
-  header(name: string) {
-    return nodeHeader(this.#req.headers, name)
-  }
-  get clientAddress() {
-    // Express's own answer under `trust proxy`; without it, the socket's, skipping proxy-addr.
-    const req = this.#req
-    return req.app?.get('trust proxy') ? req.ip : req.socket?.remoteAddress
-  }
-  get caseSensitiveRouting() {
-    // Express's routers ignore letter case unless the app enables it.
-    return Boolean(this.#req.app?.get('case sensitive routing'))
-  }
-  get origin() {
-    return `${this.#req.protocol}://${this.#req.headers.host ?? 'localhost'}`
-  }
-  get raw() {
-    return this.#req
-  }
+const EXPRESS: NodeRequestReader<Request> = {
+  url: (req) => req.originalUrl,
+  // Express's own answer under `trust proxy`; without it, the socket's, skipping proxy-addr.
+  clientAddress: (req) => (req.app?.get('trust proxy') ? req.ip : req.socket?.remoteAddress),
+  origin: (req) => `${req.protocol}://${req.headers.host ?? 'localhost'}`,
+  // Express's routers ignore letter case unless the app enables it.
+  caseSensitiveRouting: (req) => Boolean(req.app?.get('case sensitive routing')),
 }
 
 /**
@@ -109,7 +51,7 @@ export function expressLogin<User extends object, Id extends UserId = string>(
 
   /** Starts the request's cycle: `req.auth`, and the hooks that finish this response. */
   const begin = (req: WithCycle, res: Response): RequestCycle<User, Id> => {
-    const cycle = startRequest(manager, new ExpressRequest(req))
+    const cycle = startRequest(manager, new NodeAdapterRequest(req, EXPRESS))
     req[CYCLE] = cycle
     req.auth = cycle.auth
     finishOnHeaders(res, cycle)
@@ -143,16 +85,10 @@ export function expressLogin<User extends object, Id extends UserId = string>(
     }
   }
 
-  /** A guard factory that fails loudly when Express calls it as middleware itself. */
   const factory = (name: 'loginRequired' | 'freshLoginRequired') =>
-    function guardFactory(handler?: unknown, _res?: unknown, next?: unknown): RequestHandler {
-      if (handler === undefined || typeof handler === 'function') {
-        return guard(name, handler as GuardedHandler<User, Id> | undefined)
-      }
-      const error = guardNotCalled(name, `app.get('/path', login.${name}(), handler)`)
-      if (typeof next !== 'function') throw error
-      next(error)
-      return undefined as never
+    function guardFactory(handler?: GuardedHandler<User, Id>): RequestHandler {
+      assertGuardCalled(name, handler, `app.get('/path', login.${name}(), handler)`)
+      return guard(name, handler)
     }
 
   return {

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import type { StatusCode } from 'hono/utils/http-status'
 import {
-  guardNotCalled,
+  assertGuardCalled,
   type LoginManager,
   type Reply,
   type RequestCycle,
@@ -114,12 +114,9 @@ export function honoLogin<User extends object, Id extends UserId = string>(
 
   const guard = (name: keyof typeof GUARDS) =>
     ((handler?: unknown) => {
+      assertGuardCalled(name, handler, `app.get('/path', login.${name}(), handler)`)
       if (handler === undefined) return guardMiddleware(GUARDS[name])
-      if (typeof handler === 'function') {
-        return guardHandler(GUARDS[name], handler as GuardedHandler<User, Id>)
-      }
-      // Hono invoked the factory itself: it was passed uncalled.
-      throw guardNotCalled(name, `app.get('/path', login.${name}(), handler)`)
+      return guardHandler(GUARDS[name], handler as GuardedHandler<User, Id>)
     }) as HonoLogin<User, Id>['loginRequired']
 
   return {

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream'
 import type { Context, Middleware, Next } from 'koa'
 import {
   type AdapterRequest,
-  guardNotCalled,
+  assertGuardCalled,
   type LoginManager,
   middlewareMissing,
   type Reply,
@@ -123,10 +123,8 @@ export function koaLogin<User extends object, Id extends UserId = string>(
 
   const guard = (name: 'loginRequired' | 'freshLoginRequired') => {
     const kind = name === 'loginRequired' ? 'login' : 'fresh'
-    return (...args: unknown[]): Middleware<GuardedState<User, Id>> => {
-      // Koa invoked the factory as a middleware: it was passed uncalled.
-      if (args.length > 0)
-        throw guardNotCalled(name, `router.get('/path', login.${name}(), handler)`)
+    return (none?: unknown): Middleware<GuardedState<User, Id>> => {
+      assertGuardCalled(name, none, `router.get('/path', login.${name}(), handler)`)
       return async function loginGuard(ctx, next: Next) {
         const decision = cycleOf(ctx, `login.${name}()`).guard(kind)
         const reply = decision instanceof Promise ? await decision : decision

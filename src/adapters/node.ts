@@ -1,9 +1,54 @@
-import type { ServerResponse } from 'node:http'
-import type { Reply, RequestCycle, ResponseFinish } from '../adapter/index.ts'
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http'
+import type { AdapterRequest, Reply, RequestCycle, ResponseFinish } from '../adapter/index.ts'
 
 /** What the response hooks need of a request's cycle. */
 type Cycle = Pick<RequestCycle<object>, 'finish' | 'writesToStore'>
 type Method = (this: ServerResponse, ...args: unknown[]) => ServerResponse
+
+/** A Node-based framework's request: what every one of them has. */
+interface NodeFrameworkRequest {
+  readonly method?: string | undefined
+  readonly headers: IncomingHttpHeaders
+}
+
+/** How one framework answers the facts that differ between Node frameworks. */
+export interface NodeRequestReader<R> {
+  url(req: R): string
+  clientAddress(req: R): string | undefined
+  origin(req: R): string
+  caseSensitiveRouting(req: R): boolean
+}
+
+/**
+ * The {@link AdapterRequest} of a Node-based framework's request: headers are read from
+ * `req.headers` (which Node has built before any handler runs), the rest as `reader` says.
+ */
+export class NodeAdapterRequest<R extends NodeFrameworkRequest> implements AdapterRequest {
+  readonly raw: R
+  readonly #reader: NodeRequestReader<R>
+  constructor(req: R, reader: NodeRequestReader<R>) {
+    this.raw = req
+    this.#reader = reader
+  }
+  get method() {
+    return this.raw.method ?? 'GET'
+  }
+  header(name: string) {
+    return nodeHeader(this.raw.headers, name)
+  }
+  get url() {
+    return this.#reader.url(this.raw)
+  }
+  get clientAddress() {
+    return this.#reader.clientAddress(this.raw)
+  }
+  get origin() {
+    return this.#reader.origin(this.raw)
+  }
+  get caseSensitiveRouting() {
+    return this.#reader.caseSensitiveRouting(this.raw)
+  }
+}
 
 /** A request header of a Node request, as the core reads it (repeated values joined with `, `). */
 export function nodeHeader(

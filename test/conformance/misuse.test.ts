@@ -1,28 +1,166 @@
-/**
- * Misuse fails loudly (issue 11, §3): a guard passed uncalled, a guard or `login.auth()` without
- * the middleware the adapter needs. Each fails the request with a `LoginManagerError` saying
- * what to write instead, through the framework's own error path: never a hang, never a 404,
- * never a TypeError.
- *
- * @module
- */
+// Misuse fails loudly, on every adapter: a guard passed uncalled, an auth accessor without the
+// adapter's middleware or plugin, a "guarded" accessor outside a guard. Each request gets an
+// answer naming the fix through the framework's own error path, never a hang or a 404. Grouped
+// by adapter, one `describe` each.
 import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { describe, it } from 'node:test'
+import { after, describe, it } from 'node:test'
+import express, { type NextFunction, type Request, type Response } from 'express'
+import Fastify, { type FastifyInstance } from 'fastify'
 import { Hono } from 'hono'
 import Koa from 'koa'
-import { LoginManager, LoginManagerError, type UserId } from 'login-manager'
+import { LoginManager, LoginManagerError, type UserId, UserMixin } from 'login-manager'
+import { expressLogin } from 'login-manager/express'
+import { fastifyLogin } from 'login-manager/fastify'
 import { fetchLogin } from 'login-manager/fetch'
 import { type AuthEnv, honoLogin } from 'login-manager/hono'
 import { type AuthState, koaLogin } from 'login-manager/koa'
-import { notch, USERS, type User } from '../support/users.ts'
+import { type User as FlaskUser, notch, USERS } from '../support/users.ts'
+
+class User extends UserMixin {
+  constructor(readonly id: string) {
+    super()
+  }
+}
+
+const manager = () =>
+  new LoginManager<User>({
+    secret: randomBytes(32).toString('base64url'),
+    userLoader: (id) => new User(id),
+    loginView: '/login',
+  })
+
+/** GET `url`, failing the test (rather than hanging it) when no answer comes within 2 s. */
+async function get(url: string): Promise<{ status: number; body: string }> {
+  const res = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(2_000) })
+  return { status: res.status, body: await res.text() }
+}
+
+const servers: Server[] = []
+const apps: FastifyInstance[] = []
+after(async () => {
+  for (const server of servers) {
+    server.closeAllConnections()
+    server.close()
+  }
+  await Promise.all(apps.map((app) => app.close()))
+})
+
+async function serveExpress(app: express.Express): Promise<string> {
+  // The error handler an app would have: it shows what the library threw.
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const e = error as LoginManagerError
+    res.status(500).send(`${e instanceof LoginManagerError ? e.code : 'other'} ${e.message}`)
+  })
+  const server = createServer(app)
+  servers.push(server)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+
+async function serveFastify(app: FastifyInstance): Promise<string> {
+  apps.push(app)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+}
+
+describe('misuse on Express', () => {
+  it('app.use(login.loginRequired), uncalled: ERR_GUARD_NOT_CALLED naming the call, no hang', async () => {
+    const login = expressLogin(manager())
+    const app = express()
+    app.use(login.loginRequired as never)
+    app.get('/x', (_req, res) => {
+      res.send('never')
+    })
+    const res = await get(`${await serveExpress(app)}/x`)
+    assert.equal(res.status, 500)
+    assert.match(res.body, /^ERR_GUARD_NOT_CALLED /)
+    assert.match(res.body, /login\.loginRequired must be called: use login\.loginRequired\(\)/)
+  })
+
+  it('an uncalled fresh guard on a route, with the default error handler: a 500, no hang', async () => {
+    const login = expressLogin(manager())
+    const app = express()
+    app.set('env', 'test')
+    app.get('/x', login.freshLoginRequired as never, (_req, res) => {
+      res.send('never')
+    })
+    const server = createServer(app)
+    servers.push(server)
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const res = await get(`http://127.0.0.1:${(server.address() as AddressInfo).port}/x`)
+    assert.equal(res.status, 500)
+    assert.match(res.body, /ERR_GUARD_NOT_CALLED: login\.freshLoginRequired must be called/)
+  })
+
+  it('login.auth(req) where neither the middleware nor a guard ran: ERR_MIDDLEWARE_MISSING', async () => {
+    const login = expressLogin(manager())
+    const app = express()
+    app.get('/x', (req, res) => {
+      res.send(String(login.auth(req).user))
+    })
+    const res = await get(`${await serveExpress(app)}/x`)
+    assert.equal(res.status, 500)
+    assert.match(res.body, /^ERR_MIDDLEWARE_MISSING .*app\.use\(login\.middleware\)/)
+  })
+})
+
+describe('misuse on Fastify', () => {
+  it('{ preHandler: login.loginRequired }, uncalled: ERR_GUARD_NOT_CALLED naming the call, no hang', async () => {
+    const login = fastifyLogin(manager())
+    const app = Fastify()
+    await app.register(login.plugin)
+    app.get('/x', { preHandler: login.loginRequired as never }, async () => 'never')
+    const res = await get(`${await serveFastify(app)}/x`)
+    assert.equal(res.status, 500)
+    const body = JSON.parse(res.body) as { code: string; message: string }
+    assert.equal(body.code, 'ERR_GUARD_NOT_CALLED')
+    assert.match(
+      body.message,
+      /use login\.loginRequired\(\) \(\{ preHandler: login\.loginRequired\(\) \}\)/,
+    )
+  })
+
+  it('login.guarded(request) on a route without a guard: ERR_NOT_GUARDED, not a null user', async () => {
+    const login = fastifyLogin(manager())
+    const app = Fastify()
+    await app.register(login.plugin)
+    app.get('/x', async (request) => String(login.guarded(request).user))
+    app.get('/guarded', { preHandler: login.loginRequired() }, async () => 'never')
+    const base = await serveFastify(app)
+    const res = await get(`${base}/x`)
+    assert.equal(res.status, 500)
+    const body = JSON.parse(res.body) as { code: string; message: string }
+    assert.equal(body.code, 'ERR_NOT_GUARDED')
+    assert.match(body.message, /preHandler: login\.loginRequired\(\)/)
+    assert.equal((await get(`${base}/guarded`)).status, 302, 'a refused guard still answers')
+  })
+
+  it('login.auth(request) and the guards without the plugin: ERR_MIDDLEWARE_MISSING', async () => {
+    const login = fastifyLogin(manager())
+    const app = Fastify()
+    app.get('/auth', async (request) => String(login.auth(request).user))
+    app.get('/guarded', { preHandler: login.loginRequired() }, async () => 'never')
+    const base = await serveFastify(app)
+    for (const path of ['/auth', '/guarded']) {
+      const res = await get(`${base}${path}`)
+      assert.equal(res.status, 500, path)
+      const body = JSON.parse(res.body) as { code: string; message: string }
+      assert.equal(body.code, 'ERR_MIDDLEWARE_MISSING', path)
+      assert.match(body.message, /await app\.register\(login\.plugin\)/, path)
+    }
+  })
+})
+
+// ---------------------------------------------------------------- Koa, Hono, Fetch
 
 const SECRET = 'misuse-secret-Tq4Wn7Yb2Kx9Lm5Rc8Vd3Hj6'
 
-function manager() {
-  return new LoginManager<User, UserId>({
+function flaskManager() {
+  return new LoginManager<FlaskUser, UserId>({
     secret: SECRET,
     userLoader: (id) => USERS.get(Number(id)) ?? null,
     loginView: '/login',
@@ -37,7 +175,7 @@ function assertMisuse(error: unknown, code: string, says: string): void {
 }
 
 /** Serves a Koa app on 127.0.0.1 and returns one GET's status, and the error Koa reported. */
-async function koaGet(app: Koa<AuthState<User, UserId>>, path: string) {
+async function koaGet(app: Koa<AuthState<FlaskUser, UserId>>, path: string) {
   app.silent = true
   const errors: unknown[] = []
   app.on('error', (error) => errors.push(error))
@@ -59,11 +197,11 @@ async function koaGet(app: Koa<AuthState<User, UserId>>, path: string) {
 describe('misuse: Koa', () => {
   for (const name of ['loginRequired', 'freshLoginRequired'] as const) {
     it(`app.use(login.${name}) uncalled: ERR_GUARD_NOT_CALLED at the first request, not a 404`, async () => {
-      const login = koaLogin(manager())
-      const app = new Koa<AuthState<User, UserId>>()
+      const login = koaLogin(flaskManager())
+      const app = new Koa<AuthState<FlaskUser, UserId>>()
       app.use(login.middleware)
       // What a newcomer writes; Koa's types accept it (a function of no arguments is a Middleware).
-      app.use(login[name] as unknown as Koa.Middleware<AuthState<User, UserId>>)
+      app.use(login[name] as unknown as Koa.Middleware<AuthState<FlaskUser, UserId>>)
       app.use((ctx) => {
         ctx.body = 'handler'
       })
@@ -74,17 +212,17 @@ describe('misuse: Koa', () => {
   }
 
   it('a guard without app.use(login.middleware): ERR_MIDDLEWARE_MISSING naming the fix, not a TypeError', async () => {
-    const login = koaLogin(manager())
-    const app = new Koa<AuthState<User, UserId>>()
-    app.use(login.loginRequired() as unknown as Koa.Middleware<AuthState<User, UserId>>)
+    const login = koaLogin(flaskManager())
+    const app = new Koa<AuthState<FlaskUser, UserId>>()
+    app.use(login.loginRequired() as unknown as Koa.Middleware<AuthState<FlaskUser, UserId>>)
     const { status, error } = await koaGet(app, '/')
     assert.equal(status, 500)
     assertMisuse(error, 'ERR_MIDDLEWARE_MISSING', 'app.use(login.middleware)')
   })
 
   it('login.auth(ctx) without the middleware: ERR_MIDDLEWARE_MISSING; with it, the auth object', async () => {
-    const login = koaLogin(manager())
-    const bare = new Koa<AuthState<User, UserId>>()
+    const login = koaLogin(flaskManager())
+    const bare = new Koa<AuthState<FlaskUser, UserId>>()
     bare.use((ctx) => {
       ctx.body = String(login.auth(ctx).isAuthenticated)
     })
@@ -92,7 +230,7 @@ describe('misuse: Koa', () => {
     assert.equal(status, 500)
     assertMisuse(error, 'ERR_MIDDLEWARE_MISSING', 'login.auth(ctx)')
 
-    const app = new Koa<AuthState<User, UserId>>()
+    const app = new Koa<AuthState<FlaskUser, UserId>>()
     app.use(login.middleware)
     app.use((ctx) => {
       assert.equal(login.auth(ctx), ctx.state.auth)
@@ -106,7 +244,7 @@ describe('misuse: Hono', () => {
   /** A Hono app whose error handler records what it got. */
   function app() {
     const errors: unknown[] = []
-    const hono = new Hono<AuthEnv<User, UserId>>()
+    const hono = new Hono<AuthEnv<FlaskUser, UserId>>()
     hono.onError((error, c) => {
       errors.push(error)
       return c.text('Internal Server Error', 500)
@@ -116,7 +254,7 @@ describe('misuse: Hono', () => {
 
   for (const name of ['loginRequired', 'freshLoginRequired'] as const) {
     it(`app.use(login.${name}) uncalled: ERR_GUARD_NOT_CALLED through Hono's error handler`, async () => {
-      const login = honoLogin(manager())
+      const login = honoLogin(flaskManager())
       const { hono, errors } = app()
       // A type error too (test/types); a JavaScript app gets this.
       hono.use(login[name] as unknown as Parameters<typeof hono.use>[0])
@@ -128,7 +266,7 @@ describe('misuse: Hono', () => {
   }
 
   it('the guards work without login.middleware: the redirect, then the handler with the cookie applied', async () => {
-    const login = honoLogin(manager())
+    const login = honoLogin(flaskManager())
     const { hono, errors } = app()
     hono.get('/protected', login.loginRequired(), (c) => c.text(`Hello ${c.var.auth.user?.name}`))
     hono.get(
@@ -158,7 +296,7 @@ describe('misuse: Hono', () => {
 describe('misuse: Fetch', () => {
   for (const name of ['loginRequired', 'freshLoginRequired'] as const) {
     it(`login.${name}() without a handler throws ERR_GUARD_NOT_CALLED at once, naming the call`, () => {
-      const login = fetchLogin(manager())
+      const login = fetchLogin(flaskManager())
       const guard = login[name] as unknown as () => unknown
       assert.throws(
         () => guard(),
@@ -170,10 +308,10 @@ describe('misuse: Fetch', () => {
     })
 
     it(`login.${name} passed uncalled as the server's handler: ERR_GUARD_NOT_CALLED for the request`, () => {
-      const login = fetchLogin(manager())
-      const serverHandler = login[name] as unknown as (request: Request) => unknown
+      const login = fetchLogin(flaskManager())
+      const serverHandler = login[name] as unknown as (request: globalThis.Request) => unknown
       assert.throws(
-        () => serverHandler(new Request('http://127.0.0.1/')),
+        () => serverHandler(new globalThis.Request('http://127.0.0.1/')),
         (error) => {
           assertMisuse(error, 'ERR_GUARD_NOT_CALLED', `login.${name}(`)
           return true
@@ -183,14 +321,14 @@ describe('misuse: Fetch', () => {
   }
 
   it('login.apply() with an auth object login.auth() did not give: ERR_MIDDLEWARE_MISSING', async () => {
-    const login = fetchLogin(manager())
-    const other = fetchLogin(manager())
-    const auth = await other.auth(new Request('http://127.0.0.1/'))
-    await assert.rejects(login.apply(auth, new Response('x')), (error) => {
+    const login = fetchLogin(flaskManager())
+    const other = fetchLogin(flaskManager())
+    const auth = await other.auth(new globalThis.Request('http://127.0.0.1/'))
+    await assert.rejects(login.apply(auth, new globalThis.Response('x')), (error) => {
       assertMisuse(error, 'ERR_MIDDLEWARE_MISSING', 'login.auth(request)')
       return true
     })
-    const own = await login.auth(new Request('http://127.0.0.1/'))
-    assert.equal((await login.apply(own, new Response('x'))).status, 200)
+    const own = await login.auth(new globalThis.Request('http://127.0.0.1/'))
+    assert.equal((await login.apply(own, new globalThis.Response('x'))).status, 200)
   })
 })

@@ -1,6 +1,7 @@
 // Type tests: compiled by `npm run typecheck` (tsc includes test/), never run. Each
 // `@ts-expect-error` is a negative test: if the line ever compiles, the typecheck fails.
 import express from 'express'
+import Fastify from 'fastify'
 import { Hono } from 'hono'
 import Koa from 'koa'
 import {
@@ -92,6 +93,10 @@ express().get(
 assertEquals<ReturnType<typeof login.auth>, RequestAuth<User>>(true)
 // The middleware and the called guards are Express handlers.
 express().use(login.middleware, login.loginRequired(), login.freshLoginRequired())
+// A guard is always called: passed uncalled to a route, it is a type error (app.use's overloads
+// accept it; it then fails each request with ERR_GUARD_NOT_CALLED).
+// @ts-expect-error login.freshLoginRequired()
+express().get('/p', login.freshLoginRequired, (_req, res) => res.send('x'))
 
 // Hono: the guard's Env narrows c.var.auth.user.
 const hono = honoLogin(manager)
@@ -136,6 +141,9 @@ assertEquals<
   typeof fastify.guarded extends (r: typeof request) => GuardedAuth<User> ? true : false,
   true
 >(true)
+Fastify().get('/p', { preHandler: fastify.loginRequired() }, async () => 'x')
+// @ts-expect-error a guard is always called: { preHandler: login.loginRequired() }
+Fastify().get('/p', { preHandler: fastify.loginRequired }, async () => 'x')
 const web = fetchLogin(manager)
 const page = web.loginRequired((_req, a) => {
   assertEquals<typeof a.user, User>(true)

@@ -118,8 +118,8 @@ export const fastifyHarness: AdapterHarness = {
           return route.stream === true ? stream(reply, result) : render(reply, result)
         },
       }
-      if (route.guard === 'login') options.preHandler = login.loginRequired
-      else if (route.guard === 'fresh') options.preHandler = login.freshLoginRequired
+      if (route.guard === 'login') options.preHandler = login.loginRequired()
+      else if (route.guard === 'fresh') options.preHandler = login.freshLoginRequired()
       app.route(options)
     }
 

@@ -71,7 +71,7 @@ export async function fastifyApp(manager: LoginManager<User>) {
   const login = fastifyLogin(manager)
   const app = Fastify()
   await app.register(login.plugin)
-  app.get('/me', { preHandler: login.loginRequired }, async (req) => login.guarded(req).user.name)
+  app.get('/me', { preHandler: login.loginRequired() }, async (req) => login.guarded(req).user.name)
   return app
 }
 
