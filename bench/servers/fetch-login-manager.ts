@@ -1,6 +1,6 @@
 // login-manager's Fetch adapter: the basic example's setup (examples/basic/fetch.ts) around the
-// protected route, `login.loginRequired(handler)`, served like `npm start` serves it (headers and
-// the client address, for session protection, from @hono/node-server's Node request).
+// protected route, `login.loginRequired(handler)`, served like `npm start` serves it (the client
+// address, for session protection, from @hono/node-server's Node request).
 import type { Server } from 'node:http'
 import { serve } from '@hono/node-server'
 import { type FetchRequestContext, fetchLogin } from 'login-manager/fetch'

@@ -32,7 +32,6 @@ if (revoked > 0) {
 const login = expressLogin(manager)
 
 const app = express()
-login.install(app)
 
 app.get(
   '/protected',

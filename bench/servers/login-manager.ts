@@ -8,7 +8,6 @@ const manager = createBenchManager(benchSecret())
 const login = expressLogin(manager)
 
 const app = express()
-login.install(app)
 
 app.get(
   '/protected',

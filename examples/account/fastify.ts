@@ -40,7 +40,7 @@ export async function createApp(secret = exampleSecret(), store?: SessionStore) 
       app.route({
         method: route.method,
         url: route.path,
-        preHandler: route.guard === 'fresh' ? login.freshLoginRequired : login.loginRequired,
+        preHandler: route.guard === 'fresh' ? login.freshLoginRequired() : login.loginRequired(),
         handler: async (req, reply) =>
           send(reply, await route.run(login.guarded(req), form(req.body))),
       })

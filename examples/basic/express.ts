@@ -16,8 +16,8 @@ export function createApp(secret = exampleSecret(), store?: SessionStore) {
   const login = expressLogin(manager)
 
   const app = express()
-  // Flask's init_app: every request gets req.auth, created only when a handler reads it.
-  login.install(app)
+  // Flask's init_app: every request gets req.auth (a store session is loaded first).
+  app.use(login.middleware)
 
   app.get('/style.css', (_req, res) => {
     res.type('css').send(stylesheet)

@@ -53,7 +53,7 @@ export async function createApp(secret = exampleSecret(), store?: SessionStore) 
     return reply.redirect(auth.nextUrl('/protected'), 303)
   })
 
-  app.get('/protected', { preHandler: login.loginRequired }, async (req, reply) =>
+  app.get('/protected', { preHandler: login.loginRequired() }, async (req, reply) =>
     reply.type('text/html').send(protectedPage(login.guarded(req).user)),
   )
 

@@ -50,7 +50,7 @@ export function createHandler(secret = exampleSecret(), store?: SessionStore) {
   })
 
   // context: what the server knows besides the Request (`@hono/node-server` passes its
-  // `{ incoming, outgoing }`: login-manager then reads headers and the client address from it).
+  // `{ incoming, outgoing }`: login-manager then reads the client address from it).
   return (request: Request, context?: FetchRequestContext): Response | Promise<Response> =>
     new URL(request.url).pathname === '/protected'
       ? guardedPage(request, context)

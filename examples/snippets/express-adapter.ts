@@ -25,9 +25,8 @@ export function createApp(users: Map<string, User>) {
 
   const app = express()
   app.set('trust proxy', 'loopback') // req.ip, req.protocol: see docs/session-protection.md
-  // Flask's init_app: req.auth on every request of this app, created on first read, with no
-  // middleware layer. The alternative, app.use(login.middleware), works the same way here.
-  login.install(app)
+  // Flask's init_app: req.auth on every request of this app (a store session loaded first).
+  app.use(login.middleware)
 
   // 1. login.auth(req): the typed auth object, in any handler.
   app.get('/', (req, res) => {
@@ -43,7 +42,7 @@ export function createApp(users: Map<string, User>) {
 
   async function status(req: Request, res: Response, next: NextFunction) {
     try {
-      const auth = (req as AuthRequest<User>).auth // the getter that install() defined
+      const auth = (req as AuthRequest<User>).auth // set by login.middleware
       res.json({ loggedIn: await auth.isAuthenticated() })
     } catch (error) {
       next(error) // Express 4 does not catch rejected promises itself; Express 5 does
@@ -59,7 +58,7 @@ export function createApp(users: Map<string, User>) {
   })
   app.use('/members', members)
 
-  // 4. Configuration mistakes (an oversized session, a missing install) reach the error handler.
+  // 4. Configuration mistakes (an oversized session, a missing middleware) reach the error handler.
   app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (!(error instanceof LoginManagerError)) return next(error)
     console.error(error.code, error.message)

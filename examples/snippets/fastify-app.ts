@@ -67,7 +67,7 @@ export async function createApp(
   })
 
   // A preHandler guard; behind it, login.guarded(req).user is a User, not User | null.
-  app.get('/protected', { preHandler: login.loginRequired }, async (req, reply) =>
+  app.get('/protected', { preHandler: login.loginRequired() }, async (req, reply) =>
     reply.type('text/html').send(`Logged in as: ${escapeHtml(login.guarded(req).user.id)}`),
   )
 
@@ -75,7 +75,7 @@ export async function createApp(
   // share a URL: a stale login goes through /login and comes back with a GET, to the form.
   await app.register(
     async (account) => {
-      account.addHook('preHandler', login.freshLoginRequired)
+      account.addHook('preHandler', login.freshLoginRequired())
       account.get('/email', async (_req, reply) =>
         reply.type('text/html').send(`<form method="POST" action="/account/email">
   <label>New e-mail <input name="email" type="email"></label> <button>Change e-mail</button>

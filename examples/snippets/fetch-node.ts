@@ -9,7 +9,7 @@ export function start(handler = createHandler(), port = 3000) {
     port,
     hostname: '127.0.0.1',
     // @hono/node-server calls fetch(request, { incoming, outgoing }): the handler takes that as
-    // its context, and login-manager reads the headers and the peer's address from `incoming`.
+    // its context, and login-manager reads the peer's address from `incoming`.
     fetch: handler,
   })
 }

@@ -41,8 +41,8 @@ export function createApp(manager = createManager()) {
   const login = expressLogin(manager)
   const app = express()
   app.use(express.urlencoded({ extended: false, limit: '10kb' }))
-  // Flask's init_app: every request gets req.auth, created the first time a handler reads it.
-  login.install(app)
+  // Flask's init_app: every request gets req.auth (nothing is loaded until a handler asks).
+  app.use(login.middleware)
 
   app.get('/login', (req, res) => {
     const auth = login.auth(req)

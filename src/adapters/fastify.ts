@@ -1,104 +1,47 @@
-import type {
-  FastifyInstance,
-  FastifyPluginAsync,
-  FastifyReply,
-  FastifyRequest,
-  preHandlerHookHandler,
-} from 'fastify'
-import type { GuardedAuth, RequestAuth } from '../core/auth.ts'
-import { cacheControlFor } from '../core/cache-control.ts'
-import { LoginManagerError } from '../core/errors.ts'
-import type { LoginManager } from '../core/login-manager.ts'
-import { encodeLocation } from '../core/next-url.ts'
-import type { AuthOutcome } from '../core/outcome.ts'
-import type { RequestAdapter, UserId } from '../core/types.ts'
-import { addVaryCookie, rawHeader } from './headers.ts'
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify'
+import {
+  assertGuardCalled,
+  type GuardedAuth,
+  type LoginManager,
+  middlewareMissing,
+  notGuarded,
+  type Reply,
+  type RequestCycle,
+  renderOutcome,
+  startRequest,
+  type UserId,
+} from '../adapter/index.ts'
+import type { FastifyLogin } from './fastify-types.ts'
+import { NodeAdapterRequest, type NodeRequestReader } from './node.ts'
 
-/** The Fastify integration of one {@link LoginManager}. */
-export interface FastifyLogin<User extends object, Id extends UserId = string> {
-  /** `await app.register(login.plugin)`: decorates every request with `auth`. */
-  readonly plugin: FastifyPluginAsync
-  /** The typed auth object of a request (no declaration merging needed). */
-  auth(request: FastifyRequest): RequestAuth<User, Id>
-  /** The auth object after a guard ran: `user` is `User`. */
-  guarded(request: FastifyRequest): GuardedAuth<User, Id>
-  /** `preHandler` guard: redirect to the login view (or 401) unless logged in. */
-  readonly loginRequired: preHandlerHookHandler
-  /** `preHandler` guard: logged in and fresh. */
-  readonly freshLoginRequired: preHandlerHookHandler
-  /** Sends an outcome of `auth.unauthorized()` / `auth.needsRefresh()`. */
-  send(reply: FastifyReply, outcome: AuthOutcome): FastifyReply
-}
+export type { FastifyLogin } from './fastify-types.ts'
 
-class FastifyRequestAdapter implements RequestAdapter {
-  readonly #request: FastifyRequest
-  readonly caseSensitiveRouting: boolean
-  constructor(request: FastifyRequest, caseSensitiveRouting: boolean) {
-    this.#request = request
-    this.caseSensitiveRouting = caseSensitiveRouting
-  }
-  get method() {
-    return this.#request.method
-  }
-  get pathWithQuery() {
-    return this.#request.url
-  }
-  header(name: string): string | undefined {
-    // From rawHeaders: reading req.headers would make Node build the whole object.
-    return rawHeader(this.#request.raw.rawHeaders, name)
-  }
-  get clientAddress() {
-    // Honours Fastify's `trustProxy` option.
-    return this.#request.ip
-  }
-  get origin() {
-    return `${this.#request.protocol}://${this.#request.host}`
-  }
-  get raw() {
-    return this.#request
-  }
-}
+/** How Fastify answers the request facts; `caseSensitiveRouting` is the app's router option. */
+const reader = (caseSensitive: boolean): NodeRequestReader<FastifyRequest> => ({
+  url: (request) => request.url,
+  clientAddress: (request) => request.ip, // honours Fastify's `trustProxy`
+  origin: (request) => `${request.protocol}://${request.host}`,
+  caseSensitiveRouting: () => caseSensitive,
+})
 
-const AUTH = Symbol('login-manager.auth')
+const CYCLE = Symbol('login-manager.cycle')
+const PASSED = Symbol('login-manager.guard-passed')
+type Slots = { [CYCLE]: RequestCycle<object, UserId> | null; [PASSED]: boolean }
+const slots = (request: FastifyRequest) => request as unknown as Slots
 
-// What fastify-plugin does, without depending on it: the plugin's hooks and decorator apply to the
-// whole app (not only its own encapsulation context), and Fastify checks the version range.
-function skipOverride(plugin: FastifyPluginAsync): FastifyPluginAsync {
-  const marked = plugin as FastifyPluginAsync & Record<symbol, unknown>
-  marked[Symbol.for('skip-override')] = true
-  marked[Symbol.for('fastify.display-name')] = 'login-manager'
-  marked[Symbol.for('plugin-meta')] = { fastify: '5.x', name: 'login-manager' }
-  return plugin
-}
-type WithAuth = { [AUTH]?: RequestAuth<object, UserId> | null }
-
-function sendOutcome(reply: FastifyReply, outcome: AuthOutcome): FastifyReply {
-  if (outcome.type === 'redirect') {
-    const location = encodeLocation(outcome.location)
-    return reply
-      .code(outcome.status)
-      .header('location', location)
-      .type('text/plain; charset=utf-8')
-      .send(`Redirecting to ${location}`)
-  }
-  reply.code(outcome.status)
-  for (const [name, value] of Object.entries(outcome.headers ?? {})) reply.header(name, value)
-  if (outcome.body === undefined || outcome.body === null) return reply.send()
-  if (typeof outcome.body === 'string') {
-    if (!reply.hasHeader('content-type')) reply.type('text/plain; charset=utf-8')
-  }
-  return reply.send(outcome.body)
+function sendReply(reply: FastifyReply, r: Reply): FastifyReply {
+  return reply.code(r.status).headers(r.headers).send(r.body)
 }
 
 /**
- * Creates the Fastify (v5) integration: a plugin (encapsulation-free, like other auth plugins)
- * and `preHandler` guards.
+ * Creates the Fastify (v5) integration: a plugin that applies to the whole app (like other auth
+ * plugins) and `preHandler` guards.
  * @throws LoginManagerError `ERR_NO_USER_LOADER` when the manager has no loader yet.
  * @example
  * ```ts
  * const login = fastifyLogin(manager)
  * await app.register(login.plugin)
- * app.get('/protected', { preHandler: login.loginRequired }, (req) =>
+ * app.get('/protected', { preHandler: login.loginRequired() }, (req) =>
  *   `Logged in as: ${login.guarded(req).user.id}`)
  * ```
  */
@@ -106,115 +49,100 @@ export function fastifyLogin<User extends object, Id extends UserId = string>(
   manager: LoginManager<User, Id>,
 ): FastifyLogin<User, Id> {
   manager.assertReady()
-
-  const authOf = (request: FastifyRequest): RequestAuth<User, Id> => {
-    const auth = (request as unknown as WithAuth)[AUTH]
-    if (auth === undefined || auth === null) {
-      throw new LoginManagerError(
-        'ERR_INVALID_OPTION',
-        'request.auth is missing: register login.plugin before the routes that use login-manager',
-      )
+  const cycleOf = (request: FastifyRequest, what: string) => {
+    const cycle = slots(request)[CYCLE]
+    if (cycle === undefined || cycle === null) {
+      throw middlewareMissing(what, 'await app.register(login.plugin) before the routes')
     }
-    return auth as unknown as RequestAuth<User, Id>
+    return cycle as unknown as RequestCycle<User, Id>
   }
 
-  const plugin = skipOverride(async function loginManagerPlugin(app: FastifyInstance) {
-    // Declared, so that Fastify sets it (to null) in its request constructor: every request has
-    // the same shape, and storing the auth object is a plain write rather than a new property
-    // (which costs Node's HTTP objects far more than the store itself).
-    app.decorateRequest(AUTH, null)
+  async function loginManagerPlugin(app: FastifyInstance) {
+    // Declared, so that every request has the same shape and storing is a plain write.
+    app.decorateRequest(CYCLE, null)
+    app.decorateRequest(PASSED, false)
     app.decorateRequest('auth', {
       getter(this: FastifyRequest) {
-        return (this as unknown as WithAuth)[AUTH] ?? null
+        return slots(this)[CYCLE]?.auth ?? null
       },
     })
-    // Fastify's router matches letter case unless told otherwise (`routerOptions.caseSensitive`,
-    // or the older top-level `caseSensitive`); `loginViews` prefixes follow it.
+    // `loginViews` prefixes match as Fastify's router does (`routerOptions.caseSensitive`).
     const config = app.initialConfig
     const caseSensitive =
       (config.routerOptions as { caseSensitive?: boolean } | undefined)?.caseSensitive ??
       config.caseSensitive ??
       true
-    // Callback-style hooks: with cookie sessions nothing here needs a promise, and Fastify's
-    // async hooks would cost one per request.
+    const facts = reader(caseSensitive)
+    // Callback-style hooks: with cookie sessions nothing here needs a promise.
     app.addHook('onRequest', (request, reply, done) => {
-      const auth = manager.createAuth(new FastifyRequestAdapter(request, caseSensitive))
-      ;(request as unknown as WithAuth)[AUTH] = auth as unknown as RequestAuth<object, UserId>
-      if (manager._backend.sync) {
-        done()
-        return
-      }
-      auth.prepare().then((unavailable) => {
-        if (unavailable === null) done()
-        else sendOutcome(reply, unavailable)
-      }, done)
+      const cycle = startRequest(manager, new NodeAdapterRequest(request, facts))
+      slots(request)[CYCLE] = cycle as unknown as Slots[typeof CYCLE]
+      const loading = cycle.ready()
+      if (loading === null) done()
+      else loading.then((r) => (r === null ? done() : sendReply(reply, r)), done)
     })
     app.addHook('onSend', (request, reply, payload, done) => {
-      const auth = (request as unknown as WithAuth)[AUTH]
-      const effects = auth?.commit(reply.statusCode) ?? null
-      if (effects === null) {
-        done(null, payload)
-        return
-      }
+      const finish = slots(request)[CYCLE]?.finish(reply.statusCode, {
+        vary: reply.getHeader('vary')?.toString(),
+        cacheControl: reply.getHeader('cache-control')?.toString(),
+      })
+      if (finish === null || finish === undefined) return done(null, payload)
       // Fastify appends to an existing set-cookie header rather than replacing it.
-      if (effects.cookies.length > 0) reply.header('set-cookie', effects.cookies)
-      if (effects.vary) {
-        const vary = reply.getHeader('vary')
-        const next = addVaryCookie(vary === undefined ? undefined : String(vary))
-        if (next !== undefined) reply.header('vary', next)
-      }
-      const cacheControl = cacheControlFor(effects, reply.getHeader('cache-control'))
-      if (cacheControl !== undefined) reply.header('cache-control', cacheControl)
-      if (effects.pending === undefined) {
-        done(null, payload)
-        return
-      }
-      effects.pending.then((failure) => {
-        if (failure === null) {
-          done(null, payload)
-          return
-        }
-        reply.removeHeader('set-cookie')
-        reply.code(failure.status).type('text/plain; charset=utf-8')
-        if (failure.type === 'respond') {
-          for (const [name, value] of Object.entries(failure.headers ?? {})) {
-            reply.header(name, value)
-          }
-        }
-        done(
-          null,
-          failure.type === 'respond' && typeof failure.body === 'string'
-            ? failure.body
-            : 'Service Unavailable',
-        )
+      if (finish.setCookie.length > 0) reply.header('set-cookie', finish.setCookie)
+      if (finish.vary !== undefined) reply.header('vary', finish.vary)
+      if (finish.cacheControl !== undefined) reply.header('cache-control', finish.cacheControl)
+      if (finish.writes === undefined) return done(null, payload)
+      finish.writes.then((r) => {
+        if (r === null) return done(null, payload)
+        ;(payload as { destroy?: () => void } | null)?.destroy?.()
+        // Every header goes, Fastify's own and any set on the Node response.
+        for (const name of Object.keys(reply.getHeaders())) reply.removeHeader(name)
+        for (const name of reply.raw.getHeaderNames()) reply.raw.removeHeader(name)
+        reply.code(r.status).headers(r.headers)
+        done(null, r.body)
       })
     })
+  }
+  // What fastify-plugin does, without depending on it: the plugin's hooks and decorators apply to
+  // the whole app rather than to its own encapsulation context.
+  const plugin = Object.assign(loginManagerPlugin, {
+    [Symbol.for('skip-override')]: true,
+    [Symbol.for('fastify.display-name')]: 'login-manager',
+    [Symbol.for('plugin-meta')]: { fastify: '5.x', name: 'login-manager' },
   })
 
-  const guard = (fresh: boolean): preHandlerHookHandler =>
-    function loginGuard(request, reply, done) {
-      let decision: AuthOutcome | null | Promise<AuthOutcome | null>
-      try {
-        decision = authOf(request).guard(fresh)
-      } catch (error) {
-        done(error as Error)
-        return
+  const guard = (name: 'loginRequired' | 'freshLoginRequired') =>
+    function guardFactory(none?: undefined): preHandlerHookHandler {
+      assertGuardCalled(name, none, `{ preHandler: login.${name}() }`)
+      const kind = name === 'loginRequired' ? 'login' : 'fresh'
+      // Fastify passes what a hook throws to its error handler.
+      return function loginGuard(request, reply, next) {
+        const decision = cycleOf(request, `login.${name}()`).guard(kind)
+        const proceed = (r: Reply | null) => {
+          if (r !== null) return sendReply(reply, r) // answering from a hook: no next()
+          slots(request)[PASSED] = true
+          next()
+        }
+        if (decision instanceof Promise) decision.then(proceed, next)
+        else proceed(decision)
       }
-      const proceed = (outcome: AuthOutcome | null) => {
-        // Responding from a hook: send, and do not call done().
-        if (outcome === null) done()
-        else sendOutcome(reply, outcome)
-      }
-      if (decision instanceof Promise) decision.then(proceed, done)
-      else proceed(decision)
     }
 
   return {
     plugin,
-    auth: authOf,
-    guarded: (request) => authOf(request) as GuardedAuth<User, Id>,
-    loginRequired: guard(false),
-    freshLoginRequired: guard(true),
-    send: sendOutcome,
+    auth: (request) => cycleOf(request, 'login.auth(request)').auth,
+    guarded(request) {
+      const auth = cycleOf(request, 'login.guarded(request)').auth
+      if (!slots(request)[PASSED]) {
+        throw notGuarded(
+          'login.guarded(request)',
+          'put the route behind { preHandler: login.loginRequired() }, or use login.auth(request), whose user may be null',
+        )
+      }
+      return auth as GuardedAuth<User, Id>
+    },
+    loginRequired: guard('loginRequired'),
+    freshLoginRequired: guard('freshLoginRequired'),
+    send: (reply, outcome) => sendReply(reply, renderOutcome(outcome)),
   }
 }

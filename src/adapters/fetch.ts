@@ -1,67 +1,32 @@
-import type { GuardedAuth, RequestAuth } from '../core/auth.ts'
-import type { LoginManager } from '../core/login-manager.ts'
-import type { AuthOutcome } from '../core/outcome.ts'
-import type { UserId } from '../core/types.ts'
 import {
-  asNodeIncoming,
-  FetchRequestAdapter,
+  type GuardedAuth,
+  guardNotCalled,
+  type LoginManager,
+  middlewareMissing,
+  type Reply,
+  type RequestAuth,
+  type RequestCycle,
+  renderOutcome,
+  startRequest,
+  type UserId,
+} from '../adapter/index.ts'
+import {
+  FetchRequest,
   finishResponse,
-  type NodeIncoming,
-  outcomeToResponse,
-} from './web.ts'
+  type MaybeResponse,
+  replyResponse,
+} from './fetch-response.ts'
 
-/** Per-request facts a Fetch server knows besides the `Request`. */
-export interface FetchRequestContext {
-  /**
-   * The client address the server vouches for (Bun: `server.requestIP(req)?.address`, Deno:
-   * `info.remoteAddr.hostname`). Defaults to `incoming.socket.remoteAddress` when `incoming` is given.
-   */
-  clientAddress?: string | undefined
-  /**
-   * The Node request behind the `Request`, where the server has one: `@hono/node-server` passes
-   * `{ incoming, outgoing }` as the handler's second argument, so `serve({ fetch: handler })`
-   * fills this in by itself. Headers are then read from it, which is much cheaper than from the
-   * `Request`.
-   */
-  incoming?: NodeIncoming | undefined
-}
+export type { MaybeResponse } from './fetch-response.ts'
 
-/** What a wrapped handler returns: a `Response`, without a promise when nothing needed one. */
-export type MaybeResponse = Response | Promise<Response>
+import type { FetchGuardedHandler, FetchLogin, FetchRequestContext } from './fetch-types.ts'
 
-/** A handler that receives the auth object and returns a Response. */
-export type FetchAuthHandler<User extends object, Id extends UserId = string> = (
-  request: Request,
-  auth: RequestAuth<User, Id>,
-) => Response | Promise<Response>
-
-/** A handler behind a login guard: `auth.user` is `User`. */
-export type FetchGuardedHandler<User extends object, Id extends UserId = string> = (
-  request: Request,
-  auth: GuardedAuth<User, Id>,
-) => Response | Promise<Response>
-
-/** The Fetch-API integration of one {@link LoginManager} (Bun.serve, Deno.serve, Next.js route handlers, …). */
-export interface FetchLogin<User extends object, Id extends UserId = string> {
-  /** The auth object for a request (the session is loaded for asynchronous stores). */
-  auth(request: Request, context?: FetchRequestContext): Promise<RequestAuth<User, Id>>
-  /** Returns `response` with the auth object's cookies and cache headers applied. */
-  apply(auth: RequestAuth<User, Id>, response: Response): Promise<Response>
-  /** Wraps a handler: creates the auth object, runs the handler, applies the cookies. */
-  handle(
-    handler: FetchAuthHandler<User, Id>,
-  ): (request: Request, context?: FetchRequestContext) => MaybeResponse
-  /** Like {@link handle}, behind `loginRequired`. */
-  loginRequired(
-    handler: FetchGuardedHandler<User, Id>,
-  ): (request: Request, context?: FetchRequestContext) => MaybeResponse
-  /** Like {@link handle}, behind `freshLoginRequired`. */
-  freshLoginRequired(
-    handler: FetchGuardedHandler<User, Id>,
-  ): (request: Request, context?: FetchRequestContext) => MaybeResponse
-  /** A Response for an outcome of `auth.unauthorized()` / `auth.needsRefresh()`. */
-  render(outcome: AuthOutcome): Response
-}
+export type {
+  FetchAuthHandler,
+  FetchGuardedHandler,
+  FetchLogin,
+  FetchRequestContext,
+} from './fetch-types.ts'
 
 /**
  * Creates the Fetch-API integration, for any `(Request) => Response` server on Node, Bun or Deno.
@@ -78,61 +43,70 @@ export function fetchLogin<User extends object, Id extends UserId = string>(
   manager: LoginManager<User, Id>,
 ): FetchLogin<User, Id> {
   manager.assertReady()
+  type Cycle = RequestCycle<User, Id>
 
-  // A store that failed while loading: the 503 to send instead of the handler's response.
-  const unavailable = new WeakMap<RequestAuth<User, Id>, AuthOutcome>()
-
-  const create = (request: Request, context: FetchRequestContext | undefined) => {
-    const incoming = asNodeIncoming(context?.incoming)
-    const clientAddress = context?.clientAddress ?? incoming?.socket?.remoteAddress
-    return manager.createAuth(new FetchRequestAdapter(request, clientAddress, request, incoming))
+  const start = (request: Request, context: FetchRequestContext | undefined): Cycle => {
+    const address = context?.clientAddress ?? context?.incoming?.socket?.remoteAddress
+    return startRequest(manager, new FetchRequest(request, address, request))
   }
 
-  const auth = async (request: Request, context?: FetchRequestContext) => {
-    const result = create(request, context)
-    if (!manager._backend.sync) {
-      const outcome = await result.prepare()
-      if (outcome !== null) unavailable.set(result, outcome)
-    }
-    return result
-  }
-
-  const apply = async (a: RequestAuth<User, Id>, response: Response) => {
-    const failedLoad = unavailable.get(a)
-    if (failedLoad !== undefined) return outcomeToResponse(failedLoad)
-    return finishResponse(a, response)
-  }
-
-  /** Runs `body` with a ready auth object: synchronously for cookie sessions. */
-  const withAuth =
-    (body: (request: Request, a: RequestAuth<User, Id>) => MaybeResponse) =>
+  /** Runs `body` once the session is loaded: synchronously when there is nothing to load. */
+  const run =
+    (body: (request: Request, cycle: Cycle) => MaybeResponse) =>
     (request: Request, context?: FetchRequestContext): MaybeResponse => {
-      const a = create(request, context)
-      if (manager._backend.sync) return body(request, a)
-      return a
-        .prepare()
-        .then((failed) => (failed === null ? body(request, a) : outcomeToResponse(failed)))
+      const cycle = start(request, context)
+      const loading = cycle.ready()
+      if (loading === null) return body(request, cycle)
+      return loading.then((failed) =>
+        failed === null ? body(request, cycle) : replyResponse(failed),
+      )
     }
 
-  const handle = (handler: FetchAuthHandler<User, Id>) =>
-    withAuth((request, a) => finishResponse(a, handler(request, a)))
-
-  const guarded = (fresh: boolean, handler: FetchGuardedHandler<User, Id>) =>
-    withAuth((request, a) => {
-      const run = (outcome: AuthOutcome | null): MaybeResponse => {
-        if (outcome !== null) return finishResponse(a, outcomeToResponse(outcome))
-        return finishResponse(a, handler(request, a as GuardedAuth<User, Id>))
-      }
-      const decision = a.guard(fresh)
-      return decision instanceof Promise ? decision.then(run) : run(decision)
+  const guarded = (
+    name: 'loginRequired' | 'freshLoginRequired',
+    handler: FetchGuardedHandler<User, Id>,
+  ) => {
+    if (typeof handler !== 'function') {
+      throw guardNotCalled(name, `wrap the handler: login.${name}((request, auth) => response)`)
+    }
+    const kind = name === 'loginRequired' ? 'login' : 'fresh'
+    return run((request, cycle) => {
+      const answer = (reply: Reply | null): MaybeResponse =>
+        finishResponse(
+          cycle,
+          reply === null
+            ? handler(request, cycle.auth as GuardedAuth<User, Id>)
+            : replyResponse(reply),
+        )
+      const decision = cycle.guard(kind)
+      return decision instanceof Promise ? decision.then(answer) : answer(decision)
     })
+  }
+
+  // The cycle of each auth object `auth()` handed out, for `apply()` to finish.
+  const cycles = new WeakMap<RequestAuth<User, Id>, Cycle>()
 
   return {
-    auth,
-    apply,
-    handle,
-    loginRequired: (handler) => guarded(false, handler),
-    freshLoginRequired: (handler) => guarded(true, handler),
-    render: outcomeToResponse,
+    async auth(request, context) {
+      const cycle = start(request, context)
+      cycles.set(cycle.auth, cycle)
+      await cycle.ready()
+      return cycle.auth
+    },
+    async apply(auth, response) {
+      const cycle = cycles.get(auth)
+      if (cycle === undefined) {
+        throw middlewareMissing(
+          'login.apply(auth, response)',
+          'pass the auth object that login.auth(request) gave for this request',
+        )
+      }
+      return finishResponse(cycle, response)
+    },
+    handle: (handler) =>
+      run((request, cycle) => finishResponse(cycle, handler(request, cycle.auth))),
+    loginRequired: (handler) => guarded('loginRequired', handler),
+    freshLoginRequired: (handler) => guarded('freshLoginRequired', handler),
+    render: (outcome) => replyResponse(renderOutcome(outcome)),
   }
 }

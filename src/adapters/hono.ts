@@ -1,86 +1,48 @@
-import type { Context, Handler, MiddlewareHandler } from 'hono'
-import type { GuardedAuth, RequestAuth } from '../core/auth.ts'
-import type { LoginManager } from '../core/login-manager.ts'
-import type { AuthOutcome } from '../core/outcome.ts'
-import type { UserId } from '../core/types.ts'
+import type { Context, MiddlewareHandler } from 'hono'
+import type { StatusCode } from 'hono/utils/http-status'
 import {
-  applyEffectsToResponse,
-  asNodeIncoming,
-  FetchRequestAdapter,
-  finishResponse,
-  type NodeIncoming,
-  outcomeToResponse,
-} from './web.ts'
+  assertGuardCalled,
+  type LoginManager,
+  type Reply,
+  type RequestCycle,
+  renderOutcome,
+  startRequest,
+  type UserId,
+} from '../adapter/index.ts'
+import { FetchRequest, finishResponse, replyResponse } from './fetch-response.ts'
+import type {
+  AuthEnv,
+  GuardedEnv,
+  GuardedHandler,
+  HonoLogin,
+  HonoLoginOptions,
+} from './hono-types.ts'
 
-/** Hono `Env` with the auth object in `c.var.auth`. */
-export type AuthEnv<User extends object, Id extends UserId = string> = {
-  Variables: { auth: RequestAuth<User, Id> }
-}
+export type {
+  AuthEnv,
+  GuardedEnv,
+  GuardedHandler,
+  HonoLogin,
+  HonoLoginOptions,
+} from './hono-types.ts'
 
-/** Hono `Env` after a login guard: `c.var.auth.user` is `User`. */
-export type GuardedEnv<User extends object, Id extends UserId = string> = {
-  Variables: { auth: GuardedAuth<User, Id> }
-}
-
-/** Options of {@link honoLogin}. */
-export interface HonoLoginOptions {
-  /**
-   * The client address for session protection. Hono has no portable one: the default reads the
-   * socket address under `@hono/node-server` and `undefined` elsewhere. Behind a proxy, return the
-   * address your proxy vouches for.
-   */
-  clientAddress?: (c: Context) => string | undefined
-}
-
-/** A route handler behind a guard: `c.var.auth.user` is `User`. */
-export type GuardedHandler<User extends object, Id extends UserId = string> = (
-  c: Context<GuardedEnv<User, Id>>,
-) => Response | Promise<Response>
-
-/** The Hono integration of one {@link LoginManager}. */
-export interface HonoLogin<User extends object, Id extends UserId = string> {
-  /**
-   * `app.use(login.middleware)` (or on the paths that need it): puts the auth object in
-   * `c.var.auth` and applies its cookies to the response.
-   */
-  readonly middleware: MiddlewareHandler<AuthEnv<User, Id>>
-  /** Guard middleware: redirect to the login view (or 401) unless logged in; narrows `c.var.auth.user`. */
-  loginRequired(): MiddlewareHandler<GuardedEnv<User, Id>>
-  /**
-   * Wraps a handler in the guard. Needs no `login.middleware` on the route (it provides
-   * `c.var.auth` itself when missing), and keeps the route a single handler, which Hono runs
-   * without its middleware machinery: the cheapest way to protect a route.
-   */
-  loginRequired(handler: GuardedHandler<User, Id>): Handler<GuardedEnv<User, Id>>
-  /** Guard middleware: logged in and fresh. */
-  freshLoginRequired(): MiddlewareHandler<GuardedEnv<User, Id>>
-  /** Wraps a handler in the fresh-login guard (see {@link loginRequired}). */
-  freshLoginRequired(handler: GuardedHandler<User, Id>): Handler<GuardedEnv<User, Id>>
-  /**
-   * A Response for an outcome of `auth.unauthorized()` / `auth.needsRefresh()`. Given the
-   * context, it keeps the headers earlier middleware set with `c.header()` (such as CORS
-   * headers), as Hono's own `c.body()` does.
-   */
-  render(outcome: AuthOutcome, c?: Context): Response
-}
-
-/** `@hono/node-server` passes the Node request as `c.env.incoming`. */
-function nodeIncoming(c: Context): NodeIncoming | undefined {
-  return asNodeIncoming((c.env as { incoming?: unknown } | undefined)?.incoming)
-}
-
+/** `@hono/node-server` passes the Node request as `c.env.incoming` (its documented bindings). */
 function nodeSocketAddress(c: Context): string | undefined {
-  return nodeIncoming(c)?.socket?.remoteAddress
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined
+  return env?.incoming?.socket?.remoteAddress
 }
 
-/**
- * An outcome as a Response built by the context, so that headers set before with `c.header()`
- * (a CORS middleware's, say) are kept: Hono adds them only to the responses it builds itself.
- */
-function render(outcome: AuthOutcome, c?: Context): Response {
-  const response = outcomeToResponse(outcome)
-  return c === undefined ? response : c.newResponse(response.body, response)
+/** Where the request's cycle is kept in the context's variables. */
+const CYCLE = 'loginManagerCycle'
+
+/** A reply built by the context: headers set before with `c.header()` (CORS, say) are kept. */
+function respond(c: Context, reply: Reply): Response {
+  return c.newResponse(reply.body === '' ? null : reply.body, reply.status as StatusCode, {
+    ...reply.headers,
+  })
 }
+
+const GUARDS = { loginRequired: 'login', freshLoginRequired: 'fresh' } as const
 
 /**
  * Creates the Hono (v4) integration.
@@ -99,86 +61,71 @@ export function honoLogin<User extends object, Id extends UserId = string>(
 ): HonoLogin<User, Id> {
   manager.assertReady()
   const clientAddress = options.clientAddress ?? nodeSocketAddress
+  type Cycle = RequestCycle<User, Id>
 
-  const create = (c: Context): RequestAuth<User, Id> => {
-    const auth = manager.createAuth(
-      new FetchRequestAdapter(c.req.raw, clientAddress(c), c, nodeIncoming(c)),
-    )
-    c.set('auth', auth)
-    return auth
+  const begin = (c: Context): Cycle => {
+    const cycle = startRequest(manager, new FetchRequest(c.req.raw, clientAddress(c), c))
+    c.set('auth', cycle.auth)
+    c.set(CYCLE, cycle)
+    return cycle
+  }
+  const cycleOf = (c: Context) => c.get(CYCLE) as Cycle | undefined
+
+  /** Sets the response; Hono's `c.res` setter would keep the old one's headers unless cleared. */
+  const send = (c: Context, response: Response): void => {
+    if (response === c.res) return
+    c.res = undefined
+    c.res = response
   }
 
   const middleware: MiddlewareHandler<AuthEnv<User, Id>> = async function loginManager(c, next) {
-    const auth = create(c)
-    if (!manager._backend.sync) {
-      const unavailable = await auth.prepare()
-      if (unavailable !== null) return outcomeToResponse(unavailable)
-    }
+    const cycle = begin(c)
+    const loading = cycle.ready()
+    const failed = loading === null ? null : await loading
+    if (failed !== null) return send(c, replyResponse(failed))
     await next()
-    const effects = auth.commit(c.res.status)
-    if (effects === null) return
-    const updated = applyEffectsToResponse(c.res, effects)
-    if (updated !== c.res) c.res = updated
-    const failure = await effects.pending
-    if (failure) {
-      // Hono's `c.res` setter copies the old response's headers (its cookies too): clear first.
-      c.res = undefined
-      c.res = outcomeToResponse(failure)
-    }
+    const finished = finishResponse(cycle, c.res)
+    send(c, finished instanceof Promise ? await finished : finished)
   }
 
-  const guardMiddleware = (fresh: boolean): MiddlewareHandler<GuardedEnv<User, Id>> =>
+  const guardMiddleware = (kind: 'login' | 'fresh'): MiddlewareHandler<GuardedEnv<User, Id>> =>
     async function loginGuard(c, next) {
-      const auth = (c.get('auth') as RequestAuth<User, Id> | undefined) ?? create(c)
-      const outcome = await auth.guard(fresh)
-      if (outcome !== null) return render(outcome, c)
-      await next()
+      const guard = async () => {
+        const reply = await (cycleOf(c) as Cycle).guard(kind)
+        if (reply === null) await next()
+        else c.res = respond(c, reply)
+      }
+      // Without login.middleware around it, the guard runs the request's cycle itself.
+      if (cycleOf(c) === undefined) return middleware(c as unknown as Context, guard)
+      await guard()
     }
 
-  const guardHandler = (
-    fresh: boolean,
-    handler: GuardedHandler<User, Id>,
-  ): Handler<GuardedEnv<User, Id>> =>
-    function guardedHandler(c) {
-      const existing = c.get('auth') as RequestAuth<User, Id> | undefined
-      if (existing !== undefined) {
-        // login.middleware runs around this route: it applies the cookies.
-        const decision = existing.guard(fresh)
-        if (decision === null) return handler(c)
-        if (decision instanceof Promise) {
-          return decision.then((outcome) => (outcome === null ? handler(c) : render(outcome, c)))
-        }
-        return render(decision, c)
-      }
-      const auth = create(c)
-      const run = (outcome: AuthOutcome | null): Response | Promise<Response> => {
-        if (outcome !== null) return finishResponse(auth, render(outcome, c))
-        // The common case (cookie sessions, a synchronous handler) needs no promise at all.
-        return finishResponse(auth, handler(c))
-      }
-      if (!manager._backend.sync) {
-        return (async () => {
-          const unavailable = await auth.prepare()
-          if (unavailable !== null) return outcomeToResponse(unavailable)
-          return run(await auth.guard(fresh))
-        })()
-      }
-      const decision = auth.guard(fresh)
-      return decision instanceof Promise ? decision.then(run) : run(decision)
+  const guardHandler = (kind: 'login' | 'fresh', handler: GuardedHandler<User, Id>) =>
+    function guardedHandler(c: Context<GuardedEnv<User, Id>>): Response | Promise<Response> {
+      const existing = cycleOf(c)
+      const cycle = existing ?? begin(c)
+      // login.middleware around the route finishes the response; otherwise this handler does.
+      const done = (response: Response | Promise<Response>) =>
+        existing === undefined ? finishResponse(cycle, response) : response
+      const answer = (reply: Reply | null) => done(reply === null ? handler(c) : respond(c, reply))
+      const decision = cycle.guard(kind)
+      return decision instanceof Promise ? decision.then(answer) : answer(decision)
     }
+
+  const guard = (name: keyof typeof GUARDS) =>
+    ((handler?: unknown) => {
+      assertGuardCalled(name, handler, `app.get('/path', login.${name}(), handler)`)
+      if (handler === undefined) return guardMiddleware(GUARDS[name])
+      return guardHandler(GUARDS[name], handler as GuardedHandler<User, Id>)
+    }) as HonoLogin<User, Id>['loginRequired']
 
   return {
     middleware,
-    loginRequired: ((handler?: GuardedHandler<User, Id>) =>
-      handler === undefined ? guardMiddleware(false) : guardHandler(false, handler)) as HonoLogin<
-      User,
-      Id
-    >['loginRequired'],
-    freshLoginRequired: ((handler?: GuardedHandler<User, Id>) =>
-      handler === undefined ? guardMiddleware(true) : guardHandler(true, handler)) as HonoLogin<
-      User,
-      Id
-    >['freshLoginRequired'],
-    render,
+    loginRequired: guard('loginRequired'),
+    freshLoginRequired: guard('freshLoginRequired'),
+    render: (outcome, c) => {
+      const reply = renderOutcome(outcome)
+      return c === undefined ? replyResponse(reply) : respond(c, reply)
+    },
   }
 }

@@ -1,46 +1,21 @@
+import { Readable } from 'node:stream'
 import type { Context, Middleware, Next } from 'koa'
-import type { GuardedAuth, RequestAuth } from '../core/auth.ts'
-import { cacheControlFor } from '../core/cache-control.ts'
-import type { LoginManager } from '../core/login-manager.ts'
-import { encodeLocation } from '../core/next-url.ts'
-import type { AuthOutcome } from '../core/outcome.ts'
-import type { RequestAdapter, UserId } from '../core/types.ts'
-import { addVaryCookie, rawHeader } from './headers.ts'
+import {
+  type AdapterRequest,
+  assertGuardCalled,
+  type LoginManager,
+  middlewareMissing,
+  type Reply,
+  type RequestCycle,
+  renderOutcome,
+  startRequest,
+  type UserId,
+} from '../adapter/index.ts'
+import type { AuthState, GuardedState, KoaLogin, KoaLoginOptions } from './koa-types.ts'
 
-/** Koa state with the auth object in `ctx.state.auth`. */
-export interface AuthState<User extends object, Id extends UserId = string> {
-  auth: RequestAuth<User, Id>
-}
+export type { AuthState, GuardedState, KoaLogin, KoaLoginOptions } from './koa-types.ts'
 
-/** Koa state after a login guard: `ctx.state.auth.user` is `User`. */
-export interface GuardedState<User extends object, Id extends UserId = string> {
-  auth: GuardedAuth<User, Id>
-}
-
-/** The Koa integration of one {@link LoginManager}. */
-export interface KoaLogin<User extends object, Id extends UserId = string> {
-  /** `app.use(login.middleware)`: puts the auth object in `ctx.state.auth`. */
-  readonly middleware: Middleware<AuthState<User, Id>>
-  /** Guard: redirect to the login view (or 401) unless logged in. */
-  loginRequired(): Middleware<GuardedState<User, Id>>
-  /** Guard: logged in and fresh. */
-  freshLoginRequired(): Middleware<GuardedState<User, Id>>
-  /** Renders an outcome of `auth.unauthorized()` / `auth.needsRefresh()` on the context. */
-  send(ctx: Context, outcome: AuthOutcome): void
-}
-
-/** Options of {@link koaLogin}. */
-export interface KoaLoginOptions {
-  /**
-   * Whether the app's router matches paths with their letter case; `loginViews` prefixes are
-   * matched the same way. Koa has no router of its own: the default follows `@koa/router`, which
-   * ignores case unless created with `sensitive: true` (then pass `true` here).
-   * @default false
-   */
-  caseSensitiveRouting?: boolean | undefined
-}
-
-class KoaRequestAdapter implements RequestAdapter {
+class KoaRequest implements AdapterRequest {
   readonly #ctx: Context
   readonly caseSensitiveRouting: boolean
   constructor(ctx: Context, caseSensitiveRouting: boolean) {
@@ -50,12 +25,12 @@ class KoaRequestAdapter implements RequestAdapter {
   get method() {
     return this.#ctx.method
   }
-  get pathWithQuery() {
+  get url() {
     return this.#ctx.originalUrl
   }
   header(name: string): string | undefined {
-    // From rawHeaders: reading req.headers would make Node build the whole object.
-    return rawHeader(this.#ctx.req.rawHeaders, name)
+    const value = this.#ctx.req.headers[name]
+    return Array.isArray(value) ? value.join(', ') : value
   }
   get clientAddress() {
     // Honours Koa's `app.proxy` setting.
@@ -70,26 +45,30 @@ class KoaRequestAdapter implements RequestAdapter {
   }
 }
 
-function send(ctx: Context, outcome: AuthOutcome): void {
-  ctx.status = outcome.status
-  if (outcome.type === 'redirect') {
-    const location = encodeLocation(outcome.location)
-    ctx.set('Location', location)
-    ctx.type = 'text/plain; charset=utf-8'
-    ctx.body = `Redirecting to ${location}`
-    return
-  }
-  for (const [name, value] of Object.entries(outcome.headers ?? {})) ctx.set(name, value)
-  if (outcome.body === undefined || outcome.body === null) {
-    ctx.body = null
-    ctx.status = outcome.status
-  } else if (typeof outcome.body === 'string') {
-    if (!ctx.response.get('content-type')) ctx.type = 'text/plain; charset=utf-8'
-    ctx.body = outcome.body
-  } else {
-    ctx.body = outcome.body
-  }
+/** Writes a reply on the context, keeping headers set before (a CORS middleware's). */
+function write(ctx: Context, reply: Reply): void {
+  ctx.status = reply.status
+  ctx.set(reply.headers)
+  // A null body makes Koa answer 204: the status is set again after it.
+  ctx.body = reply.body === '' ? null : reply.body
+  ctx.status = reply.status
 }
+
+/** Replaces the response entirely: none of the app's headers survive, its stream is dropped. */
+function replace(ctx: Context, reply: Reply): void {
+  if (ctx.body instanceof Readable) ctx.body.destroy()
+  for (const name of Object.keys(ctx.response.headers)) ctx.remove(name)
+  write(ctx, reply)
+}
+
+/** A header as Koa gives it (Koa 2 answers '' for a missing one, Koa 3 undefined). */
+function headerOf(ctx: Context, name: string): string | undefined {
+  const value = ctx.response.get(name)
+  return value === undefined || value === '' ? undefined : String(value)
+}
+
+const CYCLE = Symbol('login-manager.cycle')
+type WithCycle<User extends object, Id extends UserId> = { [CYCLE]?: RequestCycle<User, Id> }
 
 /**
  * Creates the Koa (v2 and v3) integration.
@@ -111,56 +90,55 @@ export function koaLogin<User extends object, Id extends UserId = string>(
 ): KoaLogin<User, Id> {
   manager.assertReady()
   const caseSensitive = options.caseSensitiveRouting === true
+  const cycleOf = (ctx: object, what: string): RequestCycle<User, Id> => {
+    const cycle = (ctx as WithCycle<User, Id>)[CYCLE]
+    if (cycle !== undefined) return cycle
+    throw middlewareMissing(what, 'add app.use(login.middleware) before your routes')
+  }
 
   const middleware: Middleware<AuthState<User, Id>> = async function loginManager(ctx, next) {
-    const auth = manager.createAuth(new KoaRequestAdapter(ctx, caseSensitive))
-    ctx.state.auth = auth
-    if (!manager._backend.sync) {
-      const unavailable = await auth.prepare()
-      if (unavailable !== null) {
-        send(ctx, unavailable)
-        return
-      }
-    }
-    // A thrown error skips the commit: nothing of a failed request is persisted (as for 5xx).
+    const cycle = startRequest(manager, new KoaRequest(ctx, caseSensitive))
+    ;(ctx as WithCycle<User, Id>)[CYCLE] = cycle
+    ctx.state.auth = cycle.auth
+    const loading = cycle.ready()
+    const failed = loading === null ? null : await loading
+    if (failed !== null) return replace(ctx, failed)
+    // A thrown error skips the finish: nothing of a failed request is persisted (as for 5xx).
     await next()
-    const effects = auth.commit(ctx.status)
-    if (effects === null) return
-    for (const cookie of effects.cookies) ctx.append('Set-Cookie', cookie)
-    if (effects.vary) {
-      const vary = ctx.response.get('vary')
-      // Koa 2 answers '' for a missing header, Koa 3 undefined.
-      const next = addVaryCookie(vary === undefined || vary === '' ? undefined : String(vary))
-      if (next !== undefined) ctx.set('Vary', next)
+    const finish = cycle.finish(ctx.status, {
+      vary: headerOf(ctx, 'vary'),
+      cacheControl: headerOf(ctx, 'cache-control'),
+    })
+    if (finish === null) return
+    // Headers a handler flushed early (a stream) are out: only the writes remain to wait for.
+    if (!ctx.headerSent) {
+      for (const cookie of finish.setCookie) ctx.append('Set-Cookie', cookie)
+      if (finish.vary !== undefined) ctx.set('Vary', finish.vary)
+      if (finish.cacheControl !== undefined) ctx.set('Cache-Control', finish.cacheControl)
     }
-    const cacheControl = cacheControlFor(effects, ctx.response.get('cache-control'))
-    if (cacheControl !== undefined) ctx.set('Cache-Control', cacheControl)
-    // Cookie sessions have no store writes to wait for: no extra promise hop.
-    if (effects.pending === undefined) return
-    const failure = await effects.pending
-    if (failure) {
-      ctx.remove('Set-Cookie')
-      send(ctx, failure)
+    if (finish.writes === undefined) return
+    const failure = await finish.writes
+    if (failure !== null && !ctx.headerSent) replace(ctx, failure)
+  }
+
+  const guard = (name: 'loginRequired' | 'freshLoginRequired') => {
+    const kind = name === 'loginRequired' ? 'login' : 'fresh'
+    return (none?: unknown): Middleware<GuardedState<User, Id>> => {
+      assertGuardCalled(name, none, `router.get('/path', login.${name}(), handler)`)
+      return async function loginGuard(ctx, next: Next) {
+        const decision = cycleOf(ctx, `login.${name}()`).guard(kind)
+        const reply = decision instanceof Promise ? await decision : decision
+        if (reply !== null) return write(ctx as unknown as Context, reply)
+        await next()
+      }
     }
   }
 
-  const guard = (fresh: boolean): Middleware<GuardedState<User, Id>> =>
-    async function loginGuard(ctx, next: Next) {
-      const auth = ctx.state.auth as RequestAuth<User, Id>
-      // guard() answers synchronously for a logged-in user loaded synchronously (the common case).
-      const decision = auth.guard(fresh)
-      const outcome = decision instanceof Promise ? await decision : decision
-      if (outcome !== null) {
-        send(ctx as unknown as Context, outcome)
-        return
-      }
-      await next()
-    }
-
   return {
     middleware,
-    loginRequired: () => guard(false),
-    freshLoginRequired: () => guard(true),
-    send,
+    loginRequired: guard('loginRequired'),
+    freshLoginRequired: guard('freshLoginRequired'),
+    auth: (ctx) => cycleOf(ctx, 'login.auth(ctx)').auth,
+    send: (ctx, outcome) => write(ctx, renderOutcome(outcome)),
   }
 }

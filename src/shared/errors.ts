@@ -15,6 +15,9 @@ export type ErrorCode =
   | 'ERR_COOKIE_TOO_LARGE'
   | 'ERR_SESSION_TOO_LARGE'
   | 'ERR_STORE_SCHEMA'
+  | 'ERR_GUARD_NOT_CALLED'
+  | 'ERR_MIDDLEWARE_MISSING'
+  | 'ERR_NOT_GUARDED'
 
 /**
  * Thrown at start-up for a misconfiguration, or at run time for a misuse of the API. The message

@@ -392,7 +392,6 @@ describe('loginViews letter case follows each framework’s routing option', () 
     const login = expressLogin(manager())
     const web = express()
     web.set('case sensitive routing', true)
-    login.install(web)
     web.get(
       '/first/protected',
       login.loginRequired((_req, res) => void res.send('first')),
@@ -439,7 +438,7 @@ describe('loginViews letter case follows each framework’s routing option', () 
     const login = fastifyLogin(manager())
     const web = Fastify({ routerOptions: { caseSensitive: false } })
     await web.register(login.plugin)
-    web.get('/first/protected', { preHandler: login.loginRequired }, async () => 'first')
+    web.get('/first/protected', { preHandler: login.loginRequired() }, async () => 'first')
     await web.listen({ port: 0, host: '127.0.0.1' })
     try {
       const base = `http://127.0.0.1:${(web.server.address() as AddressInfo).port}`

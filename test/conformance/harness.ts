@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { AuthOutcome, LoginManager, RequestAuth } from 'login-manager'
+import { type AuthOutcome, isAuthOutcome, type LoginManager, type RequestAuth } from 'login-manager'
 import { TestClient, type TestClientOptions } from '../support/client.ts'
 
 /**
@@ -47,9 +47,36 @@ export interface RouteDef<U extends object> {
   path: string
   /** Protect the route with the adapter's own guard: `loginRequired` or `freshLoginRequired`. */
   guard?: 'login' | 'fresh'
+  /**
+   * Send the result (a string or `{ status, headers, body }`) as a streamed body, with the
+   * framework's own idiom for streaming: where the framework lets a handler send its headers
+   * before the body is done (Express `res.write()`, Koa `ctx.flushHeaders()`), the headers and
+   * the first half of the body go out at once and the rest follows after a pause; elsewhere the
+   * body is a stream that the server starts sending once the handler's response is complete.
+   */
+  stream?: boolean
   /** Runs after the guard; an exception becomes the framework's own 500 response. */
   handler: (ctx: RouteContext<U>) => RouteResult | Promise<RouteResult>
 }
+
+/** A streamed route's result: status, headers and the body's two halves. */
+export interface StreamedResult {
+  status: number
+  headers: Record<string, string>
+  parts: [string, string]
+}
+
+/** What a `stream: true` route sends; an {@link AuthOutcome} is not streamed, so it is a test error. */
+export function streamedResult(result: RouteResult): StreamedResult {
+  if (isAuthOutcome(result)) throw new TypeError('a stream route returns a string or a response')
+  const { status = 200, headers = {}, body = '' } = typeof result === 'string' ? {} : result
+  const text = typeof result === 'string' ? result : body
+  const half = Math.ceil(text.length / 2)
+  return { status, headers, parts: [text.slice(0, half), text.slice(half)] }
+}
+
+/** How long a streamed body pauses between its halves, in ms. */
+export const STREAM_PAUSE = 30
 
 /** A whole test app. */
 export interface AppSpec<U extends object> {
@@ -85,6 +112,17 @@ export interface RunningApp {
  */
 export interface AdapterHarness {
   readonly name: string
+  /**
+   * Whether a `stream: true` route's headers reach the client before login-manager's store writes
+   * settle (the framework lets the handler flush them early). Otherwise the response is handed to
+   * the server whole, after the writes, and a failed write can still replace it.
+   */
+  readonly streamSendsHeadersFirst?: boolean
+  /**
+   * Whether `earlyHeaders` are added by a wrapper to whatever response comes out (a Fetch server
+   * has no middleware), login-manager's own answers included, rather than set before it runs.
+   */
+  readonly earlyHeadersWrapResponse?: boolean
   start<U extends object>(spec: AppSpec<U>): Promise<RunningApp>
 }
 

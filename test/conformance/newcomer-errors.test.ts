@@ -81,7 +81,7 @@ for (const adapter of adapters) {
         assert.equal((await c.get('/whoami')).body, 'anonymous', 'no cookie: nothing to wait for')
         await c.post('/login')
         // Each harness loads the store session for unguarded routes (middleware, plugin, or
-        // Express's middleware beside install()): the synchronous read then works.
+        // Express's middleware on each unguarded route): the synchronous read then works.
         assert.equal((await c.get('/whoami')).body, 'Notch')
       })
     })

@@ -28,7 +28,7 @@ import * as configuration from '../../examples/snippets/configuration.ts'
 import * as customHandlers from '../../examples/snippets/custom-handlers.ts'
 import { attachAuditLog } from '../../examples/snippets/events.ts'
 import * as expressAdapter from '../../examples/snippets/express-adapter.ts'
-import * as expressInstall from '../../examples/snippets/express-install.ts'
+import * as expressStore from '../../examples/snippets/express-store.ts'
 import * as fastifyApp from '../../examples/snippets/fastify-app.ts'
 import * as fetchApp from '../../examples/snippets/fetch-app.ts'
 import * as fetchBun from '../../examples/snippets/fetch-bun.ts'
@@ -557,7 +557,7 @@ describe('snippets: they work as documented', () => {
     assert.equal((await request(app).get('/')).text, 'Hello, stranger')
     assert.deepEqual((await request(app).get('/status')).body, { loggedIn: false })
     await request(app).get('/members/billing').expect(302)
-    // login.install(app), no middleware: guards, login.auth(req) and req.auth all see the login.
+    // Behind the middleware: guards, login.auth(req) and req.auth all see the login.
     const ada = await testLogin(
       new LoginManager<expressAdapter.User>({
         secret: process.env.SESSION_SECRET as string,
@@ -582,9 +582,9 @@ describe('snippets: they work as documented', () => {
     { name: 'cookie sessions', store: () => undefined },
     { name: 'MemoryStore', store: () => new MemoryStore() },
   ]) {
-    it(`express-install: guards, getSession, middleware on a route, a sub-app (${mode.name})`, async () => {
-      const users = new Map([['ann', new expressInstall.User('ann')]])
-      const app = expressInstall.createApp(users, mode.store())
+    it(`express-store: guards, the middleware, a sub-app (${mode.name})`, async () => {
+      const users = new Map([['ann', new expressStore.User('ann')]])
+      const app = expressStore.createApp(users, mode.store())
       const anonymous = await request(app).get('/inbox').expect(302)
       assert.equal(anonymous.headers.location, '/login?next=%2Finbox')
       const form = await request(app).get('/login').set('Cookie', pairsOf(anonymous)).expect(200)

@@ -70,7 +70,7 @@ export async function startLoadApps(
     })
     const login = expressLogin(manager)
     const app = express()
-    login.install(app)
+    app.use(login.middleware)
     app.post('/login/:id', async (req, res, next) => {
       try {
         await login.auth(req).loginUser(new User(req.params.id), {

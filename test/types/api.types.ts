@@ -1,6 +1,7 @@
 // Type tests: compiled by `npm run typecheck` (tsc includes test/), never run. Each
 // `@ts-expect-error` is a negative test: if the line ever compiles, the typecheck fails.
 import express from 'express'
+import Fastify from 'fastify'
 import { Hono } from 'hono'
 import Koa from 'koa'
 import {
@@ -14,7 +15,7 @@ import { expressLogin } from 'login-manager/express'
 import { fastifyLogin } from 'login-manager/fastify'
 import { fetchLogin } from 'login-manager/fetch'
 import { type AuthEnv, honoLogin } from 'login-manager/hono'
-import { type AuthState, koaLogin } from 'login-manager/koa'
+import { type AuthState, type GuardedState, koaLogin } from 'login-manager/koa'
 
 type Equals<A, B> =
   (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false
@@ -90,10 +91,12 @@ express().get(
   }),
 )
 assertEquals<ReturnType<typeof login.auth>, RequestAuth<User>>(true)
-// install(app) takes an Express application, nothing else.
-login.install(express())
-// @ts-expect-error install needs an Express application
-login.install({})
+// The middleware and the called guards are Express handlers.
+express().use(login.middleware, login.loginRequired(), login.freshLoginRequired())
+// A guard is always called: passed uncalled to a route, it is a type error (app.use's overloads
+// accept it; it then fails each request with ERR_GUARD_NOT_CALLED).
+// @ts-expect-error login.freshLoginRequired()
+express().get('/p', login.freshLoginRequired, (_req, res) => res.send('x'))
 
 // Hono: the guard's Env narrows c.var.auth.user.
 const hono = honoLogin(manager)
@@ -113,6 +116,8 @@ new Hono<AuthEnv<User>>().get(
 hono.freshLoginRequired((c) => c.text(c.var.auth.user.name))
 // @ts-expect-error a guarded handler must return a Response
 hono.loginRequired((c) => c.var.auth.user.name)
+// @ts-expect-error a guard passed uncalled: login.loginRequired must be called
+new Hono<AuthEnv<User>>().use(hono.loginRequired)
 
 // Koa: state typed through the middleware.
 const koa = koaLogin(manager)
@@ -120,6 +125,12 @@ new Koa<AuthState<User>>().use(koa.middleware).use((ctx) => {
   assertEquals<typeof ctx.state.auth, RequestAuth<User>>(true)
 })
 koaLogin(manager, { caseSensitiveRouting: true })
+new Koa<GuardedState<User>>().use(koa.loginRequired()).use((ctx) => {
+  assertEquals<typeof ctx.state.auth.user, User>(true)
+})
+// Koa's Middleware type accepts a function of no arguments, so an uncalled guard
+// (`app.use(koa.loginRequired)`) type-checks; it fails at the first request (misuse.test.ts).
+assertEquals<ReturnType<typeof koa.auth>, RequestAuth<User>>(true)
 // @ts-expect-error caseSensitiveRouting is a boolean
 koaLogin(manager, { caseSensitiveRouting: 'yes' })
 
@@ -130,6 +141,9 @@ assertEquals<
   typeof fastify.guarded extends (r: typeof request) => GuardedAuth<User> ? true : false,
   true
 >(true)
+Fastify().get('/p', { preHandler: fastify.loginRequired() }, async () => 'x')
+// @ts-expect-error a guard is always called: { preHandler: login.loginRequired() }
+Fastify().get('/p', { preHandler: fastify.loginRequired }, async () => 'x')
 const web = fetchLogin(manager)
 const page = web.loginRequired((_req, a) => {
   assertEquals<typeof a.user, User>(true)
@@ -137,6 +151,10 @@ const page = web.loginRequired((_req, a) => {
 })
 // Synchronous when it can be: a Response, or a promise of one.
 assertEquals<ReturnType<typeof page>, Response | Promise<Response>>(true)
+// @ts-expect-error the Fetch guard wraps a handler: there is no guard middleware to call
+web.loginRequired()
+// @ts-expect-error nor to pass uncalled as the server's handler
+export const uncalled: (request: Request) => Response | Promise<Response> = web.loginRequired
 // @hono/node-server's env (with the Node request) is a valid context.
 declare const incoming: import('node:http').IncomingMessage
 page(new Request('http://x/'), { incoming })

@@ -1,9 +1,18 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
 import express, { type Request, type RequestHandler, type Response } from 'express'
 import { isAuthOutcome } from 'login-manager'
 import { expressLogin } from 'login-manager/express'
-import type { AdapterHarness, AppSpec, RouteContext, RouteDef, RouteResult } from '../harness.ts'
+import {
+  type AdapterHarness,
+  type AppSpec,
+  type RouteContext,
+  type RouteDef,
+  type RouteResult,
+  STREAM_PAUSE,
+  streamedResult,
+} from '../harness.ts'
 
 /** The first string value of a parsed query or body field. */
 function first(value: unknown): string | null {
@@ -27,28 +36,29 @@ function formOf(req: Request): Record<string, string> {
 export const expressHarness: AdapterHarness = makeExpressHarness('express', express)
 
 /**
- * Express 5 with `login.install(app)` instead of the middleware, and guards wrapping the handlers:
- * the layout without any login-manager middleware layer.
+ * Express 5 without an app-wide middleware: guards wrapping the handlers, and `login.middleware`
+ * on each unguarded route, the layout with no login-manager layer in front of guarded routes.
  */
-export const expressInstallHarness: AdapterHarness = makeExpressHarness(
-  'express-install',
+export const expressRoutesHarness: AdapterHarness = makeExpressHarness(
+  'express-routes',
   express,
-  'install',
+  'routes',
 )
 
 /**
  * A harness over one Express module: the same app for every major version, since
  * `login-manager/express` must accept Express 4 and 5 unchanged. `style` picks how the app wires
- * login-manager in: `app.use(login.middleware)` and guard middleware, or `login.install(app)` and
- * guards wrapping the handlers.
+ * login-manager in: `app.use(login.middleware)` and guard middleware, or guards wrapping the
+ * handlers and the middleware on each unguarded route.
  */
 export function makeExpressHarness(
   name: string,
   express: typeof import('express'),
-  style: 'middleware' | 'install' = 'middleware',
+  style: 'middleware' | 'routes' = 'middleware',
 ): AdapterHarness {
   return {
     name,
+    streamSendsHeadersFirst: true,
     async start<U extends object>(spec: AppSpec<U>) {
       // Created first: when the adapter refuses the manager, nothing is listening yet.
       const login = expressLogin(spec.manager)
@@ -65,8 +75,7 @@ export function makeExpressHarness(
         })
       }
       app.use(express.urlencoded({ extended: false }))
-      if (style === 'install') login.install(app)
-      else app.use(login.middleware)
+      if (style === 'middleware') app.use(login.middleware)
 
       const render = (res: Response, result: RouteResult): void => {
         if (typeof result === 'string') {
@@ -82,6 +91,18 @@ export function makeExpressHarness(
         }
       }
 
+      // res.write() sends the headers with the first chunk, before the handler is done.
+      const stream = async (res: Response, result: RouteResult): Promise<void> => {
+        const { status, headers, parts } = streamedResult(result)
+        res.status(status)
+        for (const [name, value] of Object.entries(headers)) res.setHeader(name, value)
+        if (!res.hasHeader('content-type')) res.type('text/plain')
+        const [head, rest] = parts
+        res.write(head)
+        await sleep(STREAM_PAUSE)
+        res.end(rest)
+      }
+
       const wrap =
         (route: RouteDef<U>): RequestHandler =>
         async (req, res, next) => {
@@ -91,7 +112,9 @@ export function makeExpressHarness(
               query: (name) => first((req.query as Record<string, unknown>)[name]),
               form: formOf(req),
             }
-            render(res, await route.handler(ctx))
+            const result = await route.handler(ctx)
+            if (route.stream === true) await stream(res, result)
+            else render(res, result)
           } catch (error) {
             next(error)
           }
@@ -100,15 +123,10 @@ export function makeExpressHarness(
       for (const route of spec.routes) {
         const handlers: RequestHandler[] = []
         const handler = wrap(route)
-        if (style === 'install') {
+        if (style === 'routes') {
           if (route.guard === 'login') handlers.push(login.loginRequired(handler))
           else if (route.guard === 'fresh') handlers.push(login.freshLoginRequired(handler))
-          else {
-            // As documented: with a session store, a handler outside a guard that reads the
-            // session synchronously takes the middleware, which loads it first.
-            if (!spec.manager._backend.sync) handlers.push(login.middleware)
-            handlers.push(handler)
-          }
+          else handlers.push(login.middleware, handler)
         } else {
           if (route.guard === 'login') handlers.push(login.loginRequired())
           else if (route.guard === 'fresh') handlers.push(login.freshLoginRequired())

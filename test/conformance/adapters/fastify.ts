@@ -1,8 +1,29 @@
 import type { AddressInfo } from 'node:net'
+import { Readable } from 'node:stream'
+import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify, { type FastifyReply, type HTTPMethods, type RouteOptions } from 'fastify'
 import { isAuthOutcome } from 'login-manager'
 import { fastifyLogin } from 'login-manager/fastify'
-import type { AdapterHarness, AppSpec, RouteContext, RouteDef, RouteResult } from '../harness.ts'
+import {
+  type AdapterHarness,
+  type AppSpec,
+  type RouteContext,
+  type RouteDef,
+  type RouteResult,
+  STREAM_PAUSE,
+  streamedResult,
+} from '../harness.ts'
+
+/** A body that yields its two halves with a pause between them. */
+function pausedStream([head, rest]: [string, string]): Readable {
+  return Readable.from(
+    (async function* () {
+      yield head
+      await sleep(STREAM_PAUSE)
+      yield rest
+    })(),
+  )
+}
 
 /** The first string value of a parsed query or body field. */
 function first(value: unknown): string | null {
@@ -74,6 +95,15 @@ export const fastifyHarness: AdapterHarness = {
       return reply.send(result.body ?? '')
     }
 
+    // A stream payload: Fastify sends the headers once the onSend hooks are done.
+    const stream = (reply: FastifyReply, result: RouteResult): FastifyReply => {
+      const { status, headers, parts } = streamedResult(result)
+      reply.code(status)
+      for (const [name, value] of Object.entries(headers)) reply.header(name, value)
+      if (!reply.hasHeader('content-type')) reply.type('text/plain; charset=utf-8')
+      return reply.send(pausedStream(parts))
+    }
+
     for (const route of spec.routes) {
       const options: RouteOptions = {
         method: methodsOf(route.method),
@@ -84,11 +114,12 @@ export const fastifyHarness: AdapterHarness = {
             query: (name) => first((req.query as Record<string, unknown>)[name]),
             form: formOf(req.body),
           }
-          return render(reply, await route.handler(ctx))
+          const result = await route.handler(ctx)
+          return route.stream === true ? stream(reply, result) : render(reply, result)
         },
       }
-      if (route.guard === 'login') options.preHandler = login.loginRequired
-      else if (route.guard === 'fresh') options.preHandler = login.freshLoginRequired
+      if (route.guard === 'login') options.preHandler = login.loginRequired()
+      else if (route.guard === 'fresh') options.preHandler = login.freshLoginRequired()
       app.route(options)
     }
 

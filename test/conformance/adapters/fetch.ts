@@ -1,16 +1,19 @@
 import { once } from 'node:events'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { type Http2Bindings, type HttpBindings, serve } from '@hono/node-server'
 import { isAuthOutcome, type RequestAuth } from 'login-manager'
 import { type FetchRequestContext, fetchLogin } from 'login-manager/fetch'
-import type {
-  AdapterHarness,
-  AnyId,
-  AppSpec,
-  RouteContext,
-  RouteDef,
-  RouteResult,
+import {
+  type AdapterHarness,
+  type AnyId,
+  type AppSpec,
+  type RouteContext,
+  type RouteDef,
+  type RouteResult,
+  STREAM_PAUSE,
+  streamedResult,
 } from '../harness.ts'
 
 /** Statuses whose response must have a null body (the Response constructor throws otherwise). */
@@ -36,6 +39,25 @@ function textResponse(body: string, status = 200, extra?: Record<string, string>
   return new Response(body, { status, headers })
 }
 
+/** A `Response` whose body sends its two halves with a pause between them. */
+function streamResponse(result: RouteResult, extra?: Headers): Response {
+  const { status, headers, parts } = streamedResult(result)
+  const [head, rest] = parts
+  const all = new Headers(extra)
+  for (const [name, value] of Object.entries(headers)) all.set(name, value)
+  if (!all.has('content-type')) all.set('content-type', 'text/plain; charset=utf-8')
+  const encoder = new TextEncoder()
+  const body = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      controller.enqueue(encoder.encode(head))
+      await sleep(STREAM_PAUSE)
+      controller.enqueue(encoder.encode(rest))
+      controller.close()
+    },
+  })
+  return new Response(body, { status, headers: all })
+}
+
 /**
  * Serves conformance apps as one `(Request) => Response` function built with
  * `login-manager/fetch`, on Node through `@hono/node-server`. Routing is a lookup table: a Fetch
@@ -45,13 +67,14 @@ export const fetchHarness: AdapterHarness = makeFetchHarness('fetch', 'request')
 
 /**
  * The same, with `@hono/node-server`'s `env` passed as the context (as `serve({ fetch: handler })`
- * does by itself): headers and the client address come from the Node request.
+ * does by itself): the client address comes from the Node request.
  */
 export const fetchNodeHarness: AdapterHarness = makeFetchHarness('fetch-node', 'incoming')
 
 function makeFetchHarness(name: string, source: 'request' | 'incoming'): AdapterHarness {
   return {
     name,
+    earlyHeadersWrapResponse: true,
     async start<U extends object>(spec: AppSpec<U>) {
       // Created first: when the adapter refuses the manager, nothing is listening yet.
       const login = fetchLogin(spec.manager)
@@ -70,7 +93,8 @@ function makeFetchHarness(name: string, source: 'request' | 'incoming'): Adapter
             query: (name) => url.searchParams.get(name),
             form: await formOf(request),
           }
-          return render(await route.handler(ctx))
+          const result = await route.handler(ctx)
+          return route.stream === true ? streamResponse(result) : render(result)
         }
         if (route.guard === 'login') return login.loginRequired(handler)
         if (route.guard === 'fresh') return login.freshLoginRequired(handler)

@@ -1,17 +1,20 @@
 import { once } from 'node:events'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { serve } from '@hono/node-server'
 import { type Context, Hono } from 'hono'
 import { isAuthOutcome } from 'login-manager'
 import { type AuthEnv, type GuardedHandler, honoLogin } from 'login-manager/hono'
-import type {
-  AdapterHarness,
-  AnyId,
-  AppSpec,
-  RouteContext,
-  RouteDef,
-  RouteResult,
+import {
+  type AdapterHarness,
+  type AnyId,
+  type AppSpec,
+  type RouteContext,
+  type RouteDef,
+  type RouteResult,
+  STREAM_PAUSE,
+  streamedResult,
 } from '../harness.ts'
 
 /** Statuses whose response must have a null body (the Response constructor throws otherwise). */
@@ -27,6 +30,25 @@ async function formOf(c: Context): Promise<Record<string, string>> {
     if (typeof v === 'string') form[key] = v
   }
   return form
+}
+
+/** A `Response` whose body sends its two halves with a pause between them. */
+function streamResponse(result: RouteResult, extra?: Headers): Response {
+  const { status, headers, parts } = streamedResult(result)
+  const [head, rest] = parts
+  const all = new Headers(extra)
+  for (const [name, value] of Object.entries(headers)) all.set(name, value)
+  if (!all.has('content-type')) all.set('content-type', 'text/plain; charset=utf-8')
+  const encoder = new TextEncoder()
+  const body = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      controller.enqueue(encoder.encode(head))
+      await sleep(STREAM_PAUSE)
+      controller.enqueue(encoder.encode(rest))
+      controller.close()
+    },
+  })
+  return new Response(body, { status, headers: all })
 }
 
 /** Serves conformance apps with Hono on `@hono/node-server` and `login-manager/hono`. */
@@ -73,7 +95,13 @@ function makeHonoHarness(name: string, style: 'middleware' | 'handler'): Adapter
           query: (name) => c.req.query(name) ?? null,
           form: await formOf(c),
         }
-        return render(c, await route.handler(ctx))
+        const result = await route.handler(ctx)
+        // Hono keeps headers set with c.header() only on the responses it builds itself.
+        if (route.stream === true) {
+          const streamed = streamResponse(result)
+          return c.newResponse(streamed.body, streamed)
+        }
+        return render(c, result)
       }
 
       for (const route of spec.routes) {

@@ -1,5 +1,5 @@
 import type { AdapterHarness } from '../harness.ts'
-import { expressHarness, expressInstallHarness } from './express.ts'
+import { expressHarness, expressRoutesHarness } from './express.ts'
 import { express4Harness } from './express4.ts'
 import { fastifyHarness } from './fastify.ts'
 import { fetchHarness, fetchNodeHarness } from './fetch.ts'
@@ -9,7 +9,7 @@ import { koaHarness } from './koa.ts'
 /** Every adapter harness; each new adapter appends its harness here. */
 export const allAdapters: readonly AdapterHarness[] = [
   expressHarness,
-  expressInstallHarness,
+  expressRoutesHarness,
   express4Harness,
   honoHarness,
   honoHandlerHarness,

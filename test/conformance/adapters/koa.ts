@@ -1,15 +1,19 @@
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
+import { Readable } from 'node:stream'
+import { setTimeout as sleep } from 'node:timers/promises'
 import Koa, { type Middleware, type ParameterizedContext } from 'koa'
 import { isAuthOutcome } from 'login-manager'
 import { type AuthState, koaLogin } from 'login-manager/koa'
-import type {
-  AdapterHarness,
-  AnyId,
-  AppSpec,
-  RouteContext,
-  RouteDef,
-  RouteResult,
+import {
+  type AdapterHarness,
+  type AnyId,
+  type AppSpec,
+  type RouteContext,
+  type RouteDef,
+  type RouteResult,
+  STREAM_PAUSE,
+  streamedResult,
 } from '../harness.ts'
 
 type State<U extends object> = AuthState<U, AnyId>
@@ -41,6 +45,7 @@ async function formOf(ctx: Pick<Koa.Context, 'request' | 'req'>): Promise<Record
  */
 export const koaHarness: AdapterHarness = {
   name: 'koa',
+  streamSendsHeadersFirst: true,
   async start<U extends object>(spec: AppSpec<U>) {
     // Created first: when the adapter refuses the manager, nothing is listening yet.
     const login = koaLogin(spec.manager)
@@ -73,6 +78,23 @@ export const koaHarness: AdapterHarness = {
       }
     }
 
+    // ctx.flushHeaders() sends the headers before the body, which Koa then pipes from the stream.
+    const stream = (ctx: Ctx<U>, result: RouteResult): void => {
+      const { status, headers, parts } = streamedResult(result)
+      const [head, rest] = parts
+      ctx.status = status
+      for (const [name, value] of Object.entries(headers)) ctx.set(name, value)
+      if (!ctx.response.get('content-type')) ctx.type = 'text/plain; charset=utf-8'
+      ctx.flushHeaders()
+      ctx.body = Readable.from(
+        (async function* () {
+          yield head
+          await sleep(STREAM_PAUSE)
+          yield rest
+        })(),
+      )
+    }
+
     const endpoint =
       (route: RouteDef<U>): Middleware<State<U>> =>
       async (ctx) => {
@@ -81,7 +103,9 @@ export const koaHarness: AdapterHarness = {
           query: (name) => first(ctx.query[name]),
           form: await formOf(ctx),
         }
-        render(ctx, await route.handler(routeCtx))
+        const result = await route.handler(routeCtx)
+        if (route.stream === true) stream(ctx, result)
+        else render(ctx, result)
       }
 
     // The guards are typed for the state they produce (a GuardedAuth); they run on the state the

@@ -46,7 +46,7 @@ export function createManager(secret: string, store?: SessionStore): LoginManage
 export function expressApp(manager: LoginManager<User>) {
   const login = expressLogin(manager)
   const app = express()
-  login.install(app)
+  app.use(login.middleware)
   app.get(
     '/me',
     login.loginRequired((req, res) => {
@@ -71,7 +71,7 @@ export async function fastifyApp(manager: LoginManager<User>) {
   const login = fastifyLogin(manager)
   const app = Fastify()
   await app.register(login.plugin)
-  app.get('/me', { preHandler: login.loginRequired }, async (req) => login.guarded(req).user.name)
+  app.get('/me', { preHandler: login.loginRequired() }, async (req) => login.guarded(req).user.name)
   return app
 }
 

@@ -41,7 +41,7 @@ async function main() {
   })
   const login = expressLogin(manager)
   const app = express()
-  login.install(app)
+  app.use(login.middleware)
   app.get(
     '/protected',
     login.loginRequired((req, res) => res.send(`Logged in as: ${req.auth.user.id}`)),

@@ -1,5 +1,5 @@
-// login.install(app) with a session store: guards load the session for their handler; other
-// handlers load it (or take login.middleware) before they read it.
+// Express with a session store: app.use(login.middleware) loads the request's session before the
+// routes run, so every handler reads it synchronously; a route behind a guard needs nothing more.
 import express from 'express'
 import { LoginManager, type SessionStore, UserMixin } from 'login-manager'
 import { expressLogin } from 'login-manager/express'
@@ -22,9 +22,9 @@ export function createApp(users: Map<string, User>, store?: SessionStore) {
   const login = expressLogin(manager)
 
   const app = express()
-  login.install(app)
+  app.use(login.middleware)
 
-  // 1. A guard loads the session (and the user) before the handler runs.
+  // 1. A guard lets the handler run only for a logged-in user.
   app.get(
     '/inbox',
     login.loginRequired((req, res) => {
@@ -32,7 +32,7 @@ export function createApp(users: Map<string, User>, store?: SessionStore) {
     }),
   )
 
-  // 2. No guard: loginUser and logoutUser load the session by themselves...
+  // 2. No guard: the middleware loaded the session, so the auth object works synchronously.
   app.post('/login/:id', async (req, res, next) => {
     try {
       const user = users.get(req.params.id)
@@ -42,37 +42,27 @@ export function createApp(users: Map<string, User>, store?: SessionStore) {
       }
       const auth = login.auth(req)
       await auth.loginUser(user)
-      auth.flash(`Welcome, ${user.id}`) // synchronous, fine: loginUser loaded the session
+      auth.flash(`Welcome, ${user.id}`)
       res.sendStatus(204)
     } catch (error) {
       next(error)
     }
   })
 
-  // ...the synchronous reads (flashes, session.get) come after getSession(),
-  app.get('/notices', async (req, res, next) => {
-    try {
-      const auth = login.auth(req)
-      await auth.getSession() // a store session loads here; a cookie session is already there
-      res.json(auth.consumeFlashes())
-    } catch (error) {
-      next(error)
-    }
-  })
-
-  // ...or behind login.middleware on the route, which loads the session first.
-  app.get('/login', login.middleware, (req, res) => {
+  app.get('/notices', (req, res) => {
     res.json(login.auth(req).consumeFlashes())
   })
 
-  // 3. A sub-app mounted on this app inherits its req.auth. (An app served or tested on its own
-  // needs its own login.install.)
+  app.get('/login', (req, res) => {
+    res.json(login.auth(req).consumeFlashes())
+  })
+
+  // 3. A sub-app mounted on this app sees the req.auth its parent's middleware gave the request.
+  // (An app served or tested on its own needs its own app.use(login.middleware).)
   const api = express()
   api.get('/me', async (req, res, next) => {
     try {
-      const auth = login.auth(req)
-      await auth.getSession()
-      const user = await auth.getUser()
+      const user = await login.auth(req).getUser()
       res.json({ id: user?.id ?? null })
     } catch (error) {
       next(error)

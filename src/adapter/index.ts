@@ -1,0 +1,23 @@
+/**
+ * The adapter contract: what a framework integration of login-manager reads from a request and
+ * writes to a response, and the few calls that decide everything else. See
+ * `docs/writing-an-adapter.md`.
+ *
+ * @example
+ * ```ts
+ * import { renderOutcome, startRequest } from 'login-manager/adapter'
+ * ```
+ * @module
+ */
+export type { GuardedAuth, RequestAuth } from '../core/auth.ts'
+export type { ErrorCode } from '../core/errors.ts'
+export { LoginManagerError } from '../core/errors.ts'
+export type { LoginManager } from '../core/login-manager.ts'
+export type { AuthOutcome } from '../core/outcome.ts'
+export type { UserId } from '../core/types.ts'
+export { RequestCycle, startRequest } from './cycle.ts'
+export { STORE_UNAVAILABLE } from './failure.ts'
+export { assertGuardCalled, guardNotCalled, middlewareMissing, notGuarded } from './misuse.ts'
+export { renderOutcome } from './render.ts'
+export type { AdapterRequest, Reply, ResponseFinish } from './types.ts'
+export { addVaryCookie } from './vary.ts'
