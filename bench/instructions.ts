@@ -5,13 +5,15 @@
  * package. Timing noise does not move these counts, so a change's cost shows on a busy machine.
  *
  * Method (bench/README.md, "Instruction counts"): each server runs under
- * `valgrind --tool=callgrind`, twice, from a fresh start; this process (not instrumented) sends it
- * `BENCH_INSTR_WARMUP` requests, then `BENCH_INSTR_BASE` (the baseline run) or `BENCH_INSTR_BASE +
- * BENCH_INSTR_N` requests (the measured run), one at a time on one keep-alive connection, then
- * stops it. Start-up, warm-up and shutdown are the same in both runs, so
- * (Ir measured − Ir baseline) / BENCH_INSTR_N is the cost of one request. Results go to stdout
- * and bench/results/instructions-<date>.json.
+ * `valgrind --tool=callgrind --instr-atstart=no`; this process (not instrumented) sends it
+ * `BENCH_INSTR_WARMUP` requests, turns instrumentation on (`callgrind_control -i on`), sends
+ * `BENCH_INSTR_BASE` requests (the baseline), dumps, sends `BENCH_INSTR_BASE + BENCH_INSTR_N`
+ * (the measured run) and dumps again, one request at a time on one keep-alive connection. Start-up
+ * and warm-up are never counted, and what both runs share cancels out: (Ir measured − Ir
+ * baseline) / BENCH_INSTR_N is the cost of one request. Results go to stdout and
+ * bench/results/instructions-<date>.json.
  */
+import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { readFile, rm, writeFile } from 'node:fs/promises'
 import { Agent, request } from 'node:http'
@@ -40,7 +42,7 @@ function intFromEnv(name: string, fallback: number, min: number): number {
   return value
 }
 
-const WARMUP = intFromEnv('BENCH_INSTR_WARMUP', 2000, 0)
+const WARMUP = intFromEnv('BENCH_INSTR_WARMUP', 3000, 0)
 const BASE = intFromEnv('BENCH_INSTR_BASE', 1000, 1)
 const N = intFromEnv('BENCH_INSTR_N', 2000, 1)
 const ONLY = process.env.BENCH_ONLY?.split(',').filter((s) => s !== '') ?? []
@@ -54,7 +56,7 @@ function sides(secret: string): Side[] {
     label,
     file: `bench/servers/${name}.ts`,
     login,
-    prepare: label === 'bare' || login ? none : lm,
+    prepare: label.startsWith('bare') || login ? none : lm,
   })
   const all: Side[] = [
     s('express', 'bare', 'bare'),
@@ -66,6 +68,8 @@ function sides(secret: string): Side[] {
     s('fastify', 'bare', 'fastify-bare'),
     s('fastify', 'floor', 'fastify-floor'),
     s('fastify', 'login-manager', 'fastify-login-manager'),
+    // Ablation: bare Fastify with login-manager's hooks registered, doing nothing.
+    s('fastify', 'bare + empty onRequest/onSend/preHandler', 'fastify-hooks'),
     s('koa', 'bare', 'koa-bare'),
     s('koa', 'floor', 'koa-floor'),
     s('koa', 'login-manager', 'koa-login-manager'),
@@ -96,12 +100,12 @@ function sides(secret: string): Side[] {
 
 /** Sends `count` requests one after another on one keep-alive connection; each must be 2xx. */
 async function send(
+  agent: Agent,
   url: string,
   side: Side,
   headers: Record<string, string>,
   count: number,
 ): Promise<void> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 })
   const { hostname, port } = new URL(url)
   const body = side.login ? LOGIN_FORM : undefined
   const all = {
@@ -111,33 +115,29 @@ async function send(
       ? {}
       : { 'content-type': FORM_TYPE, 'content-length': String(Buffer.byteLength(body)) }),
   }
-  try {
-    for (let i = 0; i < count; i++) {
-      await new Promise<void>((resolve, reject) => {
-        const req = request(
-          {
-            agent,
-            hostname,
-            port,
-            path: side.login ? '/login' : PATH,
-            method: side.login ? 'POST' : 'GET',
-            headers: all,
-          },
-          (res) => {
-            res.resume()
-            res.once('end', () =>
-              res.statusCode !== undefined && res.statusCode < 300
-                ? resolve()
-                : reject(new Error(`${side.label}: answered ${res.statusCode}`)),
-            )
-          },
-        )
-        req.once('error', reject)
-        req.end(body)
-      })
-    }
-  } finally {
-    agent.destroy()
+  for (let i = 0; i < count; i++) {
+    await new Promise<void>((resolve, reject) => {
+      const req = request(
+        {
+          agent,
+          hostname,
+          port,
+          path: side.login ? '/login' : PATH,
+          method: side.login ? 'POST' : 'GET',
+          headers: all,
+        },
+        (res) => {
+          res.resume()
+          res.once('end', () =>
+            res.statusCode !== undefined && res.statusCode < 300
+              ? resolve()
+              : reject(new Error(`${side.label}: answered ${res.statusCode}`)),
+          )
+        },
+      )
+      req.once('error', reject)
+      req.end(body)
+    })
   }
 }
 
@@ -149,28 +149,64 @@ async function totalInstructions(file: string): Promise<number> {
   return Number(line[1])
 }
 
-/** One run under callgrind: start, warm-up, `count` requests, stop; its total instructions. */
-async function run(side: Side, secret: string, count: number, tag: string): Promise<number> {
-  const out = join(os.tmpdir(), `lm-callgrind-${process.pid}-${tag}.out`)
-  const server = await startServer(side.file, { BENCH_SECRET: secret }, null, [], {
-    command: [
-      'valgrind',
-      '--tool=callgrind',
-      // V8 writes machine code into memory it then runs: valgrind must notice.
-      '--smc-check=all-non-file',
-      `--callgrind-out-file=${out}`,
-    ],
-    readyTimeoutMs: 300_000,
+/** Sends `command` (`-i on`, `-d`, …) to the callgrind process `pid` and waits until it is done. */
+function control(pid: number, ...command: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('callgrind_control', [...command, String(pid)], { stdio: 'ignore' })
+    child.once('error', reject)
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`callgrind_control ${command} exited ${code}`)),
+    )
   })
+}
+
+/**
+ * One server under callgrind, instrumented only after its warm-up: `BASE` requests, a dump, then
+ * `BASE + N` requests and a dump. The difference of the two dumps is `N` requests' instructions:
+ * what both segments share (the control commands, timers) cancels out.
+ */
+async function run(side: Side, secret: string): Promise<{ base: number; measured: number }> {
+  const out = join(os.tmpdir(), `lm-callgrind-${process.pid}-${side.framework}.out`)
+  // --single-threaded: the compiler and the garbage collector run on the main thread, in step
+  // with the requests, rather than whenever valgrind schedules their threads.
+  const server = await startServer(
+    side.file,
+    { BENCH_SECRET: secret },
+    null,
+    ['--single-threaded'],
+    {
+      command: [
+        'valgrind',
+        '--tool=callgrind',
+        // V8 writes machine code into memory it then runs: valgrind must notice.
+        '--smc-check=all-non-file',
+        '--instr-atstart=no',
+        `--callgrind-out-file=${out}`,
+      ],
+      readyTimeoutMs: 300_000,
+    },
+  )
+  const pid = server.child.pid
+  if (pid === undefined) throw new Error(`${side.file}: no pid`)
+  // One connection for the warm-up and both runs: a new connection deoptimises much of Node's
+  // HTTP code, and the recompilation would be counted.
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 })
   try {
     const headers = await side.prepare(server.url)
-    await send(server.url, side, headers, WARMUP + count)
+    await send(agent, server.url, side, headers, WARMUP)
+    await control(pid, '-i', 'on')
+    await send(agent, server.url, side, headers, BASE)
+    await control(pid, '-d')
+    await send(agent, server.url, side, headers, BASE + N)
+    await control(pid, '-d')
   } finally {
+    agent.destroy()
     await stopServerAndWait(server.child, 120_000)
   }
-  const total = await totalInstructions(out)
-  await rm(out, { force: true })
-  return total
+  const base = await totalInstructions(`${out}.1`)
+  const measured = await totalInstructions(`${out}.2`)
+  for (const suffix of ['', '.1', '.2']) await rm(`${out}${suffix}`, { force: true })
+  return { base, measured }
 }
 
 async function main(): Promise<void> {
@@ -178,18 +214,33 @@ async function main(): Promise<void> {
   const secret = randomBytes(32).toString('base64url')
   const list = sides(secret)
   console.log(
-    `bench:instructions: ${list.length} servers under callgrind, each run twice: ${WARMUP} ` +
-      `warm-up requests, then ${BASE} (baseline) or ${BASE + N} (measured); per request = ` +
+    `bench:instructions: ${list.length} servers under callgrind: ${WARMUP} warm-up requests ` +
+      `(not instrumented), then ${BASE} (baseline) and ${BASE + N} (measured); per request = ` +
       `(measured − baseline) / ${N}`,
   )
-  const results: { framework: string; label: string; file: string; perRequest: number }[] = []
+  const results: {
+    framework: string
+    label: string
+    file: string
+    perRequest: number
+    base: number
+    measured: number
+  }[] = []
   for (const side of list) {
-    const base = await run(side, secret, BASE, 'base')
-    const measured = await run(side, secret, BASE + N, 'measured')
+    const { base, measured } = await run(side, secret)
     const perRequest = (measured - base) / N
-    results.push({ framework: side.framework, label: side.label, file: side.file, perRequest })
+    // Each run's own mean: far apart when something (tier-up, a major GC) fell in one of them.
+    const spread = { base: base / BASE, measured: measured / (BASE + N) }
+    results.push({
+      framework: side.framework,
+      label: side.label,
+      file: side.file,
+      perRequest,
+      base,
+      measured,
+    })
     console.log(
-      `  ${side.framework.padEnd(8)} ${side.label.padEnd(40)} ${Math.round(perRequest).toLocaleString('en-US').padStart(9)} instructions/request`,
+      `  ${side.framework.padEnd(8)} ${side.label.padEnd(40)} ${Math.round(perRequest).toLocaleString('en-US').padStart(9)} instructions/request (run means: baseline ${Math.round(spread.base).toLocaleString('en-US')}, measured ${Math.round(spread.measured).toLocaleString('en-US')})`,
     )
   }
   console.log('')

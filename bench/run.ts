@@ -215,6 +215,38 @@ function frameworks(secret: string): Framework[] {
   ]
 }
 
+/**
+ * BENCH_PAIR=<subject server>,<reference server>: that pair alone on `GET /protected`, both
+ * loaded with login-manager's logged-in request, for an ablation (a variant server against the
+ * one it changes).
+ */
+function adHocPair(secret: string): Framework[] | null {
+  const files = process.env.BENCH_PAIR?.split(',')
+  if (files === undefined || files.length !== 2) return null
+  const lm = testLoginPrepare(secret)
+  const side = (key: string, file: string): Side => ({
+    key,
+    label: file,
+    file,
+    prepare: (url, partner) => lm(key === 'subject' ? url : partner),
+    target: GET,
+    expect: 'page',
+  })
+  return [
+    {
+      key: 'pair',
+      title: 'BENCH_PAIR',
+      pairs: [
+        {
+          kind: 'peer',
+          subject: side('subject', files[0]!),
+          reference: side('reference', files[1]!),
+        },
+      ],
+    },
+  ]
+}
+
 /** Issue 11's figures of login-manager's share of bare: none may drop more than 2 points. */
 const REFERENCE_PERCENT: Record<string, number | undefined> = {
   express: 89,
@@ -496,6 +528,7 @@ interface Verdict {
 function verdicts(results: readonly PairResult[]): Verdict[] {
   const out: Verdict[] = []
   for (const framework of new Set(results.map((r) => r.framework))) {
+    if (framework === 'pair') continue
     const rs = results.filter((r) => r.framework === framework)
     const find = (kind: Kind) => rs.find((r) => r.kind === kind)
     const floor = find('floor')
@@ -554,9 +587,9 @@ async function main(): Promise<void> {
   const settings = settingsFromEnv()
   const pinning = choosePinning()
   const secret = randomBytes(32).toString('base64url')
-  const all = frameworks(secret).filter(
-    (f) => settings.only === null || settings.only.includes(f.key),
-  )
+  const all =
+    adHocPair(secret) ??
+    frameworks(secret).filter((f) => settings.only === null || settings.only.includes(f.key))
   const loadBefore = os.loadavg()
   const cpus = os.cpus()
   console.log(
