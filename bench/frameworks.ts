@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url'
 import {
   bareContenders,
   cookieBytes,
+  FORM_TYPE,
   headersFor,
   verify as libVerify,
   PATH,
@@ -27,6 +28,7 @@ import {
   testLoginPrepare,
   USER_AGENT,
 } from './lib/contenders.ts'
+import { LOGIN_FORM } from './lib/form.ts'
 import { measure, type RunResult } from './lib/measure.ts'
 import {
   choosePinning,
@@ -175,14 +177,15 @@ function cookieHeader(response: Response): string {
 }
 
 /**
- * A client that logs in over HTTP (`POST /login`, no body) and keeps the session cookie, as
+ * A client that logs in over HTTP (`POST /login` with the login form) and keeps the session cookie, as
  * bench/run.ts does for passport.
  */
 export function loginOverHttp(label: string): (url: string) => Promise<Record<string, string>> {
   return async (url) => {
     const response = await fetch(`${url}/login`, {
       method: 'POST',
-      headers: { 'user-agent': USER_AGENT },
+      headers: { 'user-agent': USER_AGENT, 'content-type': FORM_TYPE },
+      body: LOGIN_FORM,
       redirect: 'manual',
     })
     const body = await response.text()

@@ -1,19 +1,16 @@
 import { testLogin } from 'login-manager/testing'
+import { LOGIN_FORM } from './form.ts'
 import { createBenchManager, User } from './login-manager-app.ts'
 
 /** The route every contender serves, and what a logged-in request gets back. */
 export const PATH = '/protected'
 export const EXPECTED_BODY = 'Logged in as: leafstorm'
+/** The content type of the login form. */
+export const FORM_TYPE = 'application/x-www-form-urlencoded'
 /** Sent on every request: session protection binds the login-manager session to it. */
 export const USER_AGENT = 'login-manager-bench/1'
 
-export type ContenderKey =
-  | 'bare'
-  | 'bare-same-request'
-  | 'login-manager'
-  | 'login-manager-middleware'
-  | 'floor'
-  | 'passport'
+export type ContenderKey = 'bare' | 'bare-same-request' | 'login-manager' | 'floor' | 'passport'
 
 /**
  * What a contender is in the report:
@@ -143,13 +140,6 @@ export function contenders(secret: string): Contender[] {
       prepare: loginManager,
     },
     {
-      key: 'login-manager-middleware',
-      label: 'login-manager, app.use(middleware)',
-      role: 'variant',
-      file: 'bench/servers/login-manager-middleware.ts',
-      prepare: loginManager,
-    },
-    {
       key: 'floor',
       label: 'floor: the guard hand-written, no library',
       role: 'variant',
@@ -164,7 +154,8 @@ export function contenders(secret: string): Contender[] {
       prepare: async (url) => {
         const response = await fetch(`${url}/login`, {
           method: 'POST',
-          headers: { 'user-agent': USER_AGENT },
+          headers: { 'user-agent': USER_AGENT, 'content-type': FORM_TYPE },
+          body: LOGIN_FORM,
         })
         await response.text()
         const cookie = cookieHeader(response)

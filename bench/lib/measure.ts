@@ -59,15 +59,24 @@ export function processCpuMicroseconds(pid: number | undefined): number | null {
   }
 }
 
+/** The request a run sends, when it is not `GET` {@link PATH}. */
+export interface Target {
+  readonly path: string
+  readonly method: 'GET' | 'POST'
+  /** Sent with every request (with its content type among the headers). */
+  readonly body?: string
+}
+
 /**
- * One autocannon run against `url` + {@link PATH} with the given request headers; with
- * `serverPid`, also the server's CPU time per request.
+ * One autocannon run against `url` + {@link PATH} (or `target`) with the given request headers;
+ * with `serverPid`, also the server's CPU time per request.
  */
 export async function measure(
   url: string,
   headers: Record<string, string>,
   load: LoadOptions,
   serverPid?: number,
+  target: Target = { path: PATH, method: 'GET' },
 ): Promise<RunResult> {
   let smallest = Number.POSITIVE_INFINITY
   const sizes = new Map<number, number>()
@@ -75,7 +84,9 @@ export async function measure(
   const done = new Promise<autocannon.Result>((resolve, reject) => {
     instance = autocannon(
       {
-        url: `${url}${PATH}`,
+        url: `${url}${target.path}`,
+        method: target.method,
+        ...(target.body === undefined ? {} : { body: target.body }),
         connections: load.connections,
         pipelining: load.pipelining,
         duration: load.durationSeconds,

@@ -49,13 +49,22 @@ export function startServer(
   env: Record<string, string>,
   pin: number | null,
   nodeFlags: readonly string[] = [],
+  /** A command that runs node (e.g. valgrind and its options), and how long to wait for it. */
+  wrapper: { readonly command: readonly string[]; readonly readyTimeoutMs: number } | null = null,
 ): Promise<ServerProcess> {
   const source = process.env.BENCH_SOURCE === '1' ? ['--conditions=login-manager-source'] : []
-  const nodeArgs = [...nodeFlags, ...source, '--import', 'tsx', file]
+  const nodeArgs = [
+    ...(wrapper?.command ?? []),
+    process.execPath,
+    ...nodeFlags,
+    ...source,
+    '--import',
+    'tsx',
+    file,
+  ]
   const [command, args] =
-    pin === null
-      ? [process.execPath, nodeArgs]
-      : ['taskset', ['-c', String(pin), process.execPath, ...nodeArgs]]
+    pin === null ? [nodeArgs[0]!, nodeArgs.slice(1)] : ['taskset', ['-c', String(pin), ...nodeArgs]]
+  const readyTimeoutMs = wrapper?.readyTimeoutMs ?? READY_TIMEOUT_MS
   const child = spawn(command, args, {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'production', PORT: '0', ...env },
@@ -77,8 +86,8 @@ export function startServer(
       reject(new Error(`${file}: ${why}${stderr === '' ? '' : `\n--- stderr ---\n${stderr}`}`))
     }
     const timer = setTimeout(
-      () => fail(`no "ready" line within ${READY_TIMEOUT_MS} ms`),
-      READY_TIMEOUT_MS,
+      () => fail(`no "ready" line within ${readyTimeoutMs} ms`),
+      readyTimeoutMs,
     )
     child.stderr?.setEncoding('utf8')
     child.stderr?.on('data', (chunk: string) => {

@@ -1,9 +1,10 @@
 // @fastify/secure-session: Fastify's usual cookie session (libsodium secretbox through
 // sodium-native), the user id as a session value, checked in a preHandler.
 import { createHash } from 'node:crypto'
+import formbody from '@fastify/formbody'
 import fastifySecureSession from '@fastify/secure-session'
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
-import { loadUser } from '../../examples/basic/users.ts'
+import { checkPassword, loadUser } from '../../examples/basic/users.ts'
 import { announce, benchSecret, HOST, loggedInAs, PORT } from './listen.ts'
 
 /** The session with its one value typed. */
@@ -11,16 +12,19 @@ type BenchSession = fastifySecureSession.Session<{ userId: string }>
 const sessionOf = (req: FastifyRequest) => req.session as unknown as BenchSession
 
 const app = Fastify()
+await app.register(formbody)
 await app.register(fastifySecureSession, {
   // 32 bytes (crypto_secretbox_KEYBYTES), derived from the bench secret.
   key: createHash('sha256').update(benchSecret()).digest(),
   cookie: { path: '/', httpOnly: true, sameSite: 'lax' },
 })
 
-// Checking a password is not what is measured: log in directly.
 app.post('/login', async (req, reply) => {
-  sessionOf(req).set('userId', 'leafstorm')
-  return reply.type('text/plain').send('ok')
+  const form = (req.body ?? {}) as Record<string, string | undefined>
+  const user = checkPassword(form.email, form.password)
+  if (user === null) return reply.code(401).type('text/plain').send('Bad login')
+  sessionOf(req).set('userId', user.id)
+  return reply.type('text/plain').send('Logged in')
 })
 
 async function loginRequired(req: FastifyRequest, reply: FastifyReply): Promise<void> {

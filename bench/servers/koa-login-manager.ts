@@ -1,7 +1,10 @@
-// login-manager on Koa: the basic example's setup (examples/basic/koa.ts) around the protected
-// route: `app.use(login.middleware)` and the `login.loginRequired()` guard.
+// login-manager on Koa: the basic example's setup (examples/basic/koa.ts): `app.use(login.middleware)`,
+// the `login.loginRequired()` guard on the protected route, and the login route (a form body, the
+// password checked, `loginUser`).
 import Koa from 'koa'
 import { type AuthState, koaLogin } from 'login-manager/koa'
+import { checkPassword } from '../../examples/basic/users.ts'
+import { readForm } from '../lib/form.ts'
 import { createBenchManager, type User } from '../lib/login-manager-app.ts'
 import { announce, benchSecret, HOST, loggedInAs, PORT } from './listen.ts'
 
@@ -17,6 +20,16 @@ app.use(async (ctx, next) => {
       ctx.type = 'html'
       ctx.body = loggedInAs((await auth.getUser())?.id ?? '')
     })
+  } else if (ctx.path === '/login' && ctx.method === 'POST') {
+    const form = await readForm(ctx.req)
+    const user = checkPassword(form.get('email'), form.get('password'))
+    if (user === null) {
+      ctx.status = 401
+      ctx.body = 'Bad login'
+      return
+    }
+    await auth.loginUser(user)
+    ctx.body = 'Logged in'
   } else {
     await next()
   }

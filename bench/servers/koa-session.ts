@@ -2,7 +2,8 @@
 // through the `cookies` package), the user id as a session value.
 import Koa from 'koa'
 import session from 'koa-session'
-import { loadUser } from '../../examples/basic/users.ts'
+import { checkPassword, loadUser } from '../../examples/basic/users.ts'
+import { readForm } from '../lib/form.ts'
 import { announce, benchSecret, HOST, loggedInAs, PORT } from './listen.ts'
 
 const app = new Koa()
@@ -21,9 +22,15 @@ app.use(async (ctx, next) => {
     ctx.type = 'html'
     ctx.body = loggedInAs(user.id)
   } else if (ctx.path === '/login' && ctx.method === 'POST') {
-    // Checking a password is not what is measured: log in directly.
-    ctx.session!.userId = 'leafstorm'
-    ctx.body = 'ok'
+    const form = await readForm(ctx.req)
+    const user = checkPassword(form.get('email'), form.get('password'))
+    if (user === null) {
+      ctx.status = 401
+      ctx.body = 'Bad login'
+      return
+    }
+    ctx.session!.userId = user.id
+    ctx.body = 'Logged in'
   } else {
     await next()
   }

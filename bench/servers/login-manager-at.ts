@@ -32,12 +32,10 @@ if (revoked > 0) {
 const login = expressLogin(manager)
 
 const app = express()
+app.use(login.middleware)
 
-app.get(
-  '/protected',
-  login.loginRequired((req, res) => {
-    res.send(`Logged in as: ${req.auth.user.id}`)
-  }),
-)
+app.get('/protected', login.loginRequired(), (req, res) => {
+  res.send(`Logged in as: ${login.auth(req).user?.id}`)
+})
 
 serve(app)

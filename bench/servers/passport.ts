@@ -2,6 +2,7 @@
 import express from 'express'
 import session from 'express-session'
 import passport from 'passport'
+import { checkPassword } from '../../examples/basic/users.ts'
 import { benchSecret, serve } from '../lib/serve.ts'
 
 interface BenchUser {
@@ -22,11 +23,16 @@ app.use(session({ secret: benchSecret(), resave: false, saveUninitialized: false
 app.use(passport.initialize())
 app.use(passport.session())
 
-// LocalStrategy is not installed, and checking a password is not what is measured: log in directly.
-app.post('/login', (req, res, next) => {
-  req.login(users.get('leafstorm')!, (error) => {
+// The password checked by hand, as LocalStrategy would: passport-local is not installed.
+app.post('/login', express.urlencoded({ extended: false, limit: '10kb' }), (req, res, next) => {
+  const user = checkPassword(req.body?.email, req.body?.password)
+  if (user === null) {
+    res.status(401).send('Bad login')
+    return
+  }
+  req.login(users.get(user.id)!, (error) => {
     if (error) next(error)
-    else res.send('ok')
+    else res.send('Logged in')
   })
 })
 

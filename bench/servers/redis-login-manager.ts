@@ -27,6 +27,7 @@ const manager = new LoginManager<User>({
 const login = expressLogin(manager)
 
 const app = express()
+app.use(login.middleware)
 
 // Checking a password is not what is measured: log in directly.
 app.post('/login', async (req, res, next) => {

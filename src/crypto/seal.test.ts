@@ -29,6 +29,15 @@ describe('seal/unseal', () => {
     }
   })
 
+  it('never repeats an IV, across many refills of the IV pool, and keeps each one it gave out', () => {
+    const ivOf = (sealed: string) => Buffer.from(sealed.slice(12), 'base64url').subarray(0, 12)
+    const sealedValues = Array.from({ length: 2000 }, () => seal(keys, 'x', 'session'))
+    const ivs = new Set(sealedValues.map((v) => ivOf(v).toString('hex')))
+    assert.equal(ivs.size, sealedValues.length)
+    // Every value still opens: no IV it was sealed with was overwritten by a later refill.
+    for (const sealed of sealedValues) assertOpens(keys, sealed, 'session', 'x')
+  })
+
   it('has the documented format: v1.<keyId>.<base64url(iv || ciphertext || tag)>', () => {
     const sealed = seal(keys, 'hello', 'session')
     const [version, id, body, ...rest] = sealed.split('.')
