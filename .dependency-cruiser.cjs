@@ -46,6 +46,14 @@ module.exports = {
       to: { path: '^src/(core|adapter|adapters)/' },
     },
     {
+      name: 'adapters-only-translate',
+      severity: 'error',
+      comment:
+        'A framework adapter builds on login-manager/adapter alone (src/adapter/): no core, session or store internals.',
+      from: { path: '^src/adapters/', pathNot: testOrBench },
+      to: { path: '^src/', pathNot: '^src/(adapter|adapters)/' },
+    },
+    {
       name: 'node-crypto-only-in-crypto',
       severity: 'error',
       comment: 'Hashing and random bytes go through src/crypto/ (one place to audit and to port).',

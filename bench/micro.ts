@@ -10,9 +10,9 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { testLogin } from 'login-manager/testing'
 import { getCookie } from '../src/cookie/parse.ts'
-import type { RequestAdapter } from '../src/core/types.ts'
 import { unseal } from '../src/crypto/seal.ts'
 import { decodePayload } from '../src/session/payload.ts'
+import type { AdapterRequest } from '../src/shared/types.ts'
 import { USER_AGENT } from './lib/contenders.ts'
 import { createBenchManager, User } from './lib/login-manager-app.ts'
 
@@ -51,10 +51,10 @@ async function run(
   return { name, bestNs: perOp[0]!, medianNs: perOp[perOp.length >> 1]! }
 }
 
-function adapter(cookie: string): RequestAdapter {
+function adapter(cookie: string): AdapterRequest {
   return {
     method: 'GET',
-    pathWithQuery: '/protected',
+    url: '/protected',
     header: (name) => (name === 'cookie' ? cookie : name === 'user-agent' ? USER_AGENT : undefined),
     clientAddress: '127.0.0.1',
     origin: 'http://127.0.0.1',
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   const minted = await testLogin(manager, new User('leafstorm'))
   const first = manager.createAuth(adapter(minted))
   if ((await first.checkLogin()) !== null) throw new Error('the testLogin cookie was refused')
-  const setCookie = first.commit(200)?.cookies[0]
+  const setCookie = first.commitResponse(200)?.cookies[0]
   if (setCookie === undefined) throw new Error('expected the first request to re-seal the session')
   const value = setCookie.slice(name.length + 1, setCookie.indexOf(';'))
   const cookie = `${name}=${value}`
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
   const plaintext = opened.plaintext
 
   const steady = manager.createAuth(adapter(cookie))
-  if ((await steady.checkLogin()) !== null || steady.commit(200)?.cookies.length !== 0) {
+  if ((await steady.checkLogin()) !== null || steady.commitResponse(200)?.cookies.length !== 0) {
     throw new Error('the bound cookie should log in without re-issuing a cookie')
   }
 
@@ -101,14 +101,14 @@ async function main(): Promise<void> {
     async () => {
       const auth = manager.createAuth(adapter(cookie))
       const outcome = await auth.checkLogin()
-      return auth.commit(200) ?? outcome
+      return auth.commitResponse(200) ?? outcome
     },
     { async: true },
   )
   await add('whole guard path, sync: createAuth + auth.user + commit', () => {
     const auth = manager.createAuth(adapter(cookie))
     const user = auth.user
-    return auth.commit(200) ?? user
+    return auth.commitResponse(200) ?? user
   })
   await add('  createAuth (RequestAuth + adapter object)', () =>
     manager.createAuth(adapter(cookie)),

@@ -34,7 +34,7 @@ import {
 
 type Lib = typeof import('login-manager')
 type Testing = typeof import('login-manager/testing')
-type RequestAdapter = import('login-manager').RequestAdapter
+type AdapterRequest = import('login-manager').AdapterRequest
 
 const BASE = process.env.BENCH_BASE ?? '1479537'
 const REVOKED = Number(process.env.BENCH_REVOKED ?? 1_000_000)
@@ -83,10 +83,10 @@ async function loadBuild(dist: string): Promise<{ lib: Lib; testing: Testing }> 
   return { lib, testing }
 }
 
-function adapter(cookie: string): RequestAdapter {
+function adapter(cookie: string): AdapterRequest {
   return {
     method: 'GET',
-    pathWithQuery: '/protected',
+    url: '/protected',
     header: (name) => (name === 'cookie' ? cookie : name === 'user-agent' ? USER_AGENT : undefined),
     clientAddress: '127.0.0.1',
     origin: 'http://127.0.0.1',
@@ -123,12 +123,12 @@ async function guardCase(
   const first = manager.createAuth(adapter(minted))
   if ((await first.checkLogin()) !== null)
     throw new Error(`${name}: the testLogin cookie was refused`)
-  const setCookie = first.commit(200)?.cookies[0]
+  const setCookie = first.commitResponse(200)?.cookies[0]
   if (setCookie === undefined)
     throw new Error(`${name}: the first request should re-seal the session`)
   const cookie = setCookie.slice(0, setCookie.indexOf(';'))
   const check = manager.createAuth(adapter(cookie))
-  if (check.user === null || check.commit(200)?.cookies.length !== 0) {
+  if (check.user === null || check.commitResponse(200)?.cookies.length !== 0) {
     throw new Error(`${name}: the bound cookie should log in without a Set-Cookie`)
   }
   return {
@@ -136,7 +136,7 @@ async function guardCase(
     run: () => {
       const auth = manager.createAuth(adapter(cookie))
       const user = auth.user
-      return auth.commit(200) ?? user
+      return auth.commitResponse(200) ?? user
     },
   }
 }

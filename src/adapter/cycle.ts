@@ -2,40 +2,11 @@ import type { RequestAuth } from '../core/auth.ts'
 import { cacheControlFor } from '../core/cache-control.ts'
 import type { LoginManager } from '../core/login-manager.ts'
 import type { AuthOutcome } from '../core/outcome.ts'
-import type { RequestAdapter, UserId } from '../core/types.ts'
+import type { UserId } from '../shared/types.ts'
 import { isStoreUnavailable, STORE_UNAVAILABLE, writeResult } from './failure.ts'
 import { renderOutcome } from './render.ts'
 import type { AdapterRequest, Reply, ResponseFinish } from './types.ts'
 import { addVaryCookie } from './vary.ts'
-
-/** The core's view of an {@link AdapterRequest}. */
-class CoreFacts implements RequestAdapter {
-  readonly #request: AdapterRequest
-  constructor(request: AdapterRequest) {
-    this.#request = request
-  }
-  get method() {
-    return this.#request.method
-  }
-  get pathWithQuery() {
-    return this.#request.url
-  }
-  header(name: string) {
-    return this.#request.header(name)
-  }
-  get clientAddress() {
-    return this.#request.clientAddress
-  }
-  get origin() {
-    return this.#request.origin
-  }
-  get raw() {
-    return this.#request.raw
-  }
-  get caseSensitiveRouting() {
-    return this.#request.caseSensitiveRouting
-  }
-}
 
 /** A guard's or a store's outcome as the reply an adapter writes. */
 function replyFor(outcome: AuthOutcome | null): Reply | null {
@@ -73,7 +44,7 @@ export class RequestCycle<User extends object, Id extends UserId = string> {
 
   /** @internal Adapters call {@link startRequest}. */
   constructor(manager: LoginManager<User, Id>, request: AdapterRequest) {
-    this.auth = manager.createAuth(new CoreFacts(request))
+    this.auth = manager.createAuth(request)
     this.#request = request
     this.writesToStore = !manager._backend.sync
   }
@@ -93,7 +64,7 @@ export class RequestCycle<User extends object, Id extends UserId = string> {
       this.#loaded = true
       return null
     }
-    this.#loading = this.auth.prepare().then(
+    this.#loading = this.auth.loadStoreSession().then(
       (failure) => {
         const reply = writeResult(failure)
         if (reply !== null) this.#failure = reply
@@ -120,14 +91,14 @@ export class RequestCycle<User extends object, Id extends UserId = string> {
   guard(kind: 'login' | 'fresh'): Reply | null | Promise<Reply | null> {
     if (!this.#loaded) {
       const loading = this.ready()
-      if (loading !== null) return loading.then(() => this.#decide(kind === 'fresh'))
+      if (loading !== null) return loading.then(() => this.#decide(kind))
     }
-    return this.#decide(kind === 'fresh')
+    return this.#decide(kind)
   }
 
-  #decide(fresh: boolean): Reply | null | Promise<Reply | null> {
+  #decide(kind: 'login' | 'fresh'): Reply | null | Promise<Reply | null> {
     if (this.#failure !== undefined) return this.#failure
-    const decision = this.auth.guard(fresh)
+    const decision = this.auth.decideGuard(kind)
     if (decision === null) return null
     if (decision instanceof Promise) return decision.then(replyFor)
     return replyFor(decision)
@@ -150,7 +121,7 @@ export class RequestCycle<User extends object, Id extends UserId = string> {
   ): ResponseFinish | null {
     if (this.#finished) return null
     this.#finished = true
-    const effects = this.auth.commit(status)
+    const effects = this.auth.commitResponse(status)
     const failure = this.#failure
     if (effects === null) {
       if (failure === undefined) return null

@@ -10,11 +10,11 @@
  * @module
  */
 export type { GuardedAuth, RequestAuth } from '../core/auth.ts'
-export type { ErrorCode } from '../core/errors.ts'
-export { LoginManagerError } from '../core/errors.ts'
 export type { LoginManager } from '../core/login-manager.ts'
 export type { AuthOutcome } from '../core/outcome.ts'
-export type { UserId } from '../core/types.ts'
+export type { ErrorCode } from '../shared/errors.ts'
+export { LoginManagerError } from '../shared/errors.ts'
+export type { UserId } from '../shared/types.ts'
 export { RequestCycle, startRequest } from './cycle.ts'
 export { STORE_UNAVAILABLE } from './failure.ts'
 export { assertGuardCalled, guardNotCalled, middlewareMissing, notGuarded } from './misuse.ts'

@@ -1,4 +1,4 @@
-import { LoginManagerError } from '../core/errors.ts'
+import { LoginManagerError } from '../shared/errors.ts'
 
 /**
  * The error for a guard factory the framework invoked itself, because the app passed it without

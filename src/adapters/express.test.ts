@@ -314,7 +314,7 @@ describe('expressLogin()', () => {
       const cookie = (response.headers['set-cookie'] as unknown as string[])[0] ?? ''
       const check = manager.createAuth({
         method: 'GET',
-        pathWithQuery: '/',
+        url: '/',
         header: (name) => (name === 'cookie' ? cookie.split(';')[0] : undefined),
         clientAddress: '127.0.0.1',
         origin: 'http://127.0.0.1',

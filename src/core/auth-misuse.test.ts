@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { LoginManagerError } from '../shared/errors.ts'
-import type { RequestAdapter } from '../shared/types.ts'
+import type { AdapterRequest } from '../shared/types.ts'
 import { MemoryStore } from '../stores/memory.ts'
 import { LoginManager, type LoginManagerOptions } from './login-manager.ts'
 import { UserMixin } from './mixins.ts'
@@ -17,10 +17,10 @@ class User extends UserMixin {
   }
 }
 
-function adapter(cookie?: string): RequestAdapter {
+function adapter(cookie?: string): AdapterRequest {
   return {
     method: 'GET',
-    pathWithQuery: '/',
+    url: '/',
     header: (name) => (name === 'cookie' ? cookie : undefined),
     clientAddress: '127.0.0.1',
     origin: 'http://localhost',
@@ -48,7 +48,7 @@ async function storeLogin(extra: Partial<LoginManagerOptions<User>> = {}) {
   })
   const login = manager.createAuth(adapter())
   await login.loginUser(new User('ada'))
-  const effects = login.commit(303)
+  const effects = login.commitResponse(303)
   assert.equal(await effects?.pending, null)
   const cookie = (effects?.cookies ?? []).map((c) => c.split(';', 1)[0]).join('; ')
   return { manager, cookie }
@@ -106,7 +106,7 @@ describe('reading auth.user and auth.session synchronously with a session store'
       () => manager.createAuth(adapter(cookie)).session,
       code(
         'ERR_SESSION_NOT_LOADED',
-        "ERR_SESSION_NOT_LOADED: this request's session is in the session store and nothing has loaded it yet: `await auth.getSession()` (or `await auth.getUser()`) before reading it, or load it before your handlers with the adapter's middleware or a guard (Express: `app.use(login.middleware)`; `login.install(app)` alone does not load it)",
+        "ERR_SESSION_NOT_LOADED: this request's session is in the session store and nothing has loaded it yet: `await auth.getSession()` (or `await auth.getUser()`) before reading it, or load it before your handlers with the adapter's middleware or a guard (Express, Hono and Koa: `app.use(login.middleware)`; Fastify: `await app.register(login.plugin)`)",
       ),
     )
   })
@@ -118,7 +118,9 @@ describe('reading auth.user and auth.session synchronously with a session store'
     })
     const login = manager.createAuth(adapter())
     await login.loginUser(new User('ada'))
-    const cookie = (login.commit(303)?.cookies ?? []).map((c) => c.split(';', 1)[0]).join('; ')
+    const cookie = (login.commitResponse(303)?.cookies ?? [])
+      .map((c) => c.split(';', 1)[0])
+      .join('; ')
     assert.throws(
       () => manager.createAuth(adapter(cookie)).user,
       code(

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { LoginManagerError } from '../shared/errors.ts'
-import type { RequestAdapter } from '../shared/types.ts'
+import type { AdapterRequest } from '../shared/types.ts'
 import { MemoryStore } from '../stores/memory.ts'
 import { testLogin } from '../testing/index.ts'
 import type { RequestAuth, ResponseEffects } from './auth.ts'
@@ -37,7 +37,7 @@ interface Req {
   headers?: Record<string, string>
 }
 
-function adapter(req: Req = {}): RequestAdapter {
+function adapter(req: Req = {}): AdapterRequest {
   const headers: Record<string, string | undefined> = {
     'user-agent': req.ua ?? 'Browser/1.0',
     cookie: req.cookie,
@@ -45,7 +45,7 @@ function adapter(req: Req = {}): RequestAdapter {
   }
   return {
     method: req.method ?? 'GET',
-    pathWithQuery: req.path ?? '/',
+    url: req.path ?? '/',
     header: (name) => headers[name],
     clientAddress: req.ip ?? '127.0.0.1',
     origin: 'http://localhost',
@@ -107,7 +107,7 @@ function setup(setupOptions: SetupOptions = {}) {
   ) {
     const auth = m.createAuth(adapter({ cookie: using.header, ...req }))
     const result = await fn(auth)
-    const effects = auth.commit(status)
+    const effects = auth.commitResponse(status)
     using.apply(effects)
     return { auth, result, effects }
   }
@@ -139,19 +139,19 @@ describe('response effects', () => {
     const { m, loads } = setup()
     const auth = m.createAuth(adapter())
     void auth.request.path
-    assert.equal(auth.commit(200), null)
+    assert.equal(auth.commitResponse(200), null)
     assert.deepEqual(loads, [])
     // The same with a cookie present but never read.
     const withCookie = m.createAuth(adapter({ cookie: `${SESSION}=whatever; other=1` }))
-    assert.equal(withCookie.commit(200), null)
+    assert.equal(withCookie.commitResponse(200), null)
   })
 
   it('commit runs once; a second call returns null', async () => {
     const { m } = setup()
     const auth = m.createAuth(adapter())
     auth.session.set('a' as never, 1 as never)
-    assert.ok(auth.commit(200) !== null)
-    assert.equal(auth.commit(200), null)
+    assert.ok(auth.commitResponse(200) !== null)
+    assert.equal(auth.commitResponse(200), null)
   })
 
   it('Vary without Set-Cookie when the session was only read', async () => {
@@ -277,7 +277,7 @@ describe('response effects', () => {
       let effects: ResponseEffects | null = null
       assert.doesNotThrow(
         () => {
-          effects = auth.commit(200)
+          effects = auth.commitResponse(200)
         },
         `commit threw for ${JSON.stringify(options)}`,
       )
@@ -966,10 +966,10 @@ describe('a remember-me restore while the session store fails', () => {
     /** One request: prepare, `fn`, commit with the status `fn`'s outcome gives (else 200). */
     async function request(fn: (auth: RequestAuth<User>) => unknown, req: Req = {}) {
       const auth = ctx.m.createAuth(adapter({ cookie: ctx.jar.header, ...req }))
-      assert.equal(await auth.prepare(), null, 'no session cookie: nothing to load first')
+      assert.equal(await auth.loadStoreSession(), null, 'no session cookie: nothing to load first')
       const result = await fn(auth)
       const status = isAuthOutcome(result) ? result.status : 200
-      const effects = auth.commit(status)
+      const effects = auth.commitResponse(status)
       return { result, effects, replaced: (await effects?.pending) ?? null }
     }
     return { ...ctx, store, errors, request }
@@ -1053,7 +1053,7 @@ describe('getUser() with a session store nobody loaded first', () => {
     const auth = m.createAuth(adapter({ cookie: jar.header }))
     assert.equal(await auth.getUser(), null)
     assert.deepEqual(errors, ['load'])
-    const effects = auth.commit(200)
+    const effects = auth.commitResponse(200)
     assert.equal((await effects?.pending)?.status, 503)
     assert.deepEqual(effects?.cookies ?? [], [], 'the session cookie is kept for later')
   })
@@ -1063,7 +1063,7 @@ describe('getUser() with a session store nobody loaded first', () => {
     store.down = true
     const auth = m.createAuth(adapter({ cookie: jar.header }))
     assert.equal(await auth.getUser(), null)
-    const effects = auth.commit(200)
+    const effects = auth.commitResponse(200)
     assert.equal((await effects?.pending) ?? null, null)
     assert.deepEqual(effects?.cookies ?? [], [])
   })

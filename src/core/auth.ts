@@ -1,6 +1,6 @@
 import type { Flash, Session } from '../session/session.ts'
 import { LoginManagerError } from '../shared/errors.ts'
-import type { RequestAdapter, UserId, UserLike } from '../shared/types.ts'
+import type { AdapterRequest, UserId, UserLike } from '../shared/types.ts'
 import { commitResponse, type ResponseEffects } from './commit.ts'
 import type { Devices } from './devices.ts'
 import {
@@ -58,7 +58,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
   #committed = false
 
   /** @internal Adapters create this through `LoginManager.createAuth`. */
-  constructor(manager: ManagerForRequests<User, Id>, adapter: RequestAdapter) {
+  constructor(manager: ManagerForRequests<User, Id>, adapter: AdapterRequest) {
     this.#manager = manager
     this.#state = new RequestState(manager, adapter, this)
     this.#users = new UserLoading(this.#state, manager._rememberStrategy)
@@ -90,7 +90,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
    * the session from the store. Returns a 503 outcome to send when the store is unavailable and
    * `onStoreError` is `'fail'`; otherwise `null`.
    */
-  async prepare(): Promise<AuthOutcome | null> {
+  async loadStoreSession(): Promise<AuthOutcome | null> {
     const state = this.#state
     if (this.#manager._backend.sync || !state.hasSessionCookie) return null
     try {
@@ -274,7 +274,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
    * (`exemptMethods`, a CORS preflight) without a login.
    */
   async checkLogin(): Promise<AuthOutcome | null> {
-    return this.guard(false)
+    return this.decideGuard('login')
   }
 
   /**
@@ -282,14 +282,15 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
    * the login is not fresh (an exempt method with a login passes without being fresh).
    */
   async checkFreshLogin(): Promise<AuthOutcome | null> {
-    return this.guard(true)
+    return this.decideGuard('fresh')
   }
 
   /**
    * @internal The guards' decision, synchronous whenever the user loads synchronously (a sync
    * loader and a cookie session): the logged-in path then costs no promise at all.
    */
-  guard(fresh: boolean): AuthOutcome | null | Promise<AuthOutcome | null> {
+  decideGuard(kind: 'login' | 'fresh'): AuthOutcome | null | Promise<AuthOutcome | null> {
+    const fresh = kind === 'fresh'
     let user: User | null | Promise<User | null>
     try {
       user = this.#users.load()
@@ -352,7 +353,7 @@ export class RequestAuth<User extends object, Id extends UserId = string> {
    * result. Returns `null` when the request touched nothing (the common case for static files).
    * Responses with a 5xx status persist no session changes.
    */
-  commit(status: number): ResponseEffects | null {
+  commitResponse(status: number): ResponseEffects | null {
     if (this.#committed) return null
     this.#committed = true
     const loggedIn = this.#users.user !== null

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import type { RequestAdapter } from '../shared/types.ts'
+import type { AdapterRequest } from '../shared/types.ts'
 import { TypedEvents } from './events.ts'
 import { LoginManager } from './login-manager.ts'
 
@@ -120,9 +120,9 @@ describe('TypedEvents', () => {
 
 describe('LoginManager events', () => {
   const SECRET = 'Zq3!vR8#pL2@xW6$mN0^tB5&cF9*hJ1%'
-  const adapter: RequestAdapter = {
+  const adapter: AdapterRequest = {
     method: 'GET',
-    pathWithQuery: '/',
+    url: '/',
     header: () => undefined,
     clientAddress: '127.0.0.1',
     origin: 'http://localhost',

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
-import type { RequestAdapter } from '../shared/types.ts'
+import type { AdapterRequest } from '../shared/types.ts'
 import { MemoryStore } from '../stores/memory.ts'
 import { LoginManager } from './login-manager.ts'
 import { UserMixin } from './mixins.ts'
@@ -14,10 +14,10 @@ class User extends UserMixin {
   }
 }
 
-function adapter(cookie?: string): RequestAdapter {
+function adapter(cookie?: string): AdapterRequest {
   return {
     method: 'GET',
-    pathWithQuery: '/',
+    url: '/',
     header: (name) => (name === 'cookie' ? cookie : name === 'user-agent' ? 'B/1' : undefined),
     clientAddress: '127.0.0.1',
     origin: 'http://localhost',
@@ -35,7 +35,7 @@ describe('isRemembered() with server-side remember-me tokens', () => {
     const cookiesAfter = async (remember: boolean) => {
       const login = manager.createAuth(adapter())
       await login.loginUser(new User('ada'), { remember })
-      const effects = login.commit(303)
+      const effects = login.commitResponse(303)
       await effects?.pending
       return new Map(
         (effects?.cookies ?? []).map((c) => c.split(';', 1)[0]?.split('=') as [string, string]),

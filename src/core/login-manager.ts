@@ -5,7 +5,7 @@ import { RevocationList } from '../session/revocations.ts'
 import { StoreSessionBackend } from '../session/store-backend.ts'
 import { StoreKeys } from '../session/store-keys.ts'
 import { LoginManagerError } from '../shared/errors.ts'
-import type { MaybePromise, RequestAdapter, UserId } from '../shared/types.ts'
+import type { AdapterRequest, MaybePromise, UserId } from '../shared/types.ts'
 import { RequestAuth } from './auth.ts'
 import { Devices, type SessionInfo } from './devices.ts'
 import { type AuthEvents, TypedEvents } from './events.ts'
@@ -268,7 +268,7 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
   /**
    * Creates the per-request auth object. Adapters call this; apps normally do not.
    */
-  createAuth(adapter: RequestAdapter): RequestAuth<User, Id> {
+  createAuth(adapter: AdapterRequest): RequestAuth<User, Id> {
     return new RequestAuth<User, Id>(this, adapter)
   }
 

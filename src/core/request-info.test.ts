@@ -1,20 +1,20 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import type { RequestAdapter } from '../shared/types.ts'
+import type { AdapterRequest } from '../shared/types.ts'
 import { LoginManager } from './login-manager.ts'
 import { RequestInfo } from './request-info.ts'
 
 const SECRET = 'Zq3!vR8#pL2@xW6$mN0^tB5&cF9*hJ1%'
 
 function adapter(
-  pathWithQuery: string,
+  url: string,
   headers: Record<string, string> = {},
   origin = 'http://localhost:3000',
-): RequestAdapter & { asked: string[] } {
+): AdapterRequest & { asked: string[] } {
   const asked: string[] = []
   return {
     method: 'POST',
-    pathWithQuery,
+    url,
     header(name: string) {
       asked.push(name)
       return headers[name]

@@ -1,15 +1,15 @@
-import type { RequestAdapter } from '../shared/types.ts'
+import type { AdapterRequest } from '../shared/types.ts'
 
 /**
  * The request as loaders and view functions see it: the adapter's facts plus lazily parsed URL
  * and query. Built at most once per request, and only when something asks.
  */
 export class RequestInfo {
-  readonly #adapter: RequestAdapter
+  readonly #adapter: AdapterRequest
   readonly #origin: string | undefined
   #url: URL | undefined
 
-  constructor(adapter: RequestAdapter, origin?: string) {
+  constructor(adapter: AdapterRequest, origin?: string) {
     this.#adapter = adapter
     this.#origin = origin
   }
@@ -20,11 +20,11 @@ export class RequestInfo {
   }
   /** Path and query string as requested, e.g. `/protected?x=1`. */
   get pathWithQuery(): string {
-    return this.#adapter.pathWithQuery
+    return this.#adapter.url
   }
   /** Path without the query string. */
   get path(): string {
-    const p = this.#adapter.pathWithQuery
+    const p = this.#adapter.url
     const q = p.indexOf('?')
     return q === -1 ? p : p.slice(0, q)
   }
@@ -32,7 +32,7 @@ export class RequestInfo {
   get url(): URL {
     if (this.#url === undefined) {
       const base = this.#origin ?? this.#adapter.origin
-      const path = this.#adapter.pathWithQuery
+      const path = this.#adapter.url
       // Concatenate rather than resolve: resolving '//evil.com/x' against the origin would
       // change the host. An absolute-form or '*' request target is treated as '/'.
       const rooted = path.startsWith('/') ? path : '/'
@@ -47,7 +47,7 @@ export class RequestInfo {
   }
   /** The first value of a query parameter, or `null`. */
   query(name: string): string | null {
-    if (this.#adapter.pathWithQuery.indexOf('?') === -1) return null
+    if (this.#adapter.url.indexOf('?') === -1) return null
     return this.url.searchParams.get(name)
   }
   /** A request header by name (case-insensitive), first value when repeated. */

@@ -3,7 +3,7 @@ import type { LoadResult } from '../session/backend.ts'
 import { Session } from '../session/session.ts'
 import { LoginManagerError } from '../shared/errors.ts'
 import type { CookieRejection } from '../shared/rejections.ts'
-import type { RequestAdapter, UserId } from '../shared/types.ts'
+import type { AdapterRequest, UserId } from '../shared/types.ts'
 import type { ManagerInternals } from './manager-internals.ts'
 import type { ResolvedOptions } from './options.ts'
 import { type AuthOutcome, respond } from './outcome.ts'
@@ -21,7 +21,7 @@ const SKEW_SECONDS = 60
 export class RequestState<User extends object, Id extends UserId, Auth> {
   readonly manager: ManagerInternals<User, Id, Auth>
   readonly options: ResolvedOptions
-  readonly adapter: RequestAdapter
+  readonly adapter: AdapterRequest
   /** The request's auth object, as loaders, handlers and listeners receive it. */
   readonly auth: Auth
   readonly remember = new RememberState()
@@ -61,7 +61,7 @@ export class RequestState<User extends object, Id extends UserId, Auth> {
   /** The clock, read once per request (seconds since the epoch). */
   #now = -1
 
-  constructor(manager: ManagerInternals<User, Id, Auth>, adapter: RequestAdapter, auth: Auth) {
+  constructor(manager: ManagerInternals<User, Id, Auth>, adapter: AdapterRequest, auth: Auth) {
     this.manager = manager
     this.options = manager.options
     this.adapter = adapter
@@ -124,7 +124,7 @@ export class RequestState<User extends object, Id extends UserId, Auth> {
       loaded.catch(() => {})
       throw new LoginManagerError(
         'ERR_SESSION_NOT_LOADED',
-        "this request's session is in the session store and nothing has loaded it yet: `await auth.getSession()` (or `await auth.getUser()`) before reading it, or load it before your handlers with the adapter's middleware or a guard (Express: `app.use(login.middleware)`; `login.install(app)` alone does not load it)",
+        "this request's session is in the session store and nothing has loaded it yet: `await auth.getSession()` (or `await auth.getUser()`) before reading it, or load it before your handlers with the adapter's middleware or a guard (Express, Hono and Koa: `app.use(login.middleware)`; Fastify: `await app.register(login.plugin)`)",
       )
     }
     return this.#accept(loaded, value)

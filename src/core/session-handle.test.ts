@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
-import type { RequestAdapter } from '../shared/types.ts'
+import type { AdapterRequest } from '../shared/types.ts'
 import { MemoryStore } from '../stores/memory.ts'
 import { LoginManager } from './login-manager.ts'
 import { UserMixin } from './mixins.ts'
@@ -12,11 +12,11 @@ class User extends UserMixin {
   }
 }
 
-function adapter(cookie?: string, agent = 'Browser/1'): RequestAdapter {
+function adapter(cookie?: string, agent = 'Browser/1'): AdapterRequest {
   const headers: Record<string, string | undefined> = { cookie, 'user-agent': agent }
   return {
     method: 'GET',
-    pathWithQuery: '/',
+    url: '/',
     header: (name) => headers[name],
     clientAddress: '127.0.0.1',
     origin: 'http://localhost',
@@ -28,7 +28,7 @@ async function logIn(manager: LoginManager<User>, agent?: string): Promise<strin
   const auth = manager.createAuth(adapter(undefined, agent))
   await auth.loginUser(new User('ada'))
   assert.equal(auth.sessionHandle, undefined, 'a login is about to give the session a new identity')
-  const effects = auth.commit(303)
+  const effects = auth.commitResponse(303)
   await effects?.pending
   return (effects?.cookies ?? []).map((c) => c.split(';', 1)[0]).join('; ')
 }

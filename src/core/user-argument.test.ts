@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
-import type { RequestAdapter } from '../shared/types.ts'
+import type { AdapterRequest } from '../shared/types.ts'
 import { LoginManager } from './login-manager.ts'
 import { UserMixin } from './mixins.ts'
 import { checkUserArgument } from './user-argument.ts'
@@ -12,9 +12,9 @@ class User extends UserMixin {
   }
 }
 
-const adapter: RequestAdapter = {
+const adapter: AdapterRequest = {
   method: 'POST',
-  pathWithQuery: '/login',
+  url: '/login',
   header: () => undefined,
   clientAddress: '127.0.0.1',
   origin: 'http://localhost',

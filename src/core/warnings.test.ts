@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { describe, it, type TestContext } from 'node:test'
-import type { RequestAdapter } from '../shared/types.ts'
+import type { AdapterRequest } from '../shared/types.ts'
 import type { ResponseEffects } from './auth.ts'
 import { LoginManager, type LoginManagerOptions } from './login-manager.ts'
 import { UserMixin } from './mixins.ts'
@@ -15,10 +15,10 @@ class User extends UserMixin {
   }
 }
 
-function adapter(origin: string, headers: Record<string, string> = {}): RequestAdapter {
+function adapter(origin: string, headers: Record<string, string> = {}): AdapterRequest {
   return {
     method: 'POST',
-    pathWithQuery: '/login',
+    url: '/login',
     header: (name) => headers[name],
     clientAddress: '192.0.2.7',
     origin,
@@ -121,7 +121,7 @@ describe('a login dropped right after it was made (the user loader did not find 
   async function nextRequest(m: LoginManager<User>, clock: { t: number }, seconds: number) {
     const login = m.createAuth(adapter('http://localhost'))
     await login.loginUser(new User('leafstorm'))
-    const cookie = cookieHeader(login.commit(303))
+    const cookie = cookieHeader(login.commitResponse(303))
     clock.t += seconds * 1000
     const next = m.createAuth(adapter('http://localhost', { cookie }))
     return next.getUser()

@@ -7,7 +7,7 @@ import { UserMixin } from '../core/mixins.ts'
 import { KeyRing } from '../crypto/keys.ts'
 import { seal } from '../crypto/seal.ts'
 import { LoginManagerError } from '../shared/errors.ts'
-import type { RequestAdapter } from '../shared/types.ts'
+import type { AdapterRequest } from '../shared/types.ts'
 import { CookieSessionBackend, MAX_COOKIE_BYTES } from './cookie-backend.ts'
 import { Session } from './session.ts'
 
@@ -29,14 +29,14 @@ interface Req {
   ua?: string
 }
 
-function adapter(req: Req = {}): RequestAdapter {
+function adapter(req: Req = {}): AdapterRequest {
   const headers: Record<string, string | undefined> = {
     'user-agent': req.ua ?? 'Browser/1.0',
     cookie: req.cookie,
   }
   return {
     method: 'GET',
-    pathWithQuery: '/',
+    url: '/',
     header: (name) => headers[name],
     clientAddress: '127.0.0.1',
     origin: 'http://localhost',
@@ -84,7 +84,7 @@ function setup(
   ) {
     const auth = m.createAuth(adapter({ cookie: jar.header, ...req }))
     const result = await fn(auth)
-    const effects = auth.commit(status)
+    const effects = auth.commitResponse(status)
     jar.apply(effects)
     return { auth, result, effects }
   }

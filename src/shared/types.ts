@@ -19,26 +19,29 @@ export interface UserLike {
 }
 
 /**
- * The per-request facts an adapter supplies to the core. Adapters fill it from their framework's
- * request without converting it to anything else; the core reads lazily.
+ * What an adapter reads from its framework's request. The core reads each member lazily, and
+ * only when a request needs it: an adapter answers from the framework's own request object
+ * without converting it into anything else.
  */
-export interface RequestAdapter {
-  /** Upper-case HTTP method. */
+export interface AdapterRequest {
+  /** The HTTP method, upper case. */
   readonly method: string
   /** Path plus query string exactly as requested, e.g. `/a/b?x=1`. */
-  readonly pathWithQuery: string
-  /** A request header by lower-case name (the first value when repeated). */
+  readonly url: string
+  /**
+   * A request header by lower-case name, `undefined` when absent. Repeated headers are joined
+   * as Node joins them (`cookie` with `; `, most others with `, `).
+   */
   header(name: string): string | undefined
-  /** The client address as the framework trusts it (its own trust-proxy setting); never a raw X-Forwarded-For. */
+  /** The client address as the framework trusts it (its own trust-proxy setting); never a raw `X-Forwarded-For`. */
   readonly clientAddress: string | undefined
   /** `scheme://host[:port]` of the request as the framework sees it. */
   readonly origin: string
-  /** The framework's own request object (Express `req`, Hono `Context`, …). */
+  /** The framework's own request object (Express `req`, Hono `Context`, …), for loaders. */
   readonly raw: unknown
   /**
    * Whether the framework matches route paths with their letter case, so that `loginViews`
-   * prefixes are matched the same way (`GET /FIRST/x` is served by Express's `/first` router
-   * unless `case sensitive routing` is on). Read only when a guard refuses a request.
+   * prefixes are matched the same way. Read only when a guard refuses a request.
    * @default true
    */
   readonly caseSensitiveRouting?: boolean | undefined

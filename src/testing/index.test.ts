@@ -3,7 +3,7 @@ import { describe, it } from 'node:test'
 import type { RequestAuth } from '../core/auth.ts'
 import { LoginManager, type LoginManagerOptions } from '../core/login-manager.ts'
 import { UserMixin } from '../core/mixins.ts'
-import type { RequestAdapter } from '../shared/types.ts'
+import type { AdapterRequest } from '../shared/types.ts'
 import { loginCookies, testLogin } from './index.ts'
 
 const SECRET = 'Zq3!vR8#pL2@xW6$mN0^tB5&cF9*hJ1%'
@@ -18,10 +18,10 @@ class User extends UserMixin {
   }
 }
 
-function adapter(cookie: string | undefined, ua = 'Client/1.0'): RequestAdapter {
+function adapter(cookie: string | undefined, ua = 'Client/1.0'): AdapterRequest {
   return {
     method: 'GET',
-    pathWithQuery: '/',
+    url: '/',
     header: (name) => (name === 'cookie' ? cookie : name === 'user-agent' ? ua : undefined),
     clientAddress: '127.0.0.1',
     origin: 'http://localhost',
@@ -51,7 +51,7 @@ async function request<T>(
 ) {
   const auth = m.createAuth(adapter(cookie, ua))
   const result = await fn(auth)
-  return { result, effects: auth.commit(200) }
+  return { result, effects: auth.commitResponse(200) }
 }
 
 /** Applies Set-Cookie values to a Cookie header, as a browser would. */

@@ -5,7 +5,7 @@ import { KeyRing } from '../../crypto/keys.ts'
 import { seal } from '../../crypto/seal.ts'
 import { CookieSessionBackend } from '../../session/cookie-backend.ts'
 import { Session } from '../../session/session.ts'
-import type { RequestAdapter } from '../../shared/types.ts'
+import type { AdapterRequest } from '../../shared/types.ts'
 import { LoginManager } from '../login-manager.ts'
 import { rememberCodecFor } from './choose.ts'
 import type { RememberDecoded } from './codec.ts'
@@ -267,9 +267,9 @@ describe('RememberCodec, flask format', () => {
 })
 
 describe('remember cookie through RequestAuth', () => {
-  const adapter = (cookie?: string): RequestAdapter => ({
+  const adapter = (cookie?: string): AdapterRequest => ({
     method: 'GET',
-    pathWithQuery: '/',
+    url: '/',
     header: (name) => (name === 'cookie' ? cookie : name === 'user-agent' ? 'UA' : undefined),
     clientAddress: '127.0.0.1',
     origin: 'http://localhost',
@@ -293,7 +293,7 @@ describe('remember cookie through RequestAuth', () => {
   async function rememberCookie(m: LoginManager<{ id: string }>) {
     const auth = m.createAuth(adapter())
     await auth.loginUser({ id: 'alice' }, { remember: true, duration: 600 })
-    const value = cookieValue(auth.commit(200)?.cookies ?? [], NAME)
+    const value = cookieValue(auth.commitResponse(200)?.cookies ?? [], NAME)
     assert.ok(value !== undefined && value !== '')
     return value
   }
@@ -314,7 +314,7 @@ describe('remember cookie through RequestAuth', () => {
     const late = m.createAuth(adapter(`${NAME}=${value}`))
     assert.equal(await late.getUser(), null)
     assert.deepEqual(rejections, ['remember:expired'])
-    const deletion = late.commit(200)?.cookies.find((c) => c.startsWith(`${NAME}=;`))
+    const deletion = late.commitResponse(200)?.cookies.find((c) => c.startsWith(`${NAME}=;`))
     assert.ok(deletion?.includes('Max-Age=0'))
   })
 
@@ -325,7 +325,7 @@ describe('remember cookie through RequestAuth', () => {
     m.on('cookieRejected', ({ cookie, reason }) => rejections.push(`${cookie}:${reason}`))
     const login = m.createAuth(adapter())
     await login.loginUser({ id: 'alice' })
-    const sessionValue = cookieValue(login.commit(200)?.cookies ?? [], '__Host-session')
+    const sessionValue = cookieValue(login.commitResponse(200)?.cookies ?? [], '__Host-session')
     const auth = m.createAuth(adapter(`${NAME}=${sessionValue}`))
     assert.equal(await auth.getUser(), null)
     assert.equal(rejections.length, 1)
@@ -338,7 +338,7 @@ describe('remember cookie through RequestAuth', () => {
     const rotating = manager([NEW, OLD], clock)
     const auth = rotating.createAuth(adapter(`${NAME}=${value}`))
     assert.deepEqual(await auth.getUser(), { id: 'alice' })
-    const reissued = cookieValue(auth.commit(200)?.cookies ?? [], NAME)
+    const reissued = cookieValue(auth.commitResponse(200)?.cookies ?? [], NAME)
     assert.ok(reissued !== undefined && reissued !== '' && reissued !== value)
     const newOnly = manager(NEW, clock)
     assert.deepEqual(await newOnly.createAuth(adapter(`${NAME}=${reissued}`)).getUser(), {

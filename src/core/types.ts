@@ -1,1 +1,0 @@
-export type { MaybePromise, RequestAdapter, UserId, UserLike } from '../shared/types.ts'
