@@ -34,7 +34,7 @@ import {
 
 type Lib = typeof import('login-manager')
 type Testing = typeof import('login-manager/testing')
-type AdapterRequest = import('login-manager').AdapterRequest
+type AdapterRequest = import('login-manager/adapter').AdapterRequest
 
 const BASE = process.env.BENCH_BASE ?? '1479537'
 const REVOKED = Number(process.env.BENCH_REVOKED ?? 1_000_000)

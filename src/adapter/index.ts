@@ -11,6 +11,7 @@
  */
 export type { GuardedAuth, RequestAuth } from '../core/auth.ts'
 export type { LoginManager } from '../core/login-manager.ts'
+export { encodeLocation } from '../core/next-url.ts'
 export type { AuthOutcome } from '../core/outcome.ts'
 export type { ErrorCode } from '../shared/errors.ts'
 export { LoginManagerError } from '../shared/errors.ts'

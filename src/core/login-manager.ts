@@ -266,7 +266,8 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
   }
 
   /**
-   * Creates the per-request auth object. Adapters call this; apps normally do not.
+   * @internal The per-request auth object; adapters get it through `startRequest` of
+   * `login-manager/adapter`.
    */
   createAuth(adapter: AdapterRequest): RequestAuth<User, Id> {
     return new RequestAuth<User, Id>(this, adapter)

@@ -129,7 +129,8 @@ export function writeConfirmation<User extends object, Id extends UserId, Auth>(
 
 /**
  * A remember-me restore is a new login: new session identity, not fresh, bound to this client
- * (Q1 fixed), keeping the data `session.keepOnLogin` says. `rememberKey`: the store token it
+ * (Flask-Login stores no identifier on a restore, so strong protection then logs the user out
+ * on the next request), keeping the data `session.keepOnLogin` says. `rememberKey`: the store token it
  * came from, which the session record then names.
  */
 export function writeRestoredLogin<User extends object, Id extends UserId, Auth>(
@@ -159,7 +160,10 @@ export function writeRestoredLogin<User extends object, Id extends UserId, Auth>
   )
 }
 
-/** Removes a login the user loader no longer vouches for (Q2 fixed), keeping only `next`. */
+/**
+ * Removes a login the user loader no longer vouches for, keeping only `next` (Flask-Login keeps
+ * the stale user id in the session).
+ */
 export function dropLogin<User extends object, Id extends UserId, Auth>(
   state: RequestState<User, Id, Auth>,
   session: Session,

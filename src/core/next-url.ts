@@ -275,7 +275,7 @@ export function makeNextParam(loginUrl: string, currentUrl: string): string {
  * a path or an absolute URL (the caller resolves route names).
  *
  * - Without `nextUrl`, returns `loginView` unchanged, unless `options.forceHost` is set: the
- *   host is then replaced anyway (Flask-Login ignores `FORCE_HOST_FOR_REDIRECTS` here, quirk Q9).
+ *   host is then replaced anyway (Flask-Login applies `FORCE_HOST_FOR_REDIRECTS` only when it adds a next URL, so with `USE_SESSION_FOR_NEXT` its redirects lose the forced host).
  * - With `nextUrl`, sets the `nextField` query parameter (default `next`) to
  *   {@link makeNextParam}`(loginView, nextUrl)`, replacing an existing one in place or appending
  *   it, and form-encodes the whole query again.
