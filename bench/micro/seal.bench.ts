@@ -1,5 +1,5 @@
 /**
- * What `seal` (src/crypto/seal.ts) costs on the login path, and why its IVs come from a pool:
+ * What `seal` (src/crypto/seal.ts) costs on the login path, and why its IVs (and revocation ids) come from a pool (`pooledRandomBytes`, src/crypto/random.ts):
  * drawing 12 random bytes per call against cutting them from bytes drawn 256 IVs at a time, the
  * cipher object every seal needs (node:crypto has no way to reuse a GCM cipher with a new IV), and
  * the whole seal of a login's payload.

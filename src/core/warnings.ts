@@ -51,6 +51,8 @@ export function insecureLoginWarning(
   options: ResolvedOptions,
 ): string | undefined {
   if (options.session.attributes.secure !== true) return undefined
+  // The common case in production, decided without parsing a URL on every login.
+  if (request.header('origin')?.startsWith('https://') === true) return undefined
   const url = browserUrl(request)
   if (url.protocol !== 'http:' || isLoopbackHost(url.hostname)) return undefined
   const cookies = [options.session, options.remember]

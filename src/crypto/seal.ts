@@ -1,5 +1,6 @@
-import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto'
+import { createCipheriv, createDecipheriv } from 'node:crypto'
 import { isCanonicalBase64url, KEY_ID_LENGTH, type PurposeKeys } from './keys.ts'
+import { pooledRandomBytes } from './random.ts'
 
 /** Format version; anything else (including a missing or older prefix) is refused. */
 const PREFIX = 'v1.'
@@ -14,14 +15,6 @@ const MIN_BODY_CHARS = Math.ceil(((IV_BYTES + TAG_BYTES) * 4) / 3)
 const MIN_SEALED_CHARS = ID_END + 1 + MIN_BODY_CHARS
 /** Passing the tag length explicitly stops a shortened tag from being accepted. */
 const GCM_OPTIONS = { authTagLength: TAG_BYTES } as const
-/**
- * IVs are cut from random bytes drawn in bulk (bench/micro/seal.bench.ts): each call into the
- * CSPRNG costs far more than the bytes it returns. Every IV is handed out once; a spent pool is
- * replaced, never refilled in place, so no IV given out can change afterwards.
- */
-const IV_POOL_BYTES = IV_BYTES * 256
-let ivPool = Buffer.alloc(0)
-let ivPoolOffset = 0
 
 /** Outcome of {@link unseal}. `rotated` is true when a key other than `keys.current` opened it. */
 export type UnsealResult =
@@ -51,12 +44,8 @@ const DECRYPT: UnsealResult = Object.freeze({ ok: false, reason: 'decrypt' })
  */
 export function seal(keys: PurposeKeys, plaintext: string, aad: string): string {
   const { id, key } = keys.current
-  if (ivPoolOffset + IV_BYTES > ivPool.length) {
-    ivPool = randomFillSync(Buffer.allocUnsafeSlow(IV_POOL_BYTES))
-    ivPoolOffset = 0
-  }
-  const iv = ivPool.subarray(ivPoolOffset, ivPoolOffset + IV_BYTES)
-  ivPoolOffset += IV_BYTES
+  // Cut from random bytes drawn in bulk: every IV is handed out once.
+  const iv = pooledRandomBytes(IV_BYTES)
   const cipher = createCipheriv(CIPHER, key, iv, GCM_OPTIONS)
   cipher.setAAD(Buffer.from(`${PREFIX}${id}.${aad}`, 'utf8'))
   const ciphertext = cipher.update(plaintext, 'utf8')
