@@ -1,4 +1,3 @@
-import { sha1Hex } from '../crypto/hash.ts'
 import { randomBase64url } from '../crypto/random.ts'
 import {
   REVOCATION_ID,
@@ -8,46 +7,24 @@ import {
   type RevocationStore,
 } from '../session/revocations.ts'
 import { LoginManagerError } from '../shared/errors.ts'
-import { type RedisClientLike, StoreUnavailableError } from './redis.ts'
-import { adapt, type Send } from './redis-clients.ts'
+import { adapt, type RedisClientLike, type Send } from './redis-clients.ts'
+import { ADD, pairs, parseMessage, SINCE, START } from './redis-revocation-scripts.ts'
+import { runScript, type Script, strings } from './redis-scripts.ts'
+import {
+  type IoredisSubscriberLike,
+  isIoredis,
+  type NodeRedisMessageListener,
+  type NodeRedisSubscriberLike,
+  type RedisSubscriberLike,
+} from './redis-subscribers.ts'
+import { StoreUnavailableError } from './unavailable.ts'
 
-/**
- * The part of an ioredis connection that {@link RedisRevocationStore} subscribes with. It must
- * be a connection of its own (`client.duplicate()`): a subscribed connection runs no other
- * commands. ioredis subscribes again by itself after a reconnection (`autoResubscribe`).
- */
-export interface IoredisSubscriberLike {
-  call(command: string, ...args: string[]): Promise<unknown>
-  subscribe(...channels: string[]): Promise<unknown>
-  unsubscribe(...channels: string[]): Promise<unknown>
-  on(event: 'message', listener: (channel: string, message: string) => void): unknown
-  on(event: 'ready', listener: () => void): unknown
-  removeListener(event: string, listener: (...args: unknown[]) => void): unknown
-}
-
-/**
- * The part of a node-redis connection that {@link RedisRevocationStore} subscribes with: a
- * connected client of its own (`await client.duplicate().connect()`). node-redis subscribes again
- * by itself after a reconnection.
- */
-export interface NodeRedisSubscriberLike {
-  subscribe(channel: string, listener: NodeRedisMessageListener): Promise<unknown>
-  unsubscribe(channel: string, listener?: NodeRedisMessageListener): Promise<unknown>
-  on(event: 'ready', listener: () => void): unknown
-  removeListener(event: string, listener: (...args: unknown[]) => void): unknown
-}
-
-/**
- * A node-redis push listener. Typed for either of its reply modes (strings, or Buffers when a
- * client subscribes in buffer mode), so that single-server, Cluster and Sentinel clients all fit.
- */
-export type NodeRedisMessageListener = (
-  message: string | Uint8Array,
-  channel: string | Uint8Array,
-) => void
-
-/** A dedicated subscriber connection of either client, recognised by its shape. */
-export type RedisSubscriberLike = IoredisSubscriberLike | NodeRedisSubscriberLike
+export type {
+  IoredisSubscriberLike,
+  NodeRedisMessageListener,
+  NodeRedisSubscriberLike,
+  RedisSubscriberLike,
+} from './redis-subscribers.ts'
 
 /**
  * Options of {@link RedisRevocationStore}.
@@ -81,101 +58,12 @@ export interface RedisRevocationStoreOptions {
   readonly maxEntries?: number | undefined
 }
 
-/** Ids revoked less than this long ago are kept in the log that resyncs read (milliseconds). */
-const LOG_HORIZON_MS = 3_600_000
 /** A resync reads at most this many ids; more means it fell far behind: reload everything. */
 const SINCE_LIMIT = 10_000
 /** A resync reads a little before its cursor, for a server clock that stepped back. */
 const CURSOR_MARGIN_MS = 2_000
 /** Members per ZSCAN call of a full load. */
 const SCAN_COUNT = 1_000
-
-class Script {
-  readonly sha: string
-  constructor(readonly source: string) {
-    this.sha = sha1Hex(source)
-  }
-}
-
-// Types are checked before the first write: Redis does not roll a script back half-way.
-const checkTypes = (keys: string) => `
-for _, k in ipairs(${keys}) do
-  local t = redis.call('TYPE', k)['ok']
-  if t ~= 'none' and t ~= 'zset' then
-    return redis.error_reply('WRONGTYPE ' .. k .. ' holds a ' .. t .. ', not a sorted set')
-  end
-end
-`
-
-// KEYS: expiries (id → expiry, seconds), log (id → revoked at, ms).
-// ARGV: channel, maxEntries, id, expiry, id, expiry, …
-// Adds or extends each entry, logs it, drops what expired or is past the cap, publishes.
-const ADD = new Script(`${checkTypes('KEYS')}
-local time = redis.call('TIME')
-local now = tonumber(time[1])
-local nowMs = now * 1000 + math.floor(tonumber(time[2]) / 1000)
-local parts = {}
-for i = 3, #ARGV, 2 do
-  local id, expiry = ARGV[i], tonumber(ARGV[i + 1])
-  if expiry and expiry > now then
-    local known = redis.call('ZSCORE', KEYS[1], id)
-    if not known or tonumber(known) < expiry then redis.call('ZADD', KEYS[1], expiry, id) end
-    redis.call('ZADD', KEYS[2], nowMs, id)
-    parts[#parts + 1] = id .. ':' .. ARGV[i + 1]
-  end
-end
-local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, 1000)
-if #expired > 0 then
-  redis.call('ZREM', KEYS[1], unpack(expired))
-  redis.call('ZREM', KEYS[2], unpack(expired))
-end
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', nowMs - ${LOG_HORIZON_MS})
-local over = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[2])
-while over > 0 do
-  local victims = redis.call('ZRANGE', KEYS[1], 0, math.min(over, 1000) - 1)
-  redis.call('ZREM', KEYS[1], unpack(victims))
-  redis.call('ZREM', KEYS[2], unpack(victims))
-  over = over - #victims
-end
-if #parts > 0 then redis.call('PUBLISH', ARGV[1], table.concat(parts, ',')) end
-return #parts
-`)
-
-// KEYS: expiries, log, epoch. ARGV: since (ms), limit, epoch.
-// Returns the server time (ms), 'reset' when the epoch changed (Redis lost its data), 'stale'
-// when the log does not reach back that far, or 'ok' then id, expiry, …
-const SINCE = new Script(`${checkTypes('{ KEYS[1], KEYS[2] }')}
-local time = redis.call('TIME')
-local now = tonumber(time[1])
-local nowMs = now * 1000 + math.floor(tonumber(time[2]) / 1000)
-if redis.call('GET', KEYS[3]) ~= ARGV[3] then return { tostring(nowMs), 'reset' } end
-local since = tonumber(ARGV[1])
-if since < nowMs - ${LOG_HORIZON_MS} then return { tostring(nowMs), 'stale' } end
-local ids = redis.call('ZRANGEBYSCORE', KEYS[2], since, '+inf', 'LIMIT', 0, tonumber(ARGV[2]))
-if #ids >= tonumber(ARGV[2]) then return { tostring(nowMs), 'stale' } end
-local out = { tostring(nowMs), 'ok' }
-for _, id in ipairs(ids) do
-  local expiry = redis.call('ZSCORE', KEYS[1], id)
-  if expiry and tonumber(expiry) > now then
-    out[#out + 1] = id
-    out[#out + 1] = expiry
-  end
-end
-return out
-`)
-
-// KEYS: epoch. ARGV: a new epoch, kept only if there is none. Returns the server time (seconds,
-// ms) and the epoch: a random value that changes when Redis loses its data.
-const START = new Script(`
-redis.call('SET', KEYS[1], ARGV[1], 'NX')
-local time = redis.call('TIME')
-local now = tonumber(time[1])
-return {
-  tostring(now),
-  tostring(now * 1000 + math.floor(tonumber(time[2]) / 1000)),
-  redis.call('GET', KEYS[1]),
-}
-`)
 
 /**
  * A {@link RevocationStore} on Redis (6 or later, or Valkey): the revocation list of cookie
@@ -432,14 +320,8 @@ export class RedisRevocationStore implements RevocationStore {
     )
   }
 
-  async #script(script: Script, keys: string[], args: string[]): Promise<unknown> {
-    const tail = [String(keys.length), ...keys, ...args]
-    try {
-      return await this.#send(keys[0] as string, ['EVALSHA', script.sha, ...tail])
-    } catch (err) {
-      if (!(err instanceof Error && err.message.startsWith('NOSCRIPT'))) throw err
-      return await this.#send(keys[0] as string, ['EVAL', script.source, ...tail])
-    }
+  #script(script: Script, keys: string[], args: string[]): Promise<unknown> {
+    return runScript(this.#send, script, keys, args)
   }
 
   /** Runs an operation under `commandTimeout`; every failure becomes a StoreUnavailableError. */
@@ -484,40 +366,4 @@ function unavailable(operation: string, error: unknown): StoreUnavailableError {
     detail || 'Redis client error',
     { cause: error },
   )
-}
-
-function isIoredis(sub: RedisSubscriberLike): sub is IoredisSubscriberLike {
-  return typeof (sub as Partial<IoredisSubscriberLike>).call === 'function'
-}
-
-/** `id:expiry,id:expiry,…` as published by the add script; anything malformed is skipped. */
-function parseMessage(message: unknown): RevocationEntry[] {
-  if (typeof message !== 'string') return []
-  const entries: RevocationEntry[] = []
-  for (const part of message.split(',')) {
-    const colon = part.indexOf(':')
-    const id = part.slice(0, colon)
-    const expiresAt = Number(part.slice(colon + 1))
-    if (colon > 0 && REVOCATION_ID.test(id) && Number.isSafeInteger(expiresAt)) {
-      entries.push({ id, expiresAt })
-    }
-  }
-  return entries
-}
-
-/** `[id, expiry, id, expiry, …]` from `from` on; malformed pairs are skipped. */
-function pairs(flat: readonly string[], from: number): RevocationEntry[] {
-  const entries: RevocationEntry[] = []
-  for (let i = from; i + 1 < flat.length; i += 2) {
-    const id = flat[i] as string
-    const expiresAt = Number(flat[i + 1])
-    if (REVOCATION_ID.test(id) && Number.isFinite(expiresAt)) entries.push({ id, expiresAt })
-  }
-  return entries
-}
-
-function strings(reply: unknown): string[] {
-  if (reply === null || reply === undefined) return []
-  if (!Array.isArray(reply)) throw new Error(`unexpected reply from Redis: ${typeof reply}`)
-  return reply.map((item) => (typeof item === 'string' ? item : String(item)))
 }

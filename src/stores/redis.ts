@@ -1,7 +1,24 @@
-import { sha1Hex } from '../crypto/hash.ts'
 import type { SessionStore, StoreWrite } from '../session/store.ts'
-import { LoginManagerError } from '../shared/errors.ts'
-import { adapt, type RedisClientLike, type Send, sameSlot } from './redis-clients.ts'
+import { adapt, type Send, sameSlot } from './redis-clients.ts'
+import {
+  checkOptionsShape,
+  checkSettings,
+  checkWrite,
+  type RedisStoreOptions,
+  wholeSeconds,
+} from './redis-options.ts'
+import { runScript, type Script, strings } from './redis-scripts.ts'
+import {
+  ADD_TO_INDEX,
+  DESTROY,
+  DESTROY_MANY,
+  EXISTS,
+  GET,
+  MEMBERS,
+  PRUNE,
+  TOUCH,
+  WRITE,
+} from './redis-session-scripts.ts'
 import { Deadlines, StoreUnavailableError } from './unavailable.ts'
 
 export type {
@@ -11,168 +28,8 @@ export type {
   NodeRedisSentinelLikeClient,
   RedisClientLike,
 } from './redis-clients.ts'
+export type { RedisStoreOptions } from './redis-options.ts'
 export { StoreUnavailableError }
-
-/**
- * Options of {@link RedisStore}.
- *
- * @example
- * ```ts
- * const options: RedisStoreOptions = { client, prefix: 'myapp:', commandTimeout: 500 }
- * ```
- */
-export interface RedisStoreOptions {
-  /**
-   * A connected ioredis or node-redis client: a single server, a Sentinel client (ioredis
-   * `Redis` with `sentinels`, node-redis `createSentinel`) or a Redis Cluster client (ioredis
-   * `Cluster`, node-redis `createCluster`). The app owns it and closes it.
-   */
-  readonly client: RedisClientLike
-  /**
-   * Prepended to every key, so that several apps can share one Redis. It must not contain `{` or
-   * `}` (the keys' Redis Cluster hash tags must stay theirs).
-   * @default ''
-   */
-  readonly prefix?: string | undefined
-  /**
-   * Milliseconds an operation may take before it rejects with a {@link StoreUnavailableError}
-   * (reason `timeout`) instead of holding the request. `Infinity` waits forever.
-   * @default 2000
-   */
-  readonly commandTimeout?: number | undefined
-  /**
-   * Redis Cluster mode. A write whose keys are in different hash slots (different `{tags}`) is
-   * then split into steps, each within one slot: a `requires` key checked first, then the new
-   * record (with its index when it shares its slot), then the rest (the `requires` key checked
-   * again after a create, the index, then the deletion of the replaced record). login-manager
-   * keeps a user's keys in one slot, so this only happens for sessions moving between tags (a
-   * login, or the first request after a secret rotation). Without it (a single server, or
-   * Sentinel) every operation is one script.
-   *
-   * It is on by itself for a cluster client (ioredis `Cluster`, node-redis `createCluster`);
-   * set it to `true` for another client that talks to a cluster, such as a cluster proxy.
-   * `false` with a cluster client is refused: a cluster answers `CROSSSLOT` to any script with
-   * keys in several slots.
-   * @default true for an ioredis `Cluster` or a node-redis `createCluster` client, false otherwise
-   */
-  readonly cluster?: boolean | undefined
-}
-
-class Script {
-  readonly sha: string
-  constructor(readonly source: string) {
-    this.sha = sha1Hex(source)
-  }
-}
-
-// Every script checks types before its first write: Redis does not roll a script back when a
-// command fails half-way, so a failure must come before anything is written.
-const TYPE_CHECK = `
-local function wrongType(k, want, what)
-  if not k then return nil end
-  local t = redis.call('TYPE', k)['ok']
-  if t ~= 'none' and t ~= want then
-    return 'WRONGTYPE the ' .. what .. ' key holds a ' .. t .. ', not a ' .. want
-  end
-  return nil
-end
-`
-
-// Reads are scripts too: a client that may read from replicas (ioredis `scaleReads`) still sends
-// EVALSHA to the primary, and a lagging replica must neither hide a fresh session from "log out
-// everywhere" nor show a destroyed one as alive.
-const GET = new Script(`return redis.call('HGETALL', KEYS[1])`)
-const MEMBERS = new Script(`return redis.call('SMEMBERS', KEYS[1])`)
-const EXISTS = new Script(`return redis.call('EXISTS', KEYS[1])`)
-
-// KEYS: key [, index] [, replaces] [, replacesIndex] [, requires]
-// ARGV: mode, ttl, hasIndex, hasReplaces, hasReplacesIndex, hasRequires, member, replacedMember,
-//       expectCount, setCount, field, value, … (expectCount pairs), field, value, … (setCount
-//       pairs), removed field, …
-const WRITE = new Script(`${TYPE_CHECK}
-local key = KEYS[1]
-local n = 2
-local index, replaces, replacesIndex, requires
-if ARGV[3] == '1' then index = KEYS[n]; n = n + 1 end
-if ARGV[4] == '1' then replaces = KEYS[n]; n = n + 1 end
-if ARGV[5] == '1' then replacesIndex = KEYS[n]; n = n + 1 end
-if ARGV[6] == '1' then requires = KEYS[n] end
-local bad = wrongType(key, 'hash', 'record') or wrongType(index, 'set', 'index')
-  or wrongType(replacesIndex, 'set', 'replaced index')
-if bad then return redis.error_reply(bad) end
-local exists = redis.call('EXISTS', key)
-if ARGV[1] == 'create' and exists == 1 then return 0 end
-if ARGV[1] == 'update' and exists == 0 then return 0 end
-if requires and redis.call('EXISTS', requires) == 0 then return 0 end
-local expectLast = 10 + 2 * tonumber(ARGV[9])
-for i = 11, expectLast, 2 do
-  if redis.call('HGET', key, ARGV[i]) ~= ARGV[i + 1] then return 0 end
-end
-local ttl = tonumber(ARGV[2])
-local last = expectLast + 2 * tonumber(ARGV[10])
-for i = expectLast + 1, last, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
-for i = last + 1, #ARGV do redis.call('HDEL', key, ARGV[i]) end
-if replaces then
-  redis.call('DEL', replaces)
-  if replacesIndex then redis.call('SREM', replacesIndex, ARGV[8]) end
-end
-if redis.call('EXISTS', key) == 0 then return 1 end
-redis.call('EXPIRE', key, ttl)
-if index then
-  redis.call('SADD', index, ARGV[7])
-  if redis.call('PTTL', index) < ttl * 1000 then redis.call('PEXPIRE', index, ttl * 1000) end
-end
-return 1
-`)
-
-// KEYS: index. ARGV: member, ttl. (Cluster mode, index in another slot than its record.)
-const ADD_TO_INDEX = new Script(`${TYPE_CHECK}
-local bad = wrongType(KEYS[1], 'set', 'index')
-if bad then return redis.error_reply(bad) end
-local ttl = tonumber(ARGV[2])
-redis.call('SADD', KEYS[1], ARGV[1])
-if redis.call('PTTL', KEYS[1]) < ttl * 1000 then redis.call('PEXPIRE', KEYS[1], ttl * 1000) end
-return 1
-`)
-
-// KEYS: key. ARGV: ttl, field, value, …
-const TOUCH = new Script(`
-local t = redis.call('TYPE', KEYS[1])['ok']
-if t == 'none' then return 0 end
-if t ~= 'hash' then return redis.error_reply('WRONGTYPE the record key holds a ' .. t .. ', not a hash') end
-redis.call('EXPIRE', KEYS[1], ARGV[1])
-for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-return 1
-`)
-
-// KEYS: key [, index]. ARGV: member.
-const DESTROY = new Script(`${TYPE_CHECK}
-local bad = wrongType(KEYS[2], 'set', 'index')
-if bad then return redis.error_reply(bad) end
-redis.call('DEL', KEYS[1])
-if KEYS[2] then redis.call('SREM', KEYS[2], ARGV[1]) end
-return 1
-`)
-
-// KEYS: index, record, …  ARGV: member, … (one per record). Returns the living members.
-const PRUNE = new Script(`
-local alive = {}
-for i = 2, #KEYS do
-  if redis.call('EXISTS', KEYS[i]) == 1 then alive[#alive + 1] = ARGV[i - 1]
-  else redis.call('SREM', KEYS[1], ARGV[i - 1]) end
-end
-return alive
-`)
-
-// KEYS: index, record, …  ARGV: member, …  Returns how many records existed and were deleted.
-const DESTROY_MANY = new Script(`
-local n = 0
-for i = 2, #KEYS do
-  n = n + redis.call('DEL', KEYS[i])
-  redis.call('SREM', KEYS[1], ARGV[i - 1])
-end
-return n
-`)
 
 /** Records per script call in `members`/`destroyIndex`, so a huge index never blocks Redis long. */
 const CHUNK = 500
@@ -241,31 +98,11 @@ export class RedisStore implements SessionStore {
     checkOptionsShape(options)
     const { send, isCluster } = adapt(options.client)
     this.#send = send
-    if (options.cluster === false && isCluster) {
-      throw new LoginManagerError(
-        'ERR_INVALID_OPTION',
-        'RedisStore: cluster: false with a Redis Cluster client (ioredis Cluster, node-redis createCluster): remove the option, or set it to true; a cluster refuses writes whose keys lie in several hash slots',
-      )
-    }
-    const prefix = options.prefix ?? ''
-    if (typeof prefix !== 'string' || /[{}]/.test(prefix)) {
-      throw new LoginManagerError(
-        'ERR_INVALID_OPTION',
-        "RedisStore prefix must be a string without '{' or '}' (they would change the keys' Redis Cluster hash tags)",
-      )
-    }
-    const timeout = options.commandTimeout ?? 2000
-    if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout <= 0) {
-      throw new LoginManagerError(
-        'ERR_INVALID_OPTION',
-        `RedisStore commandTimeout must be a positive number of milliseconds (or Infinity), got ${String(timeout)}`,
-      )
-    }
+    const { prefix, timeout, cluster } = checkSettings(options, isCluster)
     this.#prefix = prefix
-    // Beyond 2^31 - 1 ms, setTimeout would fire at once: such a timeout means no timeout.
-    this.#timeout = timeout > 2_147_483_647 ? Number.POSITIVE_INFINITY : timeout
-    this.#deadlines = Number.isFinite(this.#timeout) ? new Deadlines(this.#timeout) : undefined
-    this.#cluster = options.cluster ?? isCluster
+    this.#timeout = timeout
+    this.#deadlines = Number.isFinite(timeout) ? new Deadlines(timeout) : undefined
+    this.#cluster = cluster
   }
 
   /**
@@ -312,19 +149,8 @@ export class RedisStore implements SessionStore {
    * create with `expect`.
    */
   async write(key: string, write: StoreWrite): Promise<boolean> {
-    const ttl = wholeSeconds(write.ttl, 'write')
-    if (write.mode !== 'create' && write.mode !== 'update') {
-      throw new RangeError(`RedisStore.write: mode must be 'create' or 'update'`)
-    }
+    const ttl = checkWrite(write)
     const set = Object.entries(write.set)
-    if (write.mode === 'create' && set.length === 0) {
-      throw new RangeError(
-        'RedisStore.write: a created record needs at least one field (Redis has no empty hashes)',
-      )
-    }
-    if (write.mode === 'create' && write.expect !== undefined) {
-      throw new RangeError('RedisStore.write: `expect` applies to updates only')
-    }
     const expect = Object.entries(write.expect ?? {})
     const replaces = write.replaces !== undefined && write.replaces !== key ? write.replaces : null
     const replacesIndex = replaces === null ? undefined : write.replacesIndex
@@ -519,14 +345,8 @@ export class RedisStore implements SessionStore {
     }
   }
 
-  async #script(script: Script, keys: string[], args: string[]): Promise<unknown> {
-    const tail = [String(keys.length), ...keys, ...args]
-    try {
-      return await this.#send(keys[0], ['EVALSHA', script.sha, ...tail])
-    } catch (err) {
-      if (!(err instanceof Error && err.message.startsWith('NOSCRIPT'))) throw err
-      return await this.#send(keys[0], ['EVAL', script.source, ...tail])
-    }
+  #script(script: Script, keys: string[], args: string[]): Promise<unknown> {
+    return runScript(this.#send, script, keys, args)
   }
 
   /** Runs an operation under `commandTimeout`, turning every failure into StoreUnavailableError. */
@@ -570,34 +390,4 @@ export class RedisStore implements SessionStore {
       )
     })
   }
-}
-
-/** Refuses anything but an options object, above all the client itself: `new RedisStore(client)`. */
-function checkOptionsShape(options: unknown): void {
-  if (typeof options !== 'object' || options === null) {
-    throw new LoginManagerError(
-      'ERR_INVALID_OPTION',
-      `RedisStore: expected an options object, got ${options === null ? 'null' : typeof options}; create it with new RedisStore({ client })`,
-    )
-  }
-  const o = options as Record<string, unknown>
-  if (typeof o.call === 'function' || typeof o.sendCommand === 'function') {
-    throw new LoginManagerError(
-      'ERR_INVALID_OPTION',
-      'RedisStore: got a Redis client where it takes options: write new RedisStore({ client }), not new RedisStore(client)',
-    )
-  }
-}
-
-function strings(reply: unknown): string[] {
-  if (reply === null || reply === undefined) return []
-  if (!Array.isArray(reply)) throw new Error(`unexpected reply from Redis: ${typeof reply}`)
-  return reply.map((item) => (typeof item === 'string' ? item : String(item)))
-}
-
-function wholeSeconds(ttl: number, operation: string): number {
-  if (typeof ttl !== 'number' || !Number.isFinite(ttl)) {
-    throw new RangeError(`RedisStore.${operation}: ttl must be a finite number of seconds`)
-  }
-  return Math.max(1, Math.ceil(ttl))
 }
