@@ -148,15 +148,15 @@ function scenarios(
   })
 }
 
-describe('RedisRevocationStore on a real Redis Cluster (3 primaries, 3 replicas)', { skip }, () => {
-  if (missing !== null) {
-    it('needs redis-server and redis-cli on CI', () => assert.fail(missing))
-    return
-  }
-  let cluster: RedisCluster
+/**
+ * Starts a topology before a suite's tests; after them, closes every connection opened on it
+ * (each given two seconds: a client may wait for a node killed by a failover) and stops it.
+ */
+function topologyForSuite<T extends { stop(): Promise<void> }>(start: () => Promise<T>) {
+  let topology: T | undefined
   const closers: (() => unknown)[] = []
   before(async () => {
-    cluster = await RedisCluster.start()
+    topology = await start()
   })
   after(async () => {
     for (const close of closers.splice(0).reverse()) {
@@ -167,28 +167,46 @@ describe('RedisRevocationStore on a real Redis Cluster (3 primaries, 3 replicas)
         sleep(2_000),
       ])
     }
-    await cluster?.stop()
+    await topology?.stop()
   })
+  return {
+    get(): T {
+      assert.ok(topology !== undefined, 'the topology is started')
+      return topology
+    },
+    onClose(...close: (() => unknown)[]): void {
+      closers.push(...close)
+    },
+  }
+}
+
+describe('RedisRevocationStore on a real Redis Cluster (3 primaries, 3 replicas)', { skip }, () => {
+  if (missing !== null) {
+    it('needs redis-server and redis-cli on CI', () => assert.fail(missing))
+    return
+  }
+  const suite = topologyForSuite(() => RedisCluster.start())
+  const cluster = () => suite.get()
 
   const open = async (kind: Kind): Promise<Connections> => {
     if (kind === 'ioredis') {
-      const client = new Cluster(cluster.seeds, { redisOptions: { connectTimeout: 1_000 } })
+      const client = new Cluster(cluster().seeds, { redisOptions: { connectTimeout: 1_000 } })
       const subscriber = client.duplicate()
       for (const c of [client, subscriber]) {
         c.on('error', () => {})
-        closers.push(() => c.disconnect())
+        suite.onClose(() => c.disconnect())
       }
       return { client, subscriber }
     }
     const client = createCluster({
-      rootNodes: cluster.seeds.map(({ host, port }) => ({ url: `redis://${host}:${port}` })),
+      rootNodes: cluster().seeds.map(({ host, port }) => ({ url: `redis://${host}:${port}` })),
     })
     client.on('error', () => {})
     await client.connect()
     const subscriber = client.duplicate()
     subscriber.on('error', () => {})
     await subscriber.connect()
-    closers.push(
+    suite.onClose(
       () => client.destroy(),
       () => subscriber.destroy(),
     )
@@ -196,11 +214,11 @@ describe('RedisRevocationStore on a real Redis Cluster (3 primaries, 3 replicas)
   }
 
   scenarios('Cluster', open, async (prefix) => {
-    const slot = await cluster.keySlot(`${prefix}lm:{revocations}:ids`)
-    const primary = await cluster.primaryOf(slot)
-    await cluster.replicated(primary.port)
-    await cluster.server(primary.port).kill()
-    await cluster.waitHealthy(30_000)
+    const slot = await cluster().keySlot(`${prefix}lm:{revocations}:ids`)
+    const primary = await cluster().primaryOf(slot)
+    await cluster().replicated(primary.port)
+    await cluster().server(primary.port).kill()
+    await cluster().waitHealthy(30_000)
   })
 })
 
@@ -209,52 +227,38 @@ describe('RedisRevocationStore behind a real Sentinel set', { skip }, () => {
     it('needs redis-server and redis-cli on CI', () => assert.fail(missing))
     return
   }
-  let set: RedisSentinelSet
-  const closers: (() => unknown)[] = []
-  before(async () => {
-    set = await RedisSentinelSet.start()
-  })
-  after(async () => {
-    for (const close of closers.splice(0).reverse()) {
-      await Promise.race([
-        Promise.resolve()
-          .then(close)
-          .catch(() => {}),
-        sleep(2_000),
-      ])
-    }
-    await set?.stop()
-  })
+  const suite = topologyForSuite(() => RedisSentinelSet.start())
+  const set = () => suite.get()
 
   const open = async (kind: Kind): Promise<Connections> => {
     if (kind === 'ioredis') {
       const make = () => {
         const c = new Redis({
-          sentinels: set.sentinelAddresses,
-          name: set.name,
+          sentinels: set().sentinelAddresses,
+          name: set().name,
           failoverDetector: true,
           reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 2 : false),
         })
         c.on('error', () => {})
-        closers.push(() => c.disconnect())
+        suite.onClose(() => c.disconnect())
         return c
       }
       return { client: make(), subscriber: make() }
     }
     const make = async () => {
-      const c = createSentinel({ name: set.name, sentinelRootNodes: set.sentinelAddresses })
+      const c = createSentinel({ name: set().name, sentinelRootNodes: set().sentinelAddresses })
       c.on('error', () => {})
       await c.connect()
-      closers.push(() => c.destroy())
+      suite.onClose(() => c.destroy())
       return c
     }
     return { client: await make(), subscriber: await make() }
   }
 
   scenarios('Sentinel', open, async () => {
-    const primary = await set.primaryPort()
-    await set.replicated(primary)
-    await set.server(primary).kill()
-    await set.waitNewPrimary(primary)
+    const primary = await set().primaryPort()
+    await set().replicated(primary)
+    await set().server(primary).kill()
+    await set().waitNewPrimary(primary)
   })
 })
