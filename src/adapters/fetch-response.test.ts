@@ -100,3 +100,27 @@ describe('Fetch responses get the session headers', () => {
     assert.equal(res.headers.getSetCookie().length, 1)
   })
 })
+
+describe('the request headers the core reads', () => {
+  it("are the Node request's when the server passes it, else the Request's", async () => {
+    const { FetchRequest } = await import('./fetch-response.ts')
+    const request = new Request('http://127.0.0.1/x', { headers: { cookie: 'a=1', 'x-one': '1' } })
+    const node = { cookie: 'a=1; b=2', 'x-many': ['1', '2'] }
+    const fromNode = new FetchRequest(request, undefined, null, node)
+    assert.equal(fromNode.header('cookie'), 'a=1; b=2')
+    assert.equal(fromNode.header('x-many'), '1, 2')
+    assert.equal(fromNode.header('x-one'), undefined, 'only the Node headers are read')
+    const fromRequest = new FetchRequest(request, undefined, null, undefined)
+    assert.equal(fromRequest.header('cookie'), 'a=1')
+    assert.equal(fromRequest.header('x-many'), undefined)
+  })
+
+  it('come from the Node request under @hono/node-server, through the handler context', async () => {
+    const { incomingHeaders } = await import('./fetch-response.ts')
+    const headers = { cookie: 'a=1' }
+    assert.equal(incomingHeaders({ incoming: { headers } }), headers)
+    for (const none of [undefined, null, {}, { incoming: null }, { incoming: { headers: 'x' } }]) {
+      assert.equal(incomingHeaders(none), undefined)
+    }
+  })
+})

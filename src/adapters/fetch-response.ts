@@ -19,25 +19,41 @@ function pathStart(url: string): number {
   return slash === -1 ? url.length : slash
 }
 
+/** A Node request's parsed headers (`IncomingMessage.headers`), as a server on Node passes them. */
+export type NodeHeaders = Readonly<Record<string, string | string[] | undefined>>
+
+/**
+ * The Node request's headers, when the server passed the Node request behind the `Request`
+ * (`@hono/node-server`'s documented `{ incoming }` bindings); otherwise `undefined`.
+ */
+export function incomingHeaders(bindings: unknown): NodeHeaders | undefined {
+  const headers = (bindings as { incoming?: { headers?: unknown } } | null | undefined)?.incoming
+    ?.headers
+  return typeof headers === 'object' && headers !== null ? (headers as NodeHeaders) : undefined
+}
+
 /**
  * The core's view of a Fetch `Request`. The URL is sliced, not parsed: a request costs no `URL`
- * object unless something asks for one.
+ * object unless something asks for one. Headers are read from the Node request's parsed headers
+ * when the server passed them: on Node, a `Request`'s `headers` is a `Headers` object that
+ * `@hono/node-server` builds from the Node request on first access, while the Node request's own
+ * are already there; both hold the same header lines.
  */
 export class FetchRequest implements AdapterRequest {
   readonly #request: Request
+  readonly #nodeHeaders: NodeHeaders | undefined
   readonly clientAddress: string | undefined
   readonly raw: unknown
-  readonly caseSensitiveRouting: boolean | undefined
   constructor(
     request: Request,
     clientAddress: string | undefined,
     raw: unknown,
-    caseSensitiveRouting?: boolean,
+    nodeHeaders: NodeHeaders | undefined,
   ) {
     this.#request = request
+    this.#nodeHeaders = nodeHeaders
     this.clientAddress = clientAddress
     this.raw = raw
-    this.caseSensitiveRouting = caseSensitiveRouting
   }
   get method(): string {
     return this.#request.method
@@ -48,7 +64,10 @@ export class FetchRequest implements AdapterRequest {
     return start === url.length ? '/' : url.slice(start)
   }
   header(name: string): string | undefined {
-    return this.#request.headers.get(name) ?? undefined
+    const node = this.#nodeHeaders
+    if (node === undefined) return this.#request.headers.get(name) ?? undefined
+    const value = node[name]
+    return Array.isArray(value) ? value.join(', ') : value
   }
   get origin(): string {
     const url = this.#request.url

@@ -12,10 +12,15 @@ export interface FetchRequestContext {
   /**
    * The Node request behind the `Request`, where the server has one: `@hono/node-server` passes
    * `{ incoming, outgoing }` as the handler's second argument, so `serve({ fetch: handler })`
-   * fills this in by itself. Only its socket address is read (as the default client address).
+   * fills this in by itself. Its socket address is the default client address, and its parsed
+   * `headers` are read instead of the `Request`'s (they hold the same header lines, and are
+   * already built).
    */
   incoming?:
-    | { readonly socket?: { readonly remoteAddress?: string | undefined } | null }
+    | {
+        readonly socket?: { readonly remoteAddress?: string | undefined } | null
+        readonly headers?: Readonly<Record<string, string | string[] | undefined>>
+      }
     | undefined
 }
 

@@ -13,6 +13,7 @@ import {
 import {
   FetchRequest,
   finishResponse,
+  incomingHeaders,
   type MaybeResponse,
   replyResponse,
 } from './fetch-response.ts'
@@ -47,7 +48,10 @@ export function fetchLogin<User extends object, Id extends UserId = string>(
 
   const start = (request: Request, context: FetchRequestContext | undefined): Cycle => {
     const address = context?.clientAddress ?? context?.incoming?.socket?.remoteAddress
-    return startRequest(manager, new FetchRequest(request, address, request))
+    return startRequest(
+      manager,
+      new FetchRequest(request, address, request, incomingHeaders(context)),
+    )
   }
 
   /** Runs `body` once the session is loaded: synchronously when there is nothing to load. */

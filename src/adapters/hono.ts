@@ -9,7 +9,7 @@ import {
   startRequest,
   type UserId,
 } from '../adapter/index.ts'
-import { FetchRequest, finishResponse, replyResponse } from './fetch-response.ts'
+import { FetchRequest, finishResponse, incomingHeaders, replyResponse } from './fetch-response.ts'
 import type {
   AuthEnv,
   GuardedEnv,
@@ -64,7 +64,8 @@ export function honoLogin<User extends object, Id extends UserId = string>(
   type Cycle = RequestCycle<User, Id>
 
   const begin = (c: Context): Cycle => {
-    const cycle = startRequest(manager, new FetchRequest(c.req.raw, clientAddress(c), c))
+    const request = new FetchRequest(c.req.raw, clientAddress(c), c, incomingHeaders(c.env))
+    const cycle = startRequest(manager, request)
     c.set('auth', cycle.auth)
     c.set(CYCLE, cycle)
     return cycle

@@ -109,6 +109,8 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
   readonly #sessionVersion: ((user: User) => string | number | null | undefined) | undefined
   /** The warnings already printed (each is printed once per manager). */
   readonly #warned = new Set<'insecure-login' | 'lost-login'>()
+  /** The browser origin (Origin header and request origin) the last checked login came from, found fine. */
+  #transportFine: string | undefined
 
   constructor(options: LoginManagerOptions<User, Id>) {
     super()
@@ -333,8 +335,12 @@ export class LoginManager<User extends object, Id extends UserId = string> exten
    */
   _checkLoginTransport(request: RequestInfo): void {
     if (this.#warned.has('insecure-login')) return
+    // Logins keep coming from the same origin: one found fine is not parsed again.
+    const from = `${request.header('origin') ?? ''} ${request.origin}`
+    if (from === this.#transportFine) return
     const message = insecureLoginWarning(request, this.options)
-    if (message !== undefined) this.#warn('insecure-login', message)
+    if (message === undefined) this.#transportFine = from
+    else this.#warn('insecure-login', message)
   }
 
   /**

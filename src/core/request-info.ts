@@ -28,10 +28,14 @@ export class RequestInfo {
     const q = p.indexOf('?')
     return q === -1 ? p : p.slice(0, q)
   }
+  /** `scheme://host[:port]` the full URL is built from: the configured `origin`, else the request's own. */
+  get origin(): string {
+    return this.#origin ?? this.#adapter.origin
+  }
   /** The full URL, built from the configured `origin` (or the request's own) and the path. */
   get url(): URL {
     if (this.#url === undefined) {
-      const base = this.#origin ?? this.#adapter.origin
+      const base = this.origin
       const path = this.#adapter.url
       // Concatenate rather than resolve: resolving '//evil.com/x' against the origin would
       // change the host. An absolute-form or '*' request target is treated as '/'.

@@ -1,7 +1,8 @@
 import { sha256Base64url } from '../crypto/hash.ts'
 import type { AuthState } from '../session/session.ts'
+import { RecentMap } from '../shared/recent-map.ts'
 
-/** The most (address, user agent) pairs one manager remembers before it starts over. */
+/** The most (address, user agent) pairs one manager remembers (the most recently seen). */
 const IDENTIFIER_CACHE_LIMIT = 10_000
 
 /**
@@ -11,7 +12,7 @@ const IDENTIFIER_CACHE_LIMIT = 10_000
  * same one many times in a row and comparing two strings is cheaper than a map lookup.
  */
 export class ClientIdentifiers {
-  readonly #byClient = new Map<string, string>()
+  readonly #byClient = new RecentMap<string, string>(IDENTIFIER_CACHE_LIMIT)
   #lastAddress = ''
   #lastAgent: string | undefined
   #lastIdentifier = ''
@@ -23,7 +24,6 @@ export class ClientIdentifiers {
     let identifier = this.#byClient.get(client)
     if (identifier === undefined) {
       identifier = sha256Base64url(client).slice(0, 22)
-      if (this.#byClient.size >= IDENTIFIER_CACHE_LIMIT) this.#byClient.clear()
       this.#byClient.set(client, identifier)
     }
     this.#lastAddress = address

@@ -69,6 +69,23 @@ describe('a login over plain HTTP to a host other than localhost', () => {
     assert.equal(warned().length, 1)
   })
 
+  it('a fine login does not hide a later one from another origin', async (t) => {
+    const warned = warnings(t)
+    const m = manager()
+    for (let i = 0; i < 3; i++) {
+      await m.createAuth(adapter('http://localhost:3000')).loginUser(new User('ada'))
+    }
+    assert.deepEqual(warned(), [])
+    await m.createAuth(adapter('http://devbox.test:6401')).loginUser(new User('ada'))
+    assert.equal(warned().length, 1, 'the new origin is checked')
+    const m2 = manager()
+    const fine = adapter('http://devbox.test:6401', { origin: 'https://devbox.test' })
+    await m2.createAuth(fine).loginUser(new User('ada'))
+    // The same request origin, without the Origin header that made it fine.
+    await m2.createAuth(adapter('http://devbox.test:6401')).loginUser(new User('ada'))
+    assert.equal(warned().length, 2)
+  })
+
   it('no warning on loopback hosts, over HTTPS, with the origin option, or without Secure', async (t) => {
     const warned = warnings(t)
     for (const origin of [

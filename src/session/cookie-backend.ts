@@ -1,6 +1,7 @@
 import { KEY_ID_LENGTH, type PurposeKeys } from '../crypto/keys.ts'
 import { seal, unseal } from '../crypto/seal.ts'
 import { LoginManagerError } from '../shared/errors.ts'
+import { RecentMap } from '../shared/recent-map.ts'
 import type { UserId } from '../shared/types.ts'
 import type { LoadResult, SaveResult, SessionBackend } from './backend.ts'
 import {
@@ -109,7 +110,7 @@ export class CookieSessionBackend implements SessionBackend {
   readonly sync = true
   readonly #keys: PurposeKeys
   readonly #name: string
-  readonly #cache = new Map<number, Cached>()
+  readonly #cache = new RecentMap<number, Cached>(CACHE_LIMIT)
   readonly #revocation: CookieRevocation | undefined
   readonly #revoked: RevocationList | undefined
 
@@ -217,12 +218,7 @@ export class CookieSessionBackend implements SessionBackend {
   }
 
   #remember(value: string, plaintext: string | undefined, loaded: LoadResult | undefined): void {
-    const key = cacheKeyOf(value)
-    if (this.#cache.size >= CACHE_LIMIT && !this.#cache.has(key)) {
-      const oldest = this.#cache.keys().next().value
-      if (oldest !== undefined) this.#cache.delete(oldest)
-    }
-    this.#cache.set(key, { value, plaintext, loaded })
+    this.#cache.set(cacheKeyOf(value), { value, plaintext, loaded })
   }
 }
 
