@@ -7,11 +7,10 @@
  * Method (bench/README.md, "Instruction counts"): each server runs under
  * `valgrind --tool=callgrind --instr-atstart=no`; this process (not instrumented) sends it
  * `BENCH_INSTR_WARMUP` requests, turns instrumentation on (`callgrind_control -i on`), sends
- * `BENCH_INSTR_BASE` requests (the baseline), dumps, sends `BENCH_INSTR_BASE + BENCH_INSTR_N`
- * (the measured run) and dumps again, one request at a time on one keep-alive connection. Start-up
- * and warm-up are never counted, and what both runs share cancels out: (Ir measured − Ir
- * baseline) / BENCH_INSTR_N is the cost of one request. Results go to stdout and
- * bench/results/instructions-<date>.json.
+ * `BENCH_INSTR_SETTLE` requests that are left out, then `BENCH_INSTR_SEGMENTS` runs of
+ * `BENCH_INSTR_SEGMENT` requests with a dump after each, one request at a time on one keep-alive
+ * connection. The median run divided by its requests is the cost of one request. Results go to
+ * stdout and bench/results/instructions-<date>.json.
  */
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -44,10 +43,11 @@ function intFromEnv(name: string, fallback: number, min: number): number {
 
 const WARMUP = intFromEnv('BENCH_INSTR_WARMUP', 3000, 0)
 const SETTLE = intFromEnv('BENCH_INSTR_SETTLE', 2000, 0)
-const BASE = intFromEnv('BENCH_INSTR_BASE', 1000, 1)
-const N = intFromEnv('BENCH_INSTR_N', 2000, 1)
+const SEGMENT = intFromEnv('BENCH_INSTR_SEGMENT', 500, 1)
+const SEGMENTS = intFromEnv('BENCH_INSTR_SEGMENTS', 7, 1)
 const ONLY = process.env.BENCH_ONLY?.split(',').filter((s) => s !== '') ?? []
 const WITH_LOGIN = process.env.BENCH_INSTR_LOGIN === '1'
+const KEEP = process.env.BENCH_INSTR_KEEP === '1'
 
 function sides(secret: string): Side[] {
   const lm = testLoginPrepare(secret)
@@ -184,12 +184,13 @@ function control(pid: number, ...command: string[]): Promise<void> {
 }
 
 /**
- * One server under callgrind, instrumented only after its warm-up: `BASE` requests, a dump, then
- * `BASE + N` requests and a dump. The difference of the two dumps is `N` requests' instructions:
- * what both segments share (the control commands, timers) cancels out.
+ * One server under callgrind, instrumented only after its warm-up and settle: then `SEGMENTS`
+ * runs of `SEGMENT` requests, each followed by a dump (callgrind zeroes its counters at each
+ * dump, so every file holds one run). The median run is the figure: a major collection or a
+ * late recompilation lands in one run and moves only that one.
  */
-async function run(side: Side, secret: string): Promise<{ base: number; measured: number }> {
-  const out = join(os.tmpdir(), `lm-callgrind-${process.pid}-${side.framework}.out`)
+async function run(side: Side, secret: string): Promise<number[]> {
+  const out = join(os.tmpdir(), `lm-callgrind-${process.pid}-${side.file.replace(/\W+/g, '-')}.out`)
   // --single-threaded: the compiler and the garbage collector run on the main thread, in step
   // with the requests, rather than whenever valgrind schedules their threads.
   const server = await startServer(
@@ -211,7 +212,7 @@ async function run(side: Side, secret: string): Promise<{ base: number; measured
   )
   const pid = server.child.pid
   if (pid === undefined) throw new Error(`${side.file}: no pid`)
-  // One connection for the warm-up and both runs: a new connection deoptimises much of Node's
+  // One connection for the warm-up and every run: a new connection deoptimises much of Node's
   // HTTP code, and the recompilation would be counted.
   const agent = new Agent({ keepAlive: true, maxSockets: 1 })
   try {
@@ -219,21 +220,31 @@ async function run(side: Side, secret: string): Promise<{ base: number; measured
     await send(agent, server.url, side, headers, WARMUP)
     await control(pid, '-i', 'on')
     // The first requests after instrumentation starts cost several times more, and not alike
-    // from one server to another: counted apart and left out, so that both runs start steady.
+    // from one server to another: counted apart and left out, so that every run starts steady.
     await send(agent, server.url, side, headers, SETTLE)
     await control(pid, '-d')
-    await send(agent, server.url, side, headers, BASE)
-    await control(pid, '-d')
-    await send(agent, server.url, side, headers, BASE + N)
-    await control(pid, '-d')
+    for (let i = 0; i < SEGMENTS; i++) {
+      await send(agent, server.url, side, headers, SEGMENT)
+      await control(pid, '-d')
+    }
   } finally {
     agent.destroy()
     await stopServerAndWait(server.child, 120_000)
   }
-  const base = await totalInstructions(`${out}.2`)
-  const measured = await totalInstructions(`${out}.3`)
-  for (const suffix of ['', '.1', '.2', '.3']) await rm(`${out}${suffix}`, { force: true })
-  return { base, measured }
+  const perRequest: number[] = []
+  for (let i = 2; i < SEGMENTS + 2; i++) {
+    perRequest.push((await totalInstructions(`${out}.${i}`)) / SEGMENT)
+  }
+  if (KEEP) console.log(`  kept ${out}.2 … ${out}.${SEGMENTS + 1} (callgrind_annotate reads them)`)
+  else
+    for (let i = 0; i < SEGMENTS + 2; i++) await rm(i === 0 ? out : `${out}.${i}`, { force: true })
+  return perRequest
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
 async function main(): Promise<void> {
@@ -242,32 +253,30 @@ async function main(): Promise<void> {
   const list = sides(secret)
   console.log(
     `bench:instructions: ${list.length} servers under callgrind: ${WARMUP} warm-up requests ` +
-      `(not instrumented), then ${BASE} (baseline) and ${BASE + N} (measured); per request = ` +
-      `(measured − baseline) / ${N}`,
+      `(not instrumented), ${SETTLE} left out, then ${SEGMENTS} runs of ${SEGMENT}; per ` +
+      'request = the median run / its requests',
   )
   const results: {
     framework: string
     label: string
     file: string
     perRequest: number
-    base: number
-    measured: number
+    runs: number[]
   }[] = []
   for (const side of list) {
-    const { base, measured } = await run(side, secret)
-    const perRequest = (measured - base) / N
-    // Each run's own mean: far apart when something (tier-up, a major GC) fell in one of them.
-    const spread = { base: base / BASE, measured: measured / (BASE + N) }
+    const runs = await run(side, secret)
+    const perRequest = median(runs)
     results.push({
       framework: side.framework,
       label: side.label,
       file: side.file,
       perRequest,
-      base,
-      measured,
+      runs,
     })
+    // The spread of the runs: far apart when something (tier-up, a major GC) fell in some of them.
+    const k0 = (n: number) => Math.round(n).toLocaleString('en-US')
     console.log(
-      `  ${side.framework.padEnd(8)} ${side.label.padEnd(40)} ${Math.round(perRequest).toLocaleString('en-US').padStart(9)} instructions/request (run means: baseline ${Math.round(spread.base).toLocaleString('en-US')}, measured ${Math.round(spread.measured).toLocaleString('en-US')})`,
+      `  ${side.framework.padEnd(8)} ${side.label.padEnd(40)} ${k0(perRequest).padStart(9)} instructions/request (runs ${k0(Math.min(...runs))} to ${k0(Math.max(...runs))})`,
     )
   }
   console.log('')
@@ -298,7 +307,7 @@ async function main(): Promise<void> {
   const file = join(ROOT, 'bench', 'results', `instructions-${stamp}.json`)
   await writeFile(
     file,
-    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, warmup: WARMUP, base: BASE, n: N, results }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, warmup: WARMUP, settle: SETTLE, segment: SEGMENT, segments: SEGMENTS, results }, null, 2)}\n`,
   )
   console.log(`\nWrote ${file}`)
 }
