@@ -48,6 +48,7 @@ const SEGMENTS = intFromEnv('BENCH_INSTR_SEGMENTS', 7, 1)
 const ONLY = process.env.BENCH_ONLY?.split(',').filter((s) => s !== '') ?? []
 const WITH_LOGIN = process.env.BENCH_INSTR_LOGIN === '1'
 const KEEP = process.env.BENCH_INSTR_KEEP === '1'
+const WITH_ABLATIONS = process.env.BENCH_INSTR_ABLATIONS === '1'
 
 function sides(secret: string): Side[] {
   const lm = testLoginPrepare(secret)
@@ -69,8 +70,6 @@ function sides(secret: string): Side[] {
     s('fastify', 'bare', 'fastify-bare'),
     s('fastify', 'floor', 'fastify-floor'),
     s('fastify', 'login-manager', 'fastify-login-manager'),
-    // Ablation: bare Fastify with login-manager's hooks registered, doing nothing.
-    s('fastify', 'bare + empty onRequest/onSend/preHandler', 'fastify-hooks'),
     s('koa', 'bare', 'koa-bare'),
     s('koa', 'floor', 'koa-floor'),
     s('koa', 'login-manager', 'koa-login-manager'),
@@ -78,6 +77,17 @@ function sides(secret: string): Side[] {
     s('fetch', 'floor', 'fetch-floor'),
     s('fetch', 'login-manager', 'fetch-login-manager'),
   ]
+  if (WITH_ABLATIONS) {
+    // What each layer of an integration costs the framework before any work in it (bench/README.md).
+    all.push(
+      s('express', 'bare + two no-op middleware layers', 'express-layers'),
+      s('express', 'bare + two properties added to req', 'express-request-props'),
+      s('express', 'bare + a per-response writeHead hook', 'express-response-hook'),
+      s('express', 'login-manager, guard wrapping the handler', 'login-manager-routes'),
+      s('fastify', 'bare + empty onRequest/onSend/preHandler', 'fastify-hooks'),
+      s('fetch', 'floor, headers added to the Response', 'fetch-floor-wrapped'),
+    )
+  }
   if (WITH_LOGIN) {
     all.push(
       s('express', 'login-manager, POST /login', 'login-manager', true),
